@@ -1,0 +1,29 @@
+package dev.ivkit.kernels;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP peer of the CUDA part of native/include/ivkit/ivkit.h; its glue exists only in {@code -Pcuda} builds.
+ * Internal: use {@link Kernels}, which loads it lazily and reports why CUDA is unavailable.
+ */
+@Platform(include = "ivkit/ivkit.h", link = "ivkit_cuda")
+public final class IvkitCudaNative {
+    static {
+        Loader.load();
+    }
+
+    private IvkitCudaNative() {}
+
+    public static native @Cast("const char*") String ivkit_cuda_version();
+
+    public static native @Cast("const char*") String ivkit_cuda_last_error();
+
+    public static native int ivkit_cuda_device_count();
+
+    public static native int ivkit_cuda_add_rows(@Cast("void*") long x, @Cast("int64_t") long nRows,
+            @Cast("int64_t") long d, int dtype, @Cast("const void*") long v, @Cast("int64_t") long vRowStride,
+            @Cast("const int64_t*") long rows, @Cast("const float*") long scales, @Cast("int64_t") long n, float scale,
+            @Cast("void*") long stream);
+}

@@ -1,0 +1,28 @@
+package dev.ivkit.kernels;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP peer of the CPU part of native/include/ivkit/ivkit.h. Pointers travel as raw addresses
+ * ({@code tensor.data_ptr().address()}) so a call allocates no Java objects. Internal: use {@link Kernels}.
+ */
+@Platform(include = "ivkit/ivkit.h", link = "ivkit")
+public final class IvkitNative {
+    static {
+        Loader.load();
+    }
+
+    private IvkitNative() {}
+
+    public static native @Cast("const char*") String ivkit_version();
+
+    public static native @Cast("const char*") String ivkit_last_error();
+
+    public static native int ivkit_noop();
+
+    public static native int ivkit_add_rows(@Cast("void*") long x, @Cast("int64_t") long nRows, @Cast("int64_t") long d,
+            int dtype, @Cast("const void*") long v, @Cast("int64_t") long vRowStride, @Cast("const int64_t*") long rows,
+            @Cast("const float*") long scales, @Cast("int64_t") long n, float scale);
+}

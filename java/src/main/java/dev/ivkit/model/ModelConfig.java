@@ -1,0 +1,85 @@
+package dev.ivkit.model;
+
+import dev.ivkit.InvalidArgumentException;
+
+/**
+ * Hyper-parameters of a Llama-family decoder (Llama 1-3, Mistral, Qwen2, llama2.c checkpoints).
+ *
+ * @param architecture      free-form family name ("llama", "mistral", "qwen2", "llama2.c")
+ * @param dModel            residual width
+ * @param hiddenDim         SwiGLU inner width
+ * @param nLayers           decoder blocks
+ * @param nHeads            query heads
+ * @param nKvHeads          key/value heads (grouped-query attention when fewer than nHeads)
+ * @param headDim           per-head width (usually dModel / nHeads)
+ * @param vocabSize         vocabulary size
+ * @param maxSeqLen         context length
+ * @param normEps           RMSNorm epsilon
+ * @param ropeTheta         RoPE base
+ * @param ropeStyle         how RoPE pairs dimensions
+ * @param ropeScaling       Llama-3 rope scaling, or null
+ * @param tiedEmbeddings    lm_head shares the token embedding
+ * @param attentionBias     q/k/v projections have biases (Qwen2)
+ * @param bosId             beginning-of-sequence id, or -1
+ * @param eosId             end-of-sequence id, or -1
+ */
+public record ModelConfig(String architecture, int dModel, int hiddenDim, int nLayers, int nHeads, int nKvHeads,
+        int headDim, int vocabSize, int maxSeqLen, double normEps, double ropeTheta, RopeStyle ropeStyle,
+        RopeScaling ropeScaling, boolean tiedEmbeddings, boolean attentionBias, int bosId, int eosId) {
+
+    public ModelConfig {
+        positive("dModel", dModel);
+        positive("hiddenDim", hiddenDim);
+        positive("nLayers", nLayers);
+        positive("nHeads", nHeads);
+        positive("nKvHeads", nKvHeads);
+        positive("headDim", headDim);
+        positive("vocabSize", vocabSize);
+        positive("maxSeqLen", maxSeqLen);
+        if (nHeads % nKvHeads != 0) {
+            throw new InvalidArgumentException("nKvHeads", "nHeads=" + nHeads + " is not a multiple of nKvHeads=" + nKvHeads);
+        }
+        if (headDim % 2 != 0) {
+            throw new InvalidArgumentException("headDim", "must be even for rotary embeddings, got " + headDim);
+        }
+        if (!(normEps > 0) || !(ropeTheta > 0)) {
+            throw new InvalidArgumentException("normEps/ropeTheta", "must be positive");
+        }
+        if (ropeStyle == null) {
+            throw new InvalidArgumentException("ropeStyle", "must be set");
+        }
+    }
+
+    private static void positive(String name, int v) {
+        if (v <= 0) {
+            throw new InvalidArgumentException(name, "must be positive, got " + v);
+        }
+    }
+
+    /** Query heads per key/value head. */
+    public int groupSize() {
+        return nHeads / nKvHeads;
+    }
+
+    /** Number of parameters (embeddings counted once when tied). */
+    public long parameterCount() {
+        long d = dModel;
+        long q = (long) nHeads * headDim;
+        long kv = (long) nKvHeads * headDim;
+        long attn = d * q + 2 * d * kv + q * d + (attentionBias ? q + 2 * kv : 0);
+        long mlp = 3 * d * hiddenDim;
+        long perLayer = attn + mlp + 2 * d;
+        long emb = (long) vocabSize * d;
+        return nLayers * perLayer + d + emb + (tiedEmbeddings ? 0 : emb);
+    }
+
+    public ModelConfig withRopeStyle(RopeStyle style) {
+        return new ModelConfig(architecture, dModel, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen,
+                normEps, ropeTheta, style, ropeScaling, tiedEmbeddings, attentionBias, bosId, eosId);
+    }
+
+    public ModelConfig withTiedEmbeddings(boolean tied) {
+        return new ModelConfig(architecture, dModel, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen,
+                normEps, ropeTheta, ropeStyle, ropeScaling, tied, attentionBias, bosId, eosId);
+    }
+}

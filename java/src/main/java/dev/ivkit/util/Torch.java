@@ -1,0 +1,79 @@
+package dev.ivkit.util;
+
+import dev.ivkit.InvalidArgumentException;
+import java.util.Arrays;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+
+/** Small helpers over the libtorch presets: loading, thread setup, dtype names, host copies. */
+public final class Torch {
+    private static volatile boolean initialised;
+
+    private Torch() {}
+
+    /**
+     * Loads libtorch once and sets libtorch's intra-op threads: {@code IVKIT_THREADS} if set, else the number of
+     * processors. OpenBLAS threads are controlled only by {@code OPENBLAS_NUM_THREADS} (see README: keep it at 1).
+     */
+    public static synchronized void init() {
+        if (initialised) {
+            return;
+        }
+        Loader.load(torch.class);
+        String env = System.getenv("IVKIT_THREADS");
+        int threads = env != null && !env.isBlank() ? Integer.parseInt(env.trim()) : Runtime.getRuntime().availableProcessors();
+        torch.set_num_threads(Math.max(1, threads));
+        initialised = true;
+    }
+
+    public static String shape(Tensor t) {
+        return Arrays.toString(t.sizes().vec().get());
+    }
+
+    public static long[] sizes(Tensor t) {
+        return t.sizes().vec().get();
+    }
+
+    public static float[] toFloatArray(Tensor t) {
+        Tensor c = t.to(torch.ScalarType.Float).contiguous().cpu();
+        float[] out = new float[(int) c.numel()];
+        c.data_ptr_float().get(out);
+        return out;
+    }
+
+    public static long[] toLongArray(Tensor t) {
+        Tensor c = t.to(torch.ScalarType.Long).contiguous().cpu();
+        long[] out = new long[(int) c.numel()];
+        c.data_ptr_long().get(out);
+        return out;
+    }
+
+    public static Tensor fromLongs(long... values) {
+        return torch.tensor(values);
+    }
+
+    public static Tensor fromFloats(float[] values, long... shape) {
+        return torch.tensor(values).reshape(shape);
+    }
+
+    public static Scalar scalar(double v) {
+        return new Scalar(v);
+    }
+
+    public static TensorOptions options(torch.ScalarType dtype) {
+        return new TensorOptions().dtype(new org.bytedeco.pytorch.ScalarTypeOptional(dtype));
+    }
+
+    /** Parses fp32 / float32 / bf16 / bfloat16 / fp16 / float16. */
+    public static torch.ScalarType parseDtype(String s) {
+        return switch (s.toLowerCase()) {
+            case "fp32", "float32", "float" -> torch.ScalarType.Float;
+            case "bf16", "bfloat16" -> torch.ScalarType.BFloat16;
+            case "fp16", "float16", "half" -> torch.ScalarType.Half;
+            default -> throw new InvalidArgumentException("dtype", "unknown dtype '" + s + "' (fp32, bf16 or fp16)");
+        };
+    }
+}

@@ -1,0 +1,75 @@
+/*
+ * ivkit native ABI: the only exported header of libivkit (CPU) and libivkit_cuda (CUDA).
+ *
+ * Plain C, no libtorch types: tensors cross as raw pointers (the caller's libtorch tensors, contiguous),
+ * sizes, a dtype code and, for CUDA, a cudaStream_t passed as void*. Kernels never allocate.
+ * Every function returns an ivkit_status_t; on failure ivkit_last_error() (CPU library) or
+ * ivkit_cuda_last_error() (CUDA library) gives a thread-local message. Nothing here exits, aborts or prints.
+ */
+#ifndef IVKIT_IVKIT_H
+#define IVKIT_IVKIT_H
+
+#include <stdint.h>
+
+#define IVKIT_API __attribute__((visibility("default")))
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int32_t ivkit_status_t;
+enum {
+    IVKIT_OK = 0,
+    IVKIT_ERR_INVALID_ARGUMENT = 1,
+    IVKIT_ERR_OUT_OF_MEMORY = 2,
+    IVKIT_ERR_CUDA = 3,
+    IVKIT_ERR_UNSUPPORTED = 4,
+    IVKIT_ERR_INTERNAL = 5
+};
+
+/* Element types of tensor arguments (the subset of c10::ScalarType ivkit kernels support). */
+typedef int32_t ivkit_dtype_t;
+enum {
+    IVKIT_DTYPE_F32 = 0,
+    IVKIT_DTYPE_BF16 = 1,
+    IVKIT_DTYPE_F16 = 2
+};
+
+/* ---- CPU library (libivkit) ------------------------------------------------------------------ */
+
+/* Version of the native library; the Java side checks it equals the jar's version. */
+IVKIT_API const char* ivkit_version(void);
+/* Message of the last failed call on this thread ("" when none). */
+IVKIT_API const char* ivkit_last_error(void);
+/* A call that does nothing and returns IVKIT_OK: measures the JNI crossing. */
+IVKIT_API ivkit_status_t ivkit_noop(void);
+
+/*
+ * add_rows: the residual-stream intervention.
+ *   x[rows[i], :] += scale * scales[i] * v[i * v_row_stride, :]     for i in [0, n)
+ * x      [n_rows, d]  dtype, contiguous (a [batch, pos, d_model] activation viewed as rows)
+ * v      [n_v, d]     same dtype; v_row_stride = 1 gives one vector per selected row, 0 one shared vector
+ * rows   [n]          int64, each in [0, n_rows), all distinct (one position per batch row)
+ * scales [n]          float32 per-row factors, or NULL for all 1
+ * Math in fp32, one rounding to dtype per element.
+ */
+IVKIT_API ivkit_status_t ivkit_add_rows(void* x, int64_t n_rows, int64_t d, ivkit_dtype_t dtype,
+                                        const void* v, int64_t v_row_stride,
+                                        const int64_t* rows, const float* scales, int64_t n, float scale);
+
+/* ---- CUDA library (libivkit_cuda; built with -Pcuda) ----------------------------------------- */
+
+IVKIT_API const char* ivkit_cuda_version(void);
+IVKIT_API const char* ivkit_cuda_last_error(void);
+/* Number of visible CUDA devices; 0 when there is no GPU or driver (never fails). */
+IVKIT_API int32_t ivkit_cuda_device_count(void);
+/* Same contract as ivkit_add_rows; pointers are device pointers, work is queued on stream. */
+IVKIT_API ivkit_status_t ivkit_cuda_add_rows(void* x, int64_t n_rows, int64_t d, ivkit_dtype_t dtype,
+                                             const void* v, int64_t v_row_stride,
+                                             const int64_t* rows, const float* scales, int64_t n, float scale,
+                                             void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IVKIT_IVKIT_H */
