@@ -42,11 +42,11 @@ public final class Kernels {
         long nRows = x.numel() / Math.max(d, 1);
         requireContiguous("x", x);
         int dtype = dtypeCode("x", x);
-        if (v.scalar_type() != x.scalar_type()) {
+        if (Torch.dtype(v) != Torch.dtype(x)) {
             throw new InvalidArgumentException("v", "dtype " + v.scalar_type() + " differs from x's " + x.scalar_type());
         }
         requireContiguous("v", v);
-        if (rows.scalar_type() != torch.ScalarType.Long || rows.dim() != 1) {
+        if (Torch.dtype(rows) != torch.ScalarType.Long || rows.dim() != 1) {
             throw new InvalidArgumentException("rows", "expected a 1-D int64 tensor, got " + rows.scalar_type() + " " + Torch.shape(rows));
         }
         long n = rows.size(0);
@@ -58,7 +58,7 @@ public final class Kernels {
         } else {
             throw new InvalidArgumentException("v", "expected [" + n + ", " + d + "] or [" + d + "], got " + Torch.shape(v));
         }
-        if (scales != null && (scales.scalar_type() != torch.ScalarType.Float || scales.dim() != 1 || scales.size(0) != n)) {
+        if (scales != null && (Torch.dtype(scales) != torch.ScalarType.Float || scales.dim() != 1 || scales.size(0) != n)) {
             throw new InvalidArgumentException("scales", "expected float32 [" + n + "], got " + scales.scalar_type() + " " + Torch.shape(scales));
         }
         checkRows(rows, nRows);
@@ -103,7 +103,7 @@ public final class Kernels {
 
     /** Maps a tensor's dtype to the ABI's ivkit_dtype_t. */
     static int dtypeCode(String name, Tensor t) {
-        torch.ScalarType st = t.scalar_type();
+        torch.ScalarType st = Torch.dtype(t);
         if (st == torch.ScalarType.Float) {
             return 0;
         }

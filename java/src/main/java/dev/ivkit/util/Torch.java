@@ -29,6 +29,11 @@ public final class Torch {
         initialised = true;
     }
 
+    /** The tensor's dtype as the canonical enum constant (the presets return non-interned copies: never compare raw). */
+    public static torch.ScalarType dtype(Tensor t) {
+        return t.scalar_type().intern();
+    }
+
     public static String shape(Tensor t) {
         return Arrays.toString(t.sizes().vec().get());
     }
