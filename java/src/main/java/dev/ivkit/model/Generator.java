@@ -1,0 +1,63 @@
+package dev.ivkit.model;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.hooks.HookPlan;
+import dev.ivkit.util.Torch;
+import java.util.function.IntPredicate;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Autoregressive generation with a KV cache: the prompt in one forward, then one token per step. Each step runs in
+ * its own PointerScope, so memory stays flat however many tokens are generated.
+ */
+public final class Generator {
+    private final LlamaModel model;
+
+    public Generator(LlamaModel model) {
+        this.model = model;
+    }
+
+    /**
+     * Generates up to {@code maxNewTokens} tokens after {@code prompt}; stops early at EOS or BOS (as llama2.c does) or
+     * when {@code onToken} returns false.
+     *
+     * @return the generated ids (prompt excluded)
+     */
+    public int[] generate(int[] prompt, int maxNewTokens, Sampler sampler, IntPredicate onToken) {
+        if (prompt.length == 0) {
+            throw new InvalidArgumentException("prompt", "empty prompt (encode with BOS)");
+        }
+        if (maxNewTokens < 0) {
+            throw new InvalidArgumentException("maxNewTokens", "must be >= 0, got " + maxNewTokens);
+        }
+        ModelConfig cfg = model.config();
+        int capacity = Math.min(cfg.maxSeqLen(), prompt.length + maxNewTokens);
+        if (prompt.length > cfg.maxSeqLen()) {
+            throw new InvalidArgumentException("prompt", prompt.length + " tokens exceed the context length " + cfg.maxSeqLen());
+        }
+        int[] out = new int[maxNewTokens];
+        int produced = 0;
+        try (KvCache cache = model.newCache(1, Math.max(capacity, 1))) {
+            long[] ids = new long[prompt.length];
+            for (int i = 0; i < prompt.length; i++) {
+                ids[i] = prompt[i];
+            }
+            while (produced < maxNewTokens && cache.length() + ids.length <= capacity) {
+                int next;
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor tokens = torch.tensor(ids).reshape(1, ids.length);
+                    Tensor logits = model.forward(tokens, null, HookPlan.empty(), cache, LogitsMode.LAST).logits();
+                    next = sampler.sample(Torch.toFloatArray(logits));
+                }
+                out[produced++] = next;
+                if (next == cfg.eosId() || next == cfg.bosId() || !onToken.test(next)) {
+                    break;
+                }
+                ids = new long[] {next};
+            }
+        }
+        return java.util.Arrays.copyOf(out, produced);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.ivkit.model;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Keys and values of the positions already processed, per layer, preallocated to a capacity:
+ * k, v [batch, n_kv_heads, capacity, d_head]; plus the attention mask of every filled slot [batch, capacity] and the
+ * number of real (non-padding) tokens per row, from which the next positions' rotary indices follow.
+ * Owned by the caller; {@link #close()} frees it. Confined to one thread, like the model.
+ */
+public final class KvCache implements AutoCloseable {
+    final Tensor[] k;
+    final Tensor[] v;
+    final Tensor mask;       // [batch, capacity] bool, true = real token
+    final Tensor realCount;  // [batch] int64
+    private final int batch;
+    private final int capacity;
+    private int length;
+
+    KvCache(ModelConfig cfg, int batch, int capacity, torch.ScalarType dtype) {
+        this.batch = batch;
+        this.capacity = capacity;
+        this.k = new Tensor[cfg.nLayers()];
+        this.v = new Tensor[cfg.nLayers()];
+        org.bytedeco.pytorch.TensorOptions opt = dev.ivkit.util.Torch.options(dtype);
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            k[l] = torch.zeros(new long[] {batch, cfg.nKvHeads(), capacity, cfg.headDim()}, opt);
+            v[l] = torch.zeros(new long[] {batch, cfg.nKvHeads(), capacity, cfg.headDim()}, opt);
+        }
+        this.mask = torch.zeros(new long[] {batch, capacity}, dev.ivkit.util.Torch.options(torch.ScalarType.Bool));
+        this.realCount = torch.zeros(new long[] {batch}, dev.ivkit.util.Torch.options(torch.ScalarType.Long));
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Number of filled slots (prompt + generated, padding included). */
+    public int length() {
+        return length;
+    }
+
+    void advance(int n) {
+        length += n;
+    }
+
+    @Override
+    public void close() {
+        for (int l = 0; l < k.length; l++) {
+            k[l].close();
+            v[l].close();
+        }
+        mask.close();
+        realCount.close();
+    }
+}

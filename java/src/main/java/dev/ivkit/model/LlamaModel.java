@@ -1,0 +1,293 @@
+package dev.ivkit.model;
+
+import static dev.ivkit.model.WeightNames.*;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.IvkitException;
+import dev.ivkit.hooks.Capture;
+import dev.ivkit.hooks.HookPlan;
+import dev.ivkit.hooks.HookSite;
+import dev.ivkit.util.Torch;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A Llama-family decoder over libtorch: RMSNorm, rotary embeddings (interleaved or rotate-half, Llama-3 scaling),
+ * grouped-query attention, SwiGLU MLP, tied or untied embeddings, causal mask with left padding, KV cache;
+ * float32, bfloat16 or float16 weights (norms and softmax computed in float32).
+ *
+ * <p>{@link #forward} takes token ids [batch, pos] (+ an attention mask for left padding) and a {@link HookPlan}
+ * naming the activations to capture. The model owns its weight tensors ({@link #close()} frees them). It is confined
+ * to one thread: a forward entered from a second thread while one runs fails with {@link IllegalStateException}.
+ * Wrap calls in a {@code PointerScope}; the returned tensors live in it.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final ModelConfig cfg;
+    private final torch.ScalarType dtype;
+    private final Map<String, Tensor> weights;
+    private final Layer[] layers;
+    private final Tensor embed;
+    private final Tensor finalNorm;
+    private final Tensor lmHead;
+    private final Rope rope;
+    private final double attnScale;
+    private final AtomicBoolean busy = new AtomicBoolean();
+
+    record Layer(Tensor attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor bq, Tensor bk, Tensor bv, Tensor wo,
+            Tensor mlpNorm, Tensor gate, Tensor up, Tensor down) {}
+
+    /**
+     * Builds a model from weights named by {@link WeightNames}; converts them to {@code dtype} (null keeps the first
+     * weight's dtype). Takes ownership of the map's tensors.
+     */
+    public LlamaModel(ModelConfig cfg, Map<String, Tensor> weights, torch.ScalarType dtype) {
+        Torch.init();
+        this.cfg = cfg;
+        Tensor first = require(weights, EMBED);
+        this.dtype = dtype != null ? dtype : Torch.dtype(first);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+            Tensor t = e.getValue();
+            if (Torch.dtype(t) != this.dtype) {
+                Tensor converted = t.to(this.dtype);
+                t.close();
+                t = converted;
+            }
+            w.put(e.getKey(), t);
+        }
+        this.weights = Collections.unmodifiableMap(w);
+        this.embed = require(w, EMBED);
+        this.finalNorm = require(w, FINAL_NORM);
+        this.lmHead = cfg.tiedEmbeddings() ? embed : require(w, LM_HEAD);
+        this.layers = new Layer[cfg.nLayers()];
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            boolean bias = cfg.attentionBias();
+            layers[l] = new Layer(require(w, attnNorm(l)), require(w, q(l)), require(w, k(l)), require(w, v(l)),
+                    bias ? require(w, qBias(l)) : null, bias ? require(w, kBias(l)) : null, bias ? require(w, vBias(l)) : null,
+                    require(w, o(l)), require(w, mlpNorm(l)), require(w, gate(l)), require(w, up(l)), require(w, down(l)));
+        }
+        this.rope = new Rope(cfg);
+        this.attnScale = 1.0 / Math.sqrt(cfg.headDim());
+    }
+
+    private static Tensor require(Map<String, Tensor> w, String name) {
+        Tensor t = w.get(name);
+        if (t == null) {
+            throw new IvkitException("missing weight " + name);
+        }
+        return t;
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public torch.ScalarType dtype() {
+        return dtype;
+    }
+
+    /** The weights by canonical name (read-only view; the tensors are the model's own). */
+    public Map<String, Tensor> weights() {
+        return weights;
+    }
+
+    /** A KV cache for {@code batch} rows and up to {@code capacity} positions (≤ the context length). */
+    public KvCache newCache(int batch, int capacity) {
+        if (capacity <= 0 || capacity > cfg.maxSeqLen()) {
+            throw new InvalidArgumentException("capacity", capacity + " is out of range [1, " + cfg.maxSeqLen() + "]");
+        }
+        if (batch <= 0) {
+            throw new InvalidArgumentException("batch", "must be positive, got " + batch);
+        }
+        return new KvCache(cfg, batch, capacity, dtype);
+    }
+
+    /** Full-sequence forward without padding: logits [batch, pos, vocab]. */
+    public RunResult forward(Tensor tokens, HookPlan plan) {
+        return forward(tokens, null, plan, null, LogitsMode.ALL);
+    }
+
+    /**
+     * @param tokens        [batch, pos] int64 ids
+     * @param attentionMask [batch, pos] (1 = real token, 0 = left padding) or null for no padding
+     * @param plan          captures; validated against the model and the input first
+     * @param cache         KV cache to read the earlier positions from and append these to, or null
+     * @param logitsMode    which positions get logits
+     */
+    public RunResult forward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode) {
+        if (!busy.compareAndSet(false, true)) {
+            throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
+        }
+        try {
+            return doForward(tokens, attentionMask, plan == null ? HookPlan.empty() : plan, cache, logitsMode);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private RunResult doForward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode) {
+        if (tokens.dim() != 2 || Torch.dtype(tokens) != torch.ScalarType.Long) {
+            throw new InvalidArgumentException("tokens", "expected int64 [batch, pos], got " + Torch.dtype(tokens) + " " + Torch.shape(tokens));
+        }
+        int batch = (int) tokens.size(0);
+        int seqLen = (int) tokens.size(1);
+        if (seqLen == 0) {
+            throw new InvalidArgumentException("tokens", "empty sequence");
+        }
+        long minId = tokens.min().item_long(), maxId = tokens.max().item_long();
+        if (minId < 0 || maxId >= cfg.vocabSize()) {
+            throw new InvalidArgumentException("tokens", "token id " + (minId < 0 ? minId : maxId) + " is out of range [0, " + cfg.vocabSize() + ")");
+        }
+        int past = cache == null ? 0 : cache.length();
+        if (cache != null && cache.batch() != batch) {
+            throw new InvalidArgumentException("cache", "cache batch " + cache.batch() + " differs from input batch " + batch);
+        }
+        int total = past + seqLen;
+        if (total > (cache == null ? cfg.maxSeqLen() : cache.capacity())) {
+            throw new InvalidArgumentException("tokens", "sequence of " + total + " positions exceeds "
+                    + (cache == null ? "the context length " + cfg.maxSeqLen() : "the cache capacity " + cache.capacity()));
+        }
+        Tensor mask;  // [batch, pos] bool, true = real
+        if (attentionMask == null) {
+            mask = torch.ones(new long[] {batch, seqLen}, Torch.options(torch.ScalarType.Bool));
+        } else {
+            if (attentionMask.dim() != 2 || attentionMask.size(0) != batch || attentionMask.size(1) != seqLen) {
+                throw new InvalidArgumentException("attentionMask", "expected [" + batch + ", " + seqLen + "], got " + Torch.shape(attentionMask));
+            }
+            mask = attentionMask.to(torch.ScalarType.Bool);
+        }
+        plan.validate(cfg, batch, seqLen);
+
+        // rotary positions: count of real tokens before each position (left padding shifts them), clamped at 0
+        Tensor realBefore = mask.to(torch.ScalarType.Long).cumsum(1).sub(new Scalar(1));
+        if (cache != null) {
+            realBefore = realBefore.add(cache.realCount.unsqueeze(1));
+        }
+        Tensor positions = realBefore.clamp_min(new Scalar(0));  // [batch, pos]
+
+        // attention mask over keys [batch, 1, pos, total]: causal, key is real, or the diagonal (keeps padded
+        // queries finite; their outputs are never read)
+        Tensor keyMask = cache == null ? mask : writeCacheMask(cache, mask, past, seqLen);
+        Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total)).reshape(seqLen, 1);
+        Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total)).reshape(1, total);
+        Tensor causal = kIdx.le(qIdx);                          // [pos, total]
+        Tensor diag = kIdx.eq(qIdx);
+        Tensor allowed = causal.logical_and(keyMask.unsqueeze(1)).logical_or(diag);  // [batch, pos, total]
+        Tensor blocked = allowed.logical_not().unsqueeze(1);    // [batch, 1, pos, total]
+
+        Map<HookSite, Tensor> captures = new LinkedHashMap<>();
+        Tensor x = embed.index_select(0, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
+        capture(plan, captures, HookSite.embed(), x, batch, seqLen);
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            Layer ly = layers[l];
+            capture(plan, captures, HookSite.residPre(l), x, batch, seqLen);
+            Tensor h = rmsNorm(x, ly.attnNorm);
+            Tensor q = linear(h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
+            Tensor k = linear(h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+            Tensor v = linear(h, ly.wv, ly.bv).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+            q = rope.apply(q, positions).transpose(1, 2);       // [batch, head, pos, d_head]
+            k = rope.apply(k, positions).transpose(1, 2);       // [batch, kv_head, pos, d_head]
+            v = v.transpose(1, 2);
+            if (cache != null) {
+                cache.k[l].narrow(2, past, seqLen).copy_(k);
+                cache.v[l].narrow(2, past, seqLen).copy_(v);
+                k = cache.k[l].narrow(2, 0, total);
+                v = cache.v[l].narrow(2, 0, total);
+            }
+            Tensor z = attention(q, k, v, blocked).transpose(1, 2);  // [batch, pos, head, d_head]
+            capture(plan, captures, HookSite.attnZ(l), z, batch, seqLen);
+            Tensor attnOut = torch.linear(z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo);
+            capture(plan, captures, HookSite.attnOut(l), attnOut, batch, seqLen);
+            x = x.add(attnOut);
+            capture(plan, captures, HookSite.residMid(l), x, batch, seqLen);
+            Tensor h2 = rmsNorm(x, ly.mlpNorm);
+            Tensor mlp = torch.linear(torch.silu(torch.linear(h2, ly.gate)).mul(torch.linear(h2, ly.up)), ly.down);
+            capture(plan, captures, HookSite.mlpOut(l), mlp, batch, seqLen);
+            x = x.add(mlp);
+            capture(plan, captures, HookSite.residPost(l), x, batch, seqLen);
+        }
+        if (cache != null) {
+            cache.realCount.add_(mask.to(torch.ScalarType.Long).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+            cache.advance(seqLen);
+        }
+        Tensor logits = null;
+        if (logitsMode != LogitsMode.NONE || !plan.capturesAt(HookSite.lnFinal()).isEmpty()
+                || !plan.capturesAt(HookSite.logits()).isEmpty()) {
+            Tensor normed = rmsNorm(x, finalNorm);
+            capture(plan, captures, HookSite.lnFinal(), normed, batch, seqLen);
+            if (logitsMode == LogitsMode.LAST) {
+                logits = torch.linear(normed.select(1, seqLen - 1), lmHead);       // [batch, vocab]
+            } else if (logitsMode == LogitsMode.ALL || !plan.capturesAt(HookSite.logits()).isEmpty()) {
+                Tensor all = torch.linear(normed, lmHead);                         // [batch, pos, vocab]
+                capture(plan, captures, HookSite.logits(), all, batch, seqLen);
+                logits = logitsMode == LogitsMode.ALL ? all : null;
+            }
+        }
+        return new RunResult(logits, captures);
+    }
+
+    private static Tensor writeCacheMask(KvCache cache, Tensor mask, int past, int seqLen) {
+        cache.mask.narrow(1, past, seqLen).copy_(mask);
+        return cache.mask.narrow(1, 0, past + seqLen);
+    }
+
+    /** softmax(q k^T * scale, masked) v with grouped-query heads; softmax in float32. q [b,h,t,d], k/v [b,kv,s,d]. */
+    private Tensor attention(Tensor q, Tensor k, Tensor v, Tensor blocked) {
+        int group = cfg.groupSize();
+        if (group > 1) {
+            long b = k.size(0), s = k.size(2);
+            k = k.unsqueeze(2).expand(b, cfg.nKvHeads(), group, s, cfg.headDim()).reshape(b, cfg.nHeads(), s, cfg.headDim());
+            v = v.unsqueeze(2).expand(b, cfg.nKvHeads(), group, s, cfg.headDim()).reshape(b, cfg.nHeads(), s, cfg.headDim());
+        }
+        Tensor scores = q.matmul(k.transpose(2, 3)).to(torch.ScalarType.Float).mul(new Scalar(attnScale));
+        scores = scores.masked_fill(blocked, new Scalar(Double.NEGATIVE_INFINITY));
+        Tensor p = scores.softmax(3).to(dtype);
+        return p.matmul(v);
+    }
+
+    /** RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * w, cast back to the model dtype. */
+    private Tensor rmsNorm(Tensor x, Tensor w) {
+        Tensor xf = x.to(torch.ScalarType.Float);
+        Tensor ms = xf.mul(xf).mean(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+        Tensor normed = xf.mul(ms.add(new Scalar(cfg.normEps())).rsqrt());
+        return normed.to(dtype).mul(w);
+    }
+
+    private static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        return b == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(b));
+    }
+
+    /** Records a capture: one position per row → [batch, ...], or the whole [batch, pos, ...] tensor. */
+    private static void capture(HookPlan plan, Map<HookSite, Tensor> out, HookSite site, Tensor act, int batch, int seqLen) {
+        if (plan.isEmpty()) {
+            return;
+        }
+        for (Capture c : plan.capturesAt(site)) {
+            long[] pos = c.positions().resolve(batch, seqLen, "positions of capture " + site);
+            if (pos == null) {
+                out.put(site, act);
+            } else {
+                Tensor rows = torch.arange(new Scalar(0), new Scalar(batch)).mul(new Scalar(seqLen)).add(Torch.fromLongs(pos));
+                long[] sizes = Torch.sizes(act);
+                long[] flat = new long[sizes.length - 1];
+                flat[0] = (long) batch * seqLen;
+                System.arraycopy(sizes, 2, flat, 1, sizes.length - 2);
+                out.put(site, act.reshape(flat).index_select(0, rows));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : weights.values()) {
+            t.close();
+        }
+        rope.close();
+    }
+}
