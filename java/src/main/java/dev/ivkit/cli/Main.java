@@ -1,0 +1,58 @@
+package dev.ivkit.cli;
+
+import dev.ivkit.IvkitException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code ivkit} command line. Errors print one line to stderr and exit non-zero (stack trace with --verbose). */
+@Command(name = "ivkit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Instruction vectors in Llama-family models.",
+        subcommands = {InfoCommand.class, GenerateCommand.class})
+public final class Main {
+    /** Exit code for bad input (files, arguments). */
+    public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code for other failures. */
+    public static final int EXIT_FAILURE = 1;
+
+    @Option(names = "--verbose", description = "print stack traces on errors", scope = CommandLine.ScopeType.INHERIT)
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (used by tests). */
+    public static int run(String... args) {
+        // No network, ever: DJL's tokenizers library phones home unless told otherwise before its classes load.
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean verbose = parsed.matchedOption("--verbose") != null
+                    || parsed.subcommand() != null && parsed.subcommand().matchedOption("--verbose") != null;
+            PrintWriter err = cmd.getErr();
+            err.println("ivkit: " + describe(ex));
+            if (verbose) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return ex instanceof IvkitException || ex instanceof java.io.IOException ? EXIT_BAD_INPUT : EXIT_FAILURE;
+        });
+        return cl.execute(args);
+    }
+
+    static String describe(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"ivkit " + (v == null ? "dev" : v)};
+        }
+    }
+}
