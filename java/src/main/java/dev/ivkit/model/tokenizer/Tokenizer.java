@@ -1,0 +1,84 @@
+package dev.ivkit.model.tokenizer;
+
+import dev.ivkit.ModelFormatException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Text ⇄ token ids for a causal language model.
+ *
+ * <p>Two implementations: {@link Llama2cTokenizer} (llama2.c's binary {@code tokenizer.bin} / {@code tok512.bin}) and
+ * {@link HfTokenizer} (a Hugging Face {@code tokenizer.json}). {@link #load(Path)} picks one by file.
+ */
+public interface Tokenizer extends AutoCloseable {
+
+    /**
+     * Token ids of {@code text}. With {@code addBos} the model's BOS id is put first (when the tokenizer has one,
+     * that is {@link #bosId()} &ge; 0); no EOS is ever appended.
+     */
+    int[] encode(String text, boolean addBos);
+
+    /** Text of a whole id sequence; BOS/EOS (and other special tokens where the format knows them) are left out. */
+    String decode(int[] ids);
+
+    /**
+     * Text of one generated token {@code id} that follows {@code prevId} (pass {@link #bosId()} for the first
+     * generated token). A multi-byte character split over several tokens cannot be represented by a single piece
+     * (it comes out as U+FFFD); use {@link #streamingDecoder(int)} for correct streaming output.
+     */
+    String decodePiece(int prevId, int id);
+
+    /** Id of the beginning-of-sequence token, or -1 when the tokenizer defines none. */
+    int bosId();
+
+    /** Id of the end-of-sequence token, or -1 when the tokenizer defines none. */
+    int eosId();
+
+    /** Number of token ids (largest id + 1). */
+    int vocabSize();
+
+    /**
+     * A stateful decoder for a stream of generated ids that only emits complete characters. {@code prevId} is the
+     * token preceding the first id fed to it (normally {@link #bosId()}, or the last prompt token).
+     */
+    default StreamingDecoder streamingDecoder(int prevId) {
+        return new TextDiffStreamingDecoder(this, prevId);
+    }
+
+    /** Frees native resources, if any (the Hugging Face tokenizer holds some); a no-op by default. */
+    @Override
+    default void close() {}
+
+    /**
+     * Loads a tokenizer: a {@code *.json} file, or a directory holding {@code tokenizer.json}, is read as a Hugging
+     * Face tokenizer; a directory holding {@code tokenizer.bin} and any other file are read as llama2.c tokenizer
+     * files (vocabulary size inferred from the file length).
+     *
+     * @throws ModelFormatException when the path does not exist, a directory has no tokenizer file, or the file is
+     *     corrupt
+     */
+    static Tokenizer load(Path path) {
+        if (path == null) {
+            throw new IllegalArgumentException("path is null");
+        }
+        if (Files.isDirectory(path)) {
+            Path json = path.resolve("tokenizer.json");
+            if (Files.isRegularFile(json)) {
+                return HfTokenizer.load(json);
+            }
+            Path bin = path.resolve("tokenizer.bin");
+            if (Files.isRegularFile(bin)) {
+                return Llama2cTokenizer.load(bin);
+            }
+            throw new ModelFormatException(path, null, "directory holds neither tokenizer.json nor tokenizer.bin");
+        }
+        if (!Files.exists(path)) {
+            throw new ModelFormatException(path, null, "tokenizer file does not exist");
+        }
+        Path name = path.getFileName();
+        if (name != null && name.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".json")) {
+            return HfTokenizer.load(path);
+        }
+        return Llama2cTokenizer.load(path);
+    }
+}
