@@ -57,6 +57,32 @@ IVKIT_API ivkit_status_t ivkit_add_rows(void* x, int64_t n_rows, int64_t d, ivki
                                         const void* v, int64_t v_row_stride,
                                         const int64_t* rows, const float* scales, int64_t n, float scale);
 
+/*
+ * gather_heads: read per-head attention outputs z at one position per batch row.
+ *   z         [batch, seq, heads, d_head]  dtype, contiguous (blocks.L.attn.hook_z)
+ *   positions [batch] int64 in [0, seq)
+ *   accumulate = 0: out [batch, heads, d_head] dtype,   out[b, h, :] = z[b, positions[b], h, :]
+ *   accumulate = 1: out [heads, d_head] float32,       out[h, :] += sum_b z[b, positions[b], h, :]
+ *                   (a running sum for mean activations; fp32 accumulation in batch order)
+ */
+IVKIT_API ivkit_status_t ivkit_gather_heads(const void* z, int64_t batch, int64_t seq, int64_t heads, int64_t d_head,
+                                            ivkit_dtype_t dtype, const int64_t* positions, void* out, int32_t accumulate);
+
+/* Modes of patch_heads. */
+enum { IVKIT_PATCH_REPLACE = 0, IVKIT_PATCH_ADD = 1 };
+
+/*
+ * patch_heads: overwrite or add to single heads of z, in place.
+ *   z [batch, seq, heads, d_head] dtype, contiguous
+ *   for i in [0, n): z[rows[i], positions[i], head_idx[i], :] (=|+=) values[i * values_row_stride, :]
+ *   rows, positions, head_idx [n] int64; the (row, position, head) triples are distinct
+ *   values [n_v, d_head] dtype; values_row_stride 1 = one value per patch, 0 = one shared value
+ */
+IVKIT_API ivkit_status_t ivkit_patch_heads(void* z, int64_t batch, int64_t seq, int64_t heads, int64_t d_head,
+                                           ivkit_dtype_t dtype, const int64_t* rows, const int64_t* positions,
+                                           const int64_t* head_idx, const void* values, int64_t values_row_stride,
+                                           int64_t n, int32_t mode);
+
 /* ---- CUDA library (libivkit_cuda; built with -Pcuda) ----------------------------------------- */
 
 IVKIT_API const char* ivkit_cuda_version(void);
@@ -68,6 +94,15 @@ IVKIT_API ivkit_status_t ivkit_cuda_add_rows(void* x, int64_t n_rows, int64_t d,
                                              const void* v, int64_t v_row_stride,
                                              const int64_t* rows, const float* scales, int64_t n, float scale,
                                              void* stream);
+
+/* Same contracts as the CPU functions; device pointers, queued on stream. */
+IVKIT_API ivkit_status_t ivkit_cuda_gather_heads(const void* z, int64_t batch, int64_t seq, int64_t heads, int64_t d_head,
+                                                 ivkit_dtype_t dtype, const int64_t* positions, void* out,
+                                                 int32_t accumulate, void* stream);
+IVKIT_API ivkit_status_t ivkit_cuda_patch_heads(void* z, int64_t batch, int64_t seq, int64_t heads, int64_t d_head,
+                                                ivkit_dtype_t dtype, const int64_t* rows, const int64_t* positions,
+                                                const int64_t* head_idx, const void* values, int64_t values_row_stride,
+                                                int64_t n, int32_t mode, void* stream);
 
 #ifdef __cplusplus
 }
