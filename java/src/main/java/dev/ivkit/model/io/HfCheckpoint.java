@@ -57,19 +57,17 @@ public final class HfCheckpoint {
      *         to no {@link PointerScope}: {@code close()} them (or let the GC) when done
      */
     public static Checkpoint load(Path path, ScalarType dtype) {
-        Path dir;
-        Path weightsFile;
-        if (Files.isDirectory(path)) {
-            dir = path;
+        boolean isDir = Files.isDirectory(path);
+        Path dir = isDir ? path : path.toAbsolutePath().getParent();
+        // config first: a broken config is reported before missing or inconsistent weights
+        ModelConfig cfg = HfConfig.read(dir.resolve(HfConfig.FILE_NAME));
+        Path weightsFile = path;
+        if (isDir) {
             weightsFile = Files.exists(dir.resolve(INDEX)) ? dir.resolve(INDEX) : dir.resolve(WEIGHTS);
             if (!Files.exists(weightsFile)) {
                 throw new ModelFormatException(dir, null, "neither " + WEIGHTS + " nor " + INDEX + " found");
             }
-        } else {
-            weightsFile = path;
-            dir = path.toAbsolutePath().getParent();
         }
-        ModelConfig cfg = HfConfig.read(dir.resolve(HfConfig.FILE_NAME));
 
         List<SafetensorsFile> open = new ArrayList<>();
         Map<String, Tensor> weights = new LinkedHashMap<>();
@@ -117,7 +115,7 @@ public final class HfCheckpoint {
             for (String name : expected.keySet()) {
                 try (PointerScope s = new PointerScope()) {
                     Tensor t = where.get(name).read(name);
-                    if (dtype != null && t.scalar_type() != dtype) {
+                    if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
                         t = t.to(dtype);
                     }
                     t.retainReference();
@@ -135,7 +133,7 @@ public final class HfCheckpoint {
                 }
             }
         }
-        return new Checkpoint(cfg, weights, Files.isDirectory(path) ? dir : path);
+        return new Checkpoint(cfg, weights, path);
     }
 
     private static String describeTie(ModelConfig cfg, String name) {
@@ -261,7 +259,7 @@ public final class HfCheckpoint {
             throw new InvalidArgumentException("dir", dir + " holds a sharded checkpoint (" + INDEX + "); write to an empty directory");
         }
         boolean permute = cfg.ropeStyle() == RopeStyle.INTERLEAVED;
-        ScalarType outType = dtype != null ? dtype : w.get(WeightNames.EMBED).scalar_type();
+        ScalarType outType = dtype != null ? dtype : w.get(WeightNames.EMBED).scalar_type().intern();
         try (PointerScope s = new PointerScope()) {
             LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
             for (String name : expected.keySet()) {
@@ -272,7 +270,7 @@ public final class HfCheckpoint {
                         t = RopePermutation.interleavedToHalf(t, heads, cfg.headDim());
                     }
                 }
-                if (dtype != null && t.scalar_type() != dtype) {
+                if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
                     t = t.to(dtype);
                 }
                 out.put(name, t);

@@ -290,7 +290,7 @@ public final class HfConfig {
             throw new InvalidArgumentException("ropeStyle", "Hugging Face configs imply rotate-half RoPE; permute the "
                     + "q/k weights and use withRopeStyle(HALF) (see RopePermutation / HfCheckpoint.write)");
         }
-        String torchDtype = switch (dtype) {
+        String torchDtype = switch (dtype.intern()) {
             case Float -> "float32";
             case BFloat16 -> "bfloat16";
             case Half -> "float16";

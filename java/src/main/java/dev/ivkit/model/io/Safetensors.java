@@ -64,7 +64,7 @@ public final class Safetensors {
         /** The format's name for a libtorch type, or null when the format (or ivkit) has none. */
         public static Dtype of(ScalarType t) {
             for (Dtype d : values()) {
-                if (d.scalarType == t) {
+                if (t != null && d.scalarType.value == t.value) {
                     return d;
                 }
             }
@@ -141,9 +141,9 @@ public final class Safetensors {
             if (t == null || t.isNull() || !t.defined()) {
                 throw new InvalidArgumentException("tensors", "tensor " + name + " is null or undefined");
             }
-            Dtype d = Dtype.of(t.scalar_type());
+            Dtype d = Dtype.of(t.scalar_type().intern());
             if (d == null) {
-                throw new InvalidArgumentException("tensors", "tensor " + name + ": dtype " + t.scalar_type() + " cannot be written to safetensors");
+                throw new InvalidArgumentException("tensors", "tensor " + name + ": dtype " + t.scalar_type().intern() + " cannot be written to safetensors");
             }
             long[] shape = t.sizes().vec().get();
             long bytes = t.numel() * d.itemSize;
