@@ -1,0 +1,293 @@
+package dev.ivkit.model.io;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.ModelFormatException;
+import dev.ivkit.model.Checkpoint;
+import dev.ivkit.model.ModelConfig;
+import dev.ivkit.model.RopeStyle;
+import dev.ivkit.model.WeightNames;
+import dev.ivkit.model.io.Safetensors.Dtype;
+import dev.ivkit.model.io.Safetensors.TensorInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Hugging Face checkpoints of Llama-family models: {@code config.json} plus {@code model.safetensors}, or shards
+ * listed in {@code model.safetensors.index.json}.
+ */
+public final class HfCheckpoint {
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String INDEX = "model.safetensors.index.json";
+
+    private static final Set<Dtype> FLOAT_DTYPES = Set.of(Dtype.F32, Dtype.F16, Dtype.BF16, Dtype.F64);
+
+    private HfCheckpoint() {}
+
+    /** {@link #load(Path, ScalarType)} keeping the file's dtype. */
+    public static Checkpoint load(Path path) {
+        return load(path, null);
+    }
+
+    /**
+     * Loads a checkpoint and validates it against its config.json: every tensor the config implies is present with
+     * the implied shape and a floating-point dtype, and no other tensor is (rotary_emb.inv_freq buffers are ignored,
+     * and so is lm_head.weight when tie_word_embeddings is true, as transformers does).
+     *
+     * @param path  the model directory, its model.safetensors, another .safetensors file in it, or its
+     *              model.safetensors.index.json
+     * @param dtype convert every weight to this type, or null to keep the file's
+     * @return weights under {@link WeightNames} (no lm_head when tied), as CPU tensors that belong to the caller and
+     *         to no {@link PointerScope}: {@code close()} them (or let the GC) when done
+     */
+    public static Checkpoint load(Path path, ScalarType dtype) {
+        boolean isDir = Files.isDirectory(path);
+        Path dir = isDir ? path : path.toAbsolutePath().getParent();
+        // config first: a broken config is reported before missing or inconsistent weights
+        ModelConfig cfg = HfConfig.read(dir.resolve(HfConfig.FILE_NAME));
+        Path weightsFile = path;
+        if (isDir) {
+            weightsFile = Files.exists(dir.resolve(INDEX)) ? dir.resolve(INDEX) : dir.resolve(WEIGHTS);
+            if (!Files.exists(weightsFile)) {
+                throw new ModelFormatException(dir, null, "neither " + WEIGHTS + " nor " + INDEX + " found");
+            }
+        }
+
+        List<SafetensorsFile> open = new ArrayList<>();
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        boolean ok = false;
+        try {
+            // name -> file that holds it
+            LinkedHashMap<String, SafetensorsFile> where = new LinkedHashMap<>();
+            if (weightsFile.getFileName().toString().endsWith(".index.json")) {
+                indexShards(weightsFile, dir, open, where);
+            } else {
+                SafetensorsFile f = Safetensors.open(weightsFile);
+                open.add(f);
+                for (String n : f.names()) {
+                    where.put(n, f);
+                }
+            }
+            Map<String, long[]> expected = expectedShapes(cfg);
+            // Validate everything before reading any data.
+            for (Map.Entry<String, SafetensorsFile> e : where.entrySet()) {
+                String name = e.getKey();
+                if (isIgnored(name, cfg)) {
+                    continue;
+                }
+                SafetensorsFile f = e.getValue();
+                long[] want = expected.get(name);
+                if (want == null) {
+                    throw new ModelFormatException(f.path(), name, "unexpected tensor " + name + ": not part of a "
+                            + cfg.architecture() + " model as described by config.json" + describeTie(cfg, name));
+                }
+                TensorInfo info = f.info(name);
+                if (!Arrays.equals(info.shape(), want)) {
+                    throw new ModelFormatException(f.path(), name, "tensor " + name + ": shape " + Arrays.toString(info.shape())
+                            + " contradicts config.json (expected " + Arrays.toString(want) + ")");
+                }
+                if (!FLOAT_DTYPES.contains(info.dtype())) {
+                    throw new ModelFormatException(f.path(), name, "tensor " + name + ": dtype " + info.dtype()
+                            + " is not a floating-point weight type");
+                }
+            }
+            for (String name : expected.keySet()) {
+                if (!where.containsKey(name)) {
+                    throw new ModelFormatException(weightsFile, name, "missing tensor " + name + describeTie(cfg, name));
+                }
+            }
+            for (String name : expected.keySet()) {
+                try (PointerScope s = new PointerScope()) {
+                    Tensor t = where.get(name).read(name);
+                    if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
+                        t = t.to(dtype);
+                    }
+                    t.retainReference();
+                    weights.put(name, t);
+                }
+            }
+            ok = true;
+        } finally {
+            for (SafetensorsFile f : open) {
+                f.close();
+            }
+            if (!ok) {
+                for (Tensor t : weights.values()) {
+                    t.close();
+                }
+            }
+        }
+        return new Checkpoint(cfg, weights, path);
+    }
+
+    private static String describeTie(ModelConfig cfg, String name) {
+        if (!name.equals(WeightNames.LM_HEAD)) {
+            return "";
+        }
+        return cfg.tiedEmbeddings() ? "" : " (config.json has tie_word_embeddings=false, so lm_head.weight is required)";
+    }
+
+    private static boolean isIgnored(String name, ModelConfig cfg) {
+        return name.endsWith("rotary_emb.inv_freq") || (cfg.tiedEmbeddings() && name.equals(WeightNames.LM_HEAD));
+    }
+
+    private static void indexShards(Path index, Path dir, List<SafetensorsFile> open, Map<String, SafetensorsFile> where) {
+        JsonObject root;
+        try {
+            JsonElement el = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8));
+            if (!el.isJsonObject()) {
+                throw new ModelFormatException(index, null, "not a JSON object");
+            }
+            root = el.getAsJsonObject();
+        } catch (NoSuchFileException e) {
+            throw new ModelFormatException(index, null, "file not found", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + index + ": " + e.getMessage(), e);
+        } catch (JsonParseException e) {
+            throw new ModelFormatException(index, null, "not valid JSON: " + e.getMessage(), e);
+        }
+        JsonElement wm = root.get("weight_map");
+        if (wm == null || !wm.isJsonObject()) {
+            throw new ModelFormatException(index, "weight_map", "missing or non-object weight_map");
+        }
+        Path base = dir.toAbsolutePath().normalize();
+        Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : wm.getAsJsonObject().entrySet()) {
+            String name = e.getKey();
+            JsonElement v = e.getValue();
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+                throw new ModelFormatException(index, "weight_map." + name, "shard of " + name + " is not a file name: " + v);
+            }
+            String shardName = v.getAsString();
+            SafetensorsFile shard = shards.get(shardName);
+            if (shard == null) {
+                Path p = base.resolve(shardName).normalize();
+                if (!p.startsWith(base) || p.equals(base)) {
+                    throw new ModelFormatException(index, "weight_map." + name, "shard file " + shardName + " is outside " + base);
+                }
+                if (!Files.isRegularFile(p)) {
+                    throw new ModelFormatException(index, shardName, "shard file " + p + " (holding " + name + ") does not exist");
+                }
+                shard = Safetensors.open(p);
+                open.add(shard);
+                shards.put(shardName, shard);
+            }
+            if (!shard.contains(name)) {
+                throw new ModelFormatException(shard.path(), name, "tensor " + name + " is listed in " + index.getFileName()
+                        + " but not present in this shard");
+            }
+            where.put(name, shard);
+        }
+    }
+
+    /** Every tensor a config implies, in the order written, with its shape ([out, in] for projections). */
+    public static LinkedHashMap<String, long[]> expectedShapes(ModelConfig c) {
+        long d = c.dModel();
+        long q = (long) c.nHeads() * c.headDim();
+        long kv = (long) c.nKvHeads() * c.headDim();
+        long f = c.hiddenDim();
+        LinkedHashMap<String, long[]> m = new LinkedHashMap<>();
+        m.put(WeightNames.EMBED, new long[] {c.vocabSize(), d});
+        for (int l = 0; l < c.nLayers(); l++) {
+            m.put(WeightNames.attnNorm(l), new long[] {d});
+            m.put(WeightNames.q(l), new long[] {q, d});
+            m.put(WeightNames.k(l), new long[] {kv, d});
+            m.put(WeightNames.v(l), new long[] {kv, d});
+            if (c.attentionBias()) {
+                m.put(WeightNames.qBias(l), new long[] {q});
+                m.put(WeightNames.kBias(l), new long[] {kv});
+                m.put(WeightNames.vBias(l), new long[] {kv});
+            }
+            m.put(WeightNames.o(l), new long[] {d, q});
+            m.put(WeightNames.mlpNorm(l), new long[] {d});
+            m.put(WeightNames.gate(l), new long[] {f, d});
+            m.put(WeightNames.up(l), new long[] {f, d});
+            m.put(WeightNames.down(l), new long[] {d, f});
+        }
+        m.put(WeightNames.FINAL_NORM, new long[] {d});
+        if (!c.tiedEmbeddings()) {
+            m.put(WeightNames.LM_HEAD, new long[] {c.vocabSize(), d});
+        }
+        return m;
+    }
+
+    /**
+     * Writes {@code dir/config.json} and {@code dir/model.safetensors} (metadata {@code format: pt}) in Hugging Face
+     * layout. An {@link RopeStyle#INTERLEAVED} checkpoint (llama2.c) has its q/k rows (and biases) permuted as
+     * {@code convert_llama_weights_to_hf.py} does and is written with rotate-half style. The checkpoint must hold
+     * exactly the tensors its config implies, with the implied shapes (lm_head.weight is skipped when tied).
+     *
+     * @param dtype the weights' type on disk, or null to keep each tensor's
+     */
+    public static void write(Path dir, Checkpoint ckpt, ScalarType dtype) {
+        ModelConfig cfg = ckpt.config();
+        Map<String, Tensor> w = ckpt.weights();
+        LinkedHashMap<String, long[]> expected = expectedShapes(cfg);
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            Tensor t = w.get(e.getKey());
+            if (t == null) {
+                throw new InvalidArgumentException("weights", "missing tensor " + e.getKey());
+            }
+            long[] shape = t.sizes().vec().get();
+            if (!Arrays.equals(shape, e.getValue())) {
+                throw new InvalidArgumentException("weights", "tensor " + e.getKey() + " has shape " + Arrays.toString(shape)
+                        + ", config implies " + Arrays.toString(e.getValue()));
+            }
+        }
+        for (String name : w.keySet()) {
+            if (!expected.containsKey(name) && !(name.equals(WeightNames.LM_HEAD) && cfg.tiedEmbeddings())) {
+                throw new InvalidArgumentException("weights", "tensor " + name + " is not part of the model its config describes");
+            }
+        }
+        if (Files.exists(dir.resolve(INDEX))) {
+            throw new InvalidArgumentException("dir", dir + " holds a sharded checkpoint (" + INDEX + "); write to an empty directory");
+        }
+        boolean permute = cfg.ropeStyle() == RopeStyle.INTERLEAVED;
+        ScalarType outType = dtype != null ? dtype : w.get(WeightNames.EMBED).scalar_type().intern();
+        try (PointerScope s = new PointerScope()) {
+            LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+            for (String name : expected.keySet()) {
+                Tensor t = w.get(name);
+                if (permute) {
+                    int heads = ropeHeads(cfg, name);
+                    if (heads > 0) {
+                        t = RopePermutation.interleavedToHalf(t, heads, cfg.headDim());
+                    }
+                }
+                if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
+                    t = t.to(dtype);
+                }
+                out.put(name, t);
+            }
+            Safetensors.write(dir.resolve(WEIGHTS), out, Map.of("format", "pt"));
+        }
+        HfConfig.write(dir, cfg.withRopeStyle(RopeStyle.HALF), outType);
+    }
+
+    /** Heads of a q/k weight or bias (whose rows RoPE pairs), or 0 for any other tensor. */
+    private static int ropeHeads(ModelConfig cfg, String name) {
+        if (name.endsWith(".self_attn.q_proj.weight") || name.endsWith(".self_attn.q_proj.bias")) {
+            return cfg.nHeads();
+        }
+        if (name.endsWith(".self_attn.k_proj.weight") || name.endsWith(".self_attn.k_proj.bias")) {
+            return cfg.nKvHeads();
+        }
+        return 0;
+    }
+}
