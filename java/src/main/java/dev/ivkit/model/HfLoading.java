@@ -1,13 +1,13 @@
 package dev.ivkit.model;
 
-import dev.ivkit.UnsupportedException;
+import dev.ivkit.model.io.HfCheckpoint;
 import java.nio.file.Path;
 
-/** Bridge to the Hugging Face loader (filled in when dev.ivkit.model.io.HfCheckpoint lands). */
+/** Hugging Face layout: a directory with config.json and (sharded) safetensors. */
 final class HfLoading {
     private HfLoading() {}
 
     static Checkpoint read(Path path) {
-        throw new UnsupportedException("Hugging Face checkpoints are not supported yet: " + path);
+        return HfCheckpoint.load(path);
     }
 }
