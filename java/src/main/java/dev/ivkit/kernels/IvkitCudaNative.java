@@ -26,4 +26,14 @@ public final class IvkitCudaNative {
             @Cast("int64_t") long d, int dtype, @Cast("const void*") long v, @Cast("int64_t") long vRowStride,
             @Cast("const int64_t*") long rows, @Cast("const float*") long scales, @Cast("int64_t") long n, float scale,
             @Cast("void*") long stream);
+
+    public static native int ivkit_cuda_gather_heads(@Cast("const void*") long z, @Cast("int64_t") long batch,
+            @Cast("int64_t") long seq, @Cast("int64_t") long heads, @Cast("int64_t") long dHead, int dtype,
+            @Cast("const int64_t*") long positions, @Cast("void*") long out, int accumulate, @Cast("void*") long stream);
+
+    public static native int ivkit_cuda_patch_heads(@Cast("void*") long z, @Cast("int64_t") long batch,
+            @Cast("int64_t") long seq, @Cast("int64_t") long heads, @Cast("int64_t") long dHead, int dtype,
+            @Cast("const int64_t*") long rows, @Cast("const int64_t*") long positions, @Cast("const int64_t*") long headIdx,
+            @Cast("const void*") long values, @Cast("int64_t") long valuesRowStride, @Cast("int64_t") long n, int mode,
+            @Cast("void*") long stream);
 }

@@ -25,4 +25,13 @@ public final class IvkitNative {
     public static native int ivkit_add_rows(@Cast("void*") long x, @Cast("int64_t") long nRows, @Cast("int64_t") long d,
             int dtype, @Cast("const void*") long v, @Cast("int64_t") long vRowStride, @Cast("const int64_t*") long rows,
             @Cast("const float*") long scales, @Cast("int64_t") long n, float scale);
+
+    public static native int ivkit_gather_heads(@Cast("const void*") long z, @Cast("int64_t") long batch,
+            @Cast("int64_t") long seq, @Cast("int64_t") long heads, @Cast("int64_t") long dHead, int dtype,
+            @Cast("const int64_t*") long positions, @Cast("void*") long out, int accumulate);
+
+    public static native int ivkit_patch_heads(@Cast("void*") long z, @Cast("int64_t") long batch, @Cast("int64_t") long seq,
+            @Cast("int64_t") long heads, @Cast("int64_t") long dHead, int dtype, @Cast("const int64_t*") long rows,
+            @Cast("const int64_t*") long positions, @Cast("const int64_t*") long headIdx, @Cast("const void*") long values,
+            @Cast("int64_t") long valuesRowStride, @Cast("int64_t") long n, int mode);
 }

@@ -95,6 +95,151 @@ public final class Kernels {
         }
     }
 
+    /**
+     * Reads z at one position per batch row.
+     *
+     * @param z         [batch, seq, heads, d_head] contiguous
+     * @param positions [batch] int64 in [0, seq)
+     * @return [batch, heads, d_head], same dtype and device as z
+     */
+    public static Tensor gatherHeads(Tensor z, Tensor positions) {
+        long[] s = zShape(z);
+        checkPositions(positions, s[0], s[1]);
+        Tensor out = torch.zeros(new long[] {s[0], s[2], s[3]}, z.options());
+        gather(z, s, positions, out, 0);
+        return out;
+    }
+
+    /**
+     * Adds z at one position per batch row, summed over rows, into a float32 running sum (for mean activations).
+     *
+     * @param acc [heads, d_head] float32 on z's device; updated in place
+     */
+    public static void gatherHeadsAccumulate(Tensor z, Tensor positions, Tensor acc) {
+        long[] s = zShape(z);
+        checkPositions(positions, s[0], s[1]);
+        if (Torch.dtype(acc) != torch.ScalarType.Float || acc.dim() != 2 || acc.size(0) != s[2] || acc.size(1) != s[3]
+                || !acc.is_contiguous() || acc.is_cuda() != z.is_cuda()) {
+            throw new InvalidArgumentException("acc", "expected a contiguous float32 [" + s[2] + ", " + s[3] + "] on z's device, got "
+                    + Torch.dtype(acc) + " " + Torch.shape(acc));
+        }
+        gather(z, s, positions, acc, 1);
+    }
+
+    private static void gather(Tensor z, long[] s, Tensor positions, Tensor out, int accumulate) {
+        int dtype = dtypeCode("z", z);
+        sameDevice(z, positions, "positions");
+        if (!z.is_cuda()) {
+            Status.check(IvkitNative.ivkit_gather_heads(z.data_ptr().address(), s[0], s[1], s[2], s[3], dtype,
+                    positions.data_ptr().address(), out.data_ptr().address(), accumulate), IvkitNative::ivkit_last_error);
+        } else {
+            long stream = Cuda.requireStream(z);
+            Status.check(IvkitCudaNative.ivkit_cuda_gather_heads(z.data_ptr().address(), s[0], s[1], s[2], s[3], dtype,
+                    positions.data_ptr().address(), out.data_ptr().address(), accumulate, stream),
+                    IvkitCudaNative::ivkit_cuda_last_error);
+        }
+    }
+
+    /**
+     * Overwrites (REPLACE) or adds to (ADD) single heads of z, in place:
+     * {@code z[rows[i], positions[i], heads[i], :] (=|+=) values[i]}.
+     *
+     * @param z         [batch, seq, heads, d_head] contiguous
+     * @param rows      [n] int64 batch rows
+     * @param positions [n] int64 positions
+     * @param heads     [n] int64 query-head indices; the (row, position, head) triples must be distinct
+     * @param values    [n, d_head] or [d_head] (shared), z's dtype and device
+     */
+    public static void patchHeadsInPlace(Tensor z, Tensor rows, Tensor positions, Tensor heads, Tensor values, PatchMode mode) {
+        long[] s = zShape(z);
+        int dtype = dtypeCode("z", z);
+        for (Object[] a : new Object[][] {{"rows", rows}, {"positions", positions}, {"heads", heads}}) {
+            Tensor t = (Tensor) a[1];
+            if (Torch.dtype(t) != torch.ScalarType.Long || t.dim() != 1 || !t.is_contiguous()) {
+                throw new InvalidArgumentException((String) a[0], "expected a contiguous 1-D int64 tensor, got "
+                        + Torch.dtype(t) + " " + Torch.shape(t));
+            }
+            sameDevice(z, t, (String) a[0]);
+        }
+        long n = rows.size(0);
+        if (positions.size(0) != n || heads.size(0) != n) {
+            throw new InvalidArgumentException("positions", "rows, positions and heads must have one length, got "
+                    + n + ", " + positions.size(0) + ", " + heads.size(0));
+        }
+        if (Torch.dtype(values) != Torch.dtype(z)) {
+            throw new InvalidArgumentException("values", "dtype " + Torch.dtype(values) + " differs from z's " + Torch.dtype(z));
+        }
+        requireContiguous("values", values);
+        sameDevice(z, values, "values");
+        long stride;
+        if (values.dim() == 1 && values.size(0) == s[3]) {
+            stride = 0;
+        } else if (values.dim() == 2 && values.size(0) == n && values.size(1) == s[3]) {
+            stride = 1;
+        } else {
+            throw new InvalidArgumentException("values", "expected [" + n + ", " + s[3] + "] or [" + s[3] + "], got " + Torch.shape(values));
+        }
+        checkTargets(Torch.toLongArray(rows), Torch.toLongArray(positions), Torch.toLongArray(heads), s);
+        int m = mode == PatchMode.REPLACE ? 0 : 1;
+        if (!z.is_cuda()) {
+            Status.check(IvkitNative.ivkit_patch_heads(z.data_ptr().address(), s[0], s[1], s[2], s[3], dtype,
+                    rows.data_ptr().address(), positions.data_ptr().address(), heads.data_ptr().address(),
+                    values.data_ptr().address(), stride, n, m), IvkitNative::ivkit_last_error);
+        } else {
+            long stream = Cuda.requireStream(z);
+            Status.check(IvkitCudaNative.ivkit_cuda_patch_heads(z.data_ptr().address(), s[0], s[1], s[2], s[3], dtype,
+                    rows.data_ptr().address(), positions.data_ptr().address(), heads.data_ptr().address(),
+                    values.data_ptr().address(), stride, n, m, stream), IvkitCudaNative::ivkit_cuda_last_error);
+        }
+    }
+
+    private static void checkTargets(long[] r, long[] p, long[] h, long[] s) {
+        java.util.HashSet<Long> seen = new java.util.HashSet<>();
+        for (int i = 0; i < r.length; i++) {
+            if (r[i] < 0 || r[i] >= s[0]) {
+                throw new InvalidArgumentException("rows", "rows[" + i + "]=" + r[i] + " is out of range [0, " + s[0] + ")");
+            }
+            if (p[i] < 0 || p[i] >= s[1]) {
+                throw new InvalidArgumentException("positions", "positions[" + i + "]=" + p[i] + " is out of range [0, " + s[1] + ")");
+            }
+            if (h[i] < 0 || h[i] >= s[2]) {
+                throw new InvalidArgumentException("heads", "heads[" + i + "]=" + h[i] + " is out of range [0, " + s[2] + ")");
+            }
+            if (!seen.add((r[i] * s[1] + p[i]) * s[2] + h[i])) {
+                throw new InvalidArgumentException("heads", "patch " + i + " targets (row " + r[i] + ", position " + p[i]
+                        + ", head " + h[i] + ") twice");
+            }
+        }
+    }
+
+    private static long[] zShape(Tensor z) {
+        if (z.dim() != 4) {
+            throw new InvalidArgumentException("z", "expected [batch, seq, heads, d_head], got " + Torch.shape(z));
+        }
+        requireContiguous("z", z);
+        return Torch.sizes(z);
+    }
+
+    private static void checkPositions(Tensor positions, long batch, long seq) {
+        if (Torch.dtype(positions) != torch.ScalarType.Long || positions.dim() != 1 || positions.size(0) != batch
+                || !positions.is_contiguous()) {
+            throw new InvalidArgumentException("positions", "expected contiguous int64 [" + batch + "], got "
+                    + Torch.dtype(positions) + " " + Torch.shape(positions));
+        }
+        long[] p = Torch.toLongArray(positions);
+        for (int b = 0; b < p.length; b++) {
+            if (p[b] < 0 || p[b] >= seq) {
+                throw new InvalidArgumentException("positions", "positions[" + b + "]=" + p[b] + " is out of range [0, " + seq + ")");
+            }
+        }
+    }
+
+    private static void sameDevice(Tensor a, Tensor b, String name) {
+        if (a.is_cuda() != b.is_cuda()) {
+            throw new InvalidArgumentException(name, "must be on the same device as the activation");
+        }
+    }
+
     static void requireContiguous(String name, Tensor t) {
         if (!t.is_contiguous()) {
             throw new InvalidArgumentException(name, "must be contiguous");

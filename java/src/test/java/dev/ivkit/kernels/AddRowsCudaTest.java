@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** add_rows on a GPU against the CPU reference (bit-exact: same fp32 math, one rounding). Skipped without CUDA. */
 @Tag("cuda")
 class AddRowsCudaTest {
-    @BeforeAll
-    static void init() {
+    @BeforeEach
+    void requireCuda() {
         Torch.init();
         Assumptions.assumeTrue(Cuda.available(), () -> "skipped: no CUDA (" + Cuda.reason() + ")");
     }

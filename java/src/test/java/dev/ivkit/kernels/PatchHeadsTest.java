@@ -1,0 +1,85 @@
+package dev.ivkit.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.testutil.Compare;
+import dev.ivkit.util.Torch;
+import java.util.stream.Stream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** patch_heads against a libtorch composite: index_copy_ (REPLACE) / fp32 add then round (ADD) on flattened heads. */
+class PatchHeadsTest {
+    @BeforeAll
+    static void init() {
+        Torch.init();
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(Arguments.of(torch.ScalarType.Float, PatchMode.REPLACE, 4, 6, 5, 123, 7, true),
+                Arguments.of(torch.ScalarType.Float, PatchMode.ADD, 4, 6, 5, 123, 7, false),
+                Arguments.of(torch.ScalarType.Float, PatchMode.ADD, 64, 3, 8, 16, 300, true),
+                Arguments.of(torch.ScalarType.BFloat16, PatchMode.REPLACE, 3, 5, 4, 123, 9, true),
+                Arguments.of(torch.ScalarType.BFloat16, PatchMode.ADD, 3, 5, 4, 123, 9, true),
+                Arguments.of(torch.ScalarType.Half, PatchMode.ADD, 2, 3, 3, 10, 5, false));
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void patchMatchesComposite(torch.ScalarType dtype, PatchMode mode, int b, int t, int h, int d, int n, boolean perPatch) {
+        try (PointerScope s = new PointerScope()) {
+            torch.manual_seed(b * 31L + n);
+            Tensor z = torch.randn(b, t, h, d).to(dtype);
+            Tensor flat = torch.randperm((long) b * t * h).narrow(0, 0, n).contiguous();  // distinct (row, pos, head)
+            long[] f = Torch.toLongArray(flat), r = new long[n], p = new long[n], hh = new long[n];
+            for (int i = 0; i < n; i++) {
+                r[i] = f[i] / ((long) t * h);
+                p[i] = (f[i] / h) % t;
+                hh[i] = f[i] % h;
+            }
+            Tensor rows = Torch.fromLongs(r), positions = Torch.fromLongs(p), heads = Torch.fromLongs(hh);
+            Tensor values = (perPatch ? torch.randn(n, d) : torch.randn(d)).to(dtype);
+
+            Tensor zf = z.to(torch.ScalarType.Float).reshape((long) b * t * h, d).clone();
+            Tensor vf = perPatch ? values.to(torch.ScalarType.Float) : values.to(torch.ScalarType.Float).unsqueeze(0).expand(n, d);
+            Tensor updated = mode == PatchMode.REPLACE ? vf : zf.index_select(0, flat).add(vf);
+            zf.index_copy_(0, flat, updated);
+            Tensor expected = zf.reshape(b, t, h, d).to(dtype);
+
+            Kernels.patchHeadsInPlace(z, rows.contiguous(), positions.contiguous(), heads.contiguous(), values, mode);
+            Compare.assertBitEqual(expected, z, "patch " + mode + " " + dtype);
+        }
+    }
+
+    @Test
+    void invalidArguments() {
+        try (PointerScope s = new PointerScope()) {
+            Tensor z = torch.zeros(2, 3, 4, 5);
+            Tensor v = torch.ones(5);
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                    () -> Kernels.patchHeadsInPlace(z, Torch.fromLongs(2), Torch.fromLongs(0), Torch.fromLongs(0), v, PatchMode.ADD));
+            assertEquals("rows", e.field());
+            e = assertThrows(InvalidArgumentException.class,
+                    () -> Kernels.patchHeadsInPlace(z, Torch.fromLongs(0), Torch.fromLongs(3), Torch.fromLongs(0), v, PatchMode.ADD));
+            assertEquals("positions", e.field());
+            e = assertThrows(InvalidArgumentException.class,
+                    () -> Kernels.patchHeadsInPlace(z, Torch.fromLongs(0), Torch.fromLongs(0), Torch.fromLongs(4), v, PatchMode.ADD));
+            assertEquals("heads", e.field());
+            e = assertThrows(InvalidArgumentException.class, () -> Kernels.patchHeadsInPlace(z, Torch.fromLongs(0, 0),
+                    Torch.fromLongs(1, 1), Torch.fromLongs(2, 2), v, PatchMode.ADD));
+            assertEquals("heads", e.field());
+            e = assertThrows(InvalidArgumentException.class,
+                    () -> Kernels.patchHeadsInPlace(z, Torch.fromLongs(0), Torch.fromLongs(0), Torch.fromLongs(0), torch.ones(6), PatchMode.ADD));
+            assertEquals("values", e.field());
+            assertEquals(0f, z.sum().item_float(), "rejected calls leave z untouched");
+        }
+    }
+}
