@@ -2,23 +2,33 @@ package dev.ivkit.hooks;
 
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.model.ModelConfig;
+import dev.ivkit.util.Torch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
- * A declarative description of what one forward pass reads: captures by {@link HookSite}. Built once, validated
- * against the model before the forward ({@link #validate}), executed inside the forward with no per-hook callbacks.
- * Immutable.
+ * A declarative description of what one forward pass reads and changes: captures by {@link HookSite}, head patches
+ * on {@code blocks.L.attn.hook_z}, and residual additions. Built once, validated against the model and the input
+ * before the forward ({@link #validate}), executed inside the forward with no per-hook callbacks. Immutable.
+ *
+ * <p>Order at a site: interventions first, then captures (a capture sees what flows on). An intervention that would
+ * match nothing (a padding position, a row outside the batch, an empty selection) is an error, never a no-op.
  */
 public final class HookPlan {
-    private static final HookPlan EMPTY = new HookPlan(List.of());
+    private static final HookPlan EMPTY = new HookPlan(List.of(), List.of(), List.of());
     private final List<Capture> captures;
+    private final List<HeadPatch> patches;
+    private final List<ResidualAdd> adds;
 
-    private HookPlan(List<Capture> captures) {
+    private HookPlan(List<Capture> captures, List<HeadPatch> patches, List<ResidualAdd> adds) {
         this.captures = Collections.unmodifiableList(new ArrayList<>(captures));
+        this.patches = Collections.unmodifiableList(new ArrayList<>(patches));
+        this.adds = Collections.unmodifiableList(new ArrayList<>(adds));
     }
 
     public static HookPlan empty() {
@@ -33,8 +43,20 @@ public final class HookPlan {
         return captures;
     }
 
+    public List<HeadPatch> patches() {
+        return patches;
+    }
+
+    public List<ResidualAdd> residualAdds() {
+        return adds;
+    }
+
     public boolean isEmpty() {
-        return captures.isEmpty();
+        return captures.isEmpty() && patches.isEmpty() && adds.isEmpty();
+    }
+
+    public boolean hasInterventions() {
+        return !patches.isEmpty() || !adds.isEmpty();
     }
 
     /** Captures at one site, in plan order. */
@@ -48,34 +70,159 @@ public final class HookPlan {
         return out;
     }
 
-    /** Checks layer ranges and positions against the model and the input shape. */
-    public void validate(ModelConfig cfg, int batch, int seqLen) {
-        for (Capture c : captures) {
-            HookSite s = c.site();
-            if (s.layer() >= cfg.nLayers()) {
-                throw new InvalidArgumentException("layer", "capture at " + s + ": layer " + s.layer()
-                        + " is out of range [0, " + cfg.nLayers() + ")");
+    /** Head patches of one layer. */
+    public List<HeadPatch> patchesAt(int layer) {
+        List<HeadPatch> out = new ArrayList<>();
+        for (HeadPatch p : patches) {
+            if (p.layer() == layer) {
+                out.add(p);
             }
-            c.positions().resolve(batch, seqLen, "positions of capture " + s);
+        }
+        return out;
+    }
+
+    /** Residual additions at one site. */
+    public List<ResidualAdd> addsAt(HookSite site) {
+        List<ResidualAdd> out = new ArrayList<>();
+        for (ResidualAdd a : adds) {
+            if (a.site().equals(site)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Checks the plan against the model and the input: layer, head, row and position ranges, vector lengths, finite
+     * values, and that no intervention lands on padding.
+     *
+     * @param padding number of left-padding tokens per batch row (null: none)
+     */
+    public void validate(ModelConfig cfg, int batch, int seqLen, long[] padding) {
+        for (Capture c : captures) {
+            checkLayer(cfg, c.site(), "capture at " + c.site());
+            c.positions().resolve(batch, seqLen, "positions of capture " + c.site());
+        }
+        for (int i = 0; i < patches.size(); i++) {
+            HeadPatch p = patches.get(i);
+            String what = "headPatch[" + i + "]";
+            checkLayer(cfg, HookSite.attnZ(p.layer()), what);
+            if (p.head() < 0 || p.head() >= cfg.nHeads()) {
+                throw new InvalidArgumentException("head", what + ": head " + p.head() + " is out of range [0, " + cfg.nHeads() + ")");
+            }
+            int[] rows = selectedRows(p.rows(), batch, what);
+            long[] pos = p.positions().resolve(rows.length, seqLen, "positions of " + what);
+            checkNotPadding(rows, pos, padding, what);
+            checkVector(p.value(), rows.length, cfg.headDim(), "value", what);
+        }
+        for (int i = 0; i < adds.size(); i++) {
+            ResidualAdd a = adds.get(i);
+            String what = "residualAdd[" + i + "] at " + a.site();
+            checkLayer(cfg, a.site(), what);
+            int[] rows = selectedRows(a.rows(), batch, what);
+            long[] pos = a.positions().resolve(rows.length, seqLen, "positions of " + what);
+            checkNotPadding(rows, pos, padding, what);
+            checkVector(a.vector(), rows.length, cfg.dModel(), "vector", what);
+        }
+    }
+
+    private static void checkLayer(ModelConfig cfg, HookSite s, String what) {
+        if (s.layer() >= cfg.nLayers()) {
+            throw new InvalidArgumentException("layer", what + ": layer " + s.layer() + " is out of range [0, " + cfg.nLayers() + ")");
+        }
+    }
+
+    /** The batch rows an intervention applies to (all when null), range-checked. */
+    public static int[] selectedRows(int[] rows, int batch, String what) {
+        if (rows == null) {
+            int[] all = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                all[b] = b;
+            }
+            return all;
+        }
+        boolean[] seen = new boolean[batch];
+        for (int r : rows) {
+            if (r < 0 || r >= batch) {
+                throw new InvalidArgumentException("rows", what + ": row " + r + " is out of range [0, " + batch + ")");
+            }
+            if (seen[r]) {
+                throw new InvalidArgumentException("rows", what + ": row " + r + " is selected twice");
+            }
+            seen[r] = true;
+        }
+        return rows.clone();
+    }
+
+    private static void checkNotPadding(int[] rows, long[] pos, long[] padding, String what) {
+        if (padding == null) {
+            return;
+        }
+        for (int i = 0; i < rows.length; i++) {
+            if (pos[i] < padding[rows[i]]) {
+                throw new InvalidArgumentException("positions", what + ": position " + pos[i] + " of row " + rows[i]
+                        + " is left padding (the row's first real token is at " + padding[rows[i]] + "); it would patch nothing real");
+            }
+        }
+    }
+
+    private static void checkVector(Tensor v, int nRows, int width, String field, String what) {
+        long[] s = Torch.sizes(v);
+        boolean ok = (s.length == 1 && s[0] == width) || (s.length == 2 && s[0] == nRows && s[1] == width);
+        if (!ok) {
+            throw new InvalidArgumentException(field, what + ": expected [" + width + "] or [" + nRows + ", " + width + "], got "
+                    + Torch.shape(v));
+        }
+        torch.ScalarType dt = Torch.dtype(v);
+        if (dt != torch.ScalarType.Float && dt != torch.ScalarType.BFloat16 && dt != torch.ScalarType.Half
+                && dt != torch.ScalarType.Double) {
+            throw new InvalidArgumentException(field, what + ": dtype " + dt + " is not a floating type");
+        }
+        if (!torch.isfinite(v).all().item_bool()) {
+            throw new InvalidArgumentException(field, what + ": contains NaN or Inf");
         }
     }
 
     public static final class Builder {
         private final Map<HookSite, Capture> captures = new LinkedHashMap<>();
+        private final List<HeadPatch> patches = new ArrayList<>();
+        private final List<ResidualAdd> adds = new ArrayList<>();
 
         public Builder capture(HookSite site, Positions positions) {
-            if (captures.put(site, new Capture(site, positions)) != null) {
-                throw new InvalidArgumentException("site", "site " + site + " is captured twice in one plan");
-            }
-            return this;
+            return put(new Capture(site, positions, null));
         }
 
         public Builder capture(HookSite site) {
             return capture(site, Positions.all());
         }
 
+        /** Sums the selected rows into {@code acc} instead of keeping them (one position per row). */
+        public Builder captureMean(HookSite site, Positions positions, MeanAccumulator acc) {
+            if (positions.mode() == Positions.Mode.ALL) {
+                throw new InvalidArgumentException("positions", "a mean capture takes one position per row");
+            }
+            return put(new Capture(site, positions, acc));
+        }
+
+        private Builder put(Capture c) {
+            if (captures.put(c.site(), c) != null) {
+                throw new InvalidArgumentException("site", "site " + c.site() + " is captured twice in one plan");
+            }
+            return this;
+        }
+
+        public Builder patch(HeadPatch p) {
+            patches.add(p);
+            return this;
+        }
+
+        public Builder add(ResidualAdd a) {
+            adds.add(a);
+            return this;
+        }
+
         public HookPlan build() {
-            return new HookPlan(new ArrayList<>(captures.values()));
+            return new HookPlan(new ArrayList<>(captures.values()), patches, adds);
         }
     }
 }

@@ -162,7 +162,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             mask = attentionMask.to(torch.ScalarType.Bool);
         }
-        plan.validate(cfg, batch, seqLen);
+        plan.validate(cfg, batch, seqLen, attentionMask == null ? null : leftPadding(mask, batch, seqLen));
 
         // rotary positions: count of real tokens before each position (left padding shifts them), clamped at 0
         Tensor realBefore = mask.to(torch.ScalarType.Long).cumsum(1).sub(new Scalar(1));
@@ -182,11 +182,12 @@ public final class LlamaModel implements AutoCloseable {
         Tensor blocked = allowed.logical_not().unsqueeze(1);    // [batch, 1, pos, total]
 
         Map<HookSite, Tensor> captures = new LinkedHashMap<>();
+        PlanExecutor hooks = new PlanExecutor(plan, batch, seqLen, dtype, captures);
         Tensor x = embed.index_select(0, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
-        capture(plan, captures, HookSite.embed(), x, batch, seqLen);
+        hooks.capture(HookSite.embed(), x);
         for (int l = 0; l < cfg.nLayers(); l++) {
             Layer ly = layers[l];
-            capture(plan, captures, HookSite.residPre(l), x, batch, seqLen);
+            hooks.capture(HookSite.residPre(l), x);
             Tensor h = rmsNorm(x, ly.attnNorm);
             Tensor q = linear(h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
             Tensor k = linear(h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
@@ -200,17 +201,16 @@ public final class LlamaModel implements AutoCloseable {
                 k = cache.k[l].narrow(2, 0, total);
                 v = cache.v[l].narrow(2, 0, total);
             }
-            Tensor z = attention(q, k, v, blocked).transpose(1, 2);  // [batch, pos, head, d_head]
-            capture(plan, captures, HookSite.attnZ(l), z, batch, seqLen);
+            Tensor z = attention(q, k, v, blocked).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
+            z = hooks.patchHeads(l, z);
+            hooks.capture(HookSite.attnZ(l), z);
             Tensor attnOut = torch.linear(z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo);
-            capture(plan, captures, HookSite.attnOut(l), attnOut, batch, seqLen);
-            x = x.add(attnOut);
-            capture(plan, captures, HookSite.residMid(l), x, batch, seqLen);
+            attnOut = hooks.site(HookSite.attnOut(l), attnOut);
+            x = hooks.site(HookSite.residMid(l), x.add(attnOut));
             Tensor h2 = rmsNorm(x, ly.mlpNorm);
             Tensor mlp = torch.linear(torch.silu(torch.linear(h2, ly.gate)).mul(torch.linear(h2, ly.up)), ly.down);
-            capture(plan, captures, HookSite.mlpOut(l), mlp, batch, seqLen);
-            x = x.add(mlp);
-            capture(plan, captures, HookSite.residPost(l), x, batch, seqLen);
+            hooks.capture(HookSite.mlpOut(l), mlp);
+            x = hooks.site(HookSite.residPost(l), x.add(mlp));
         }
         if (cache != null) {
             cache.realCount.add_(mask.to(torch.ScalarType.Long).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
@@ -220,12 +220,12 @@ public final class LlamaModel implements AutoCloseable {
         if (logitsMode != LogitsMode.NONE || !plan.capturesAt(HookSite.lnFinal()).isEmpty()
                 || !plan.capturesAt(HookSite.logits()).isEmpty()) {
             Tensor normed = rmsNorm(x, finalNorm);
-            capture(plan, captures, HookSite.lnFinal(), normed, batch, seqLen);
+            hooks.capture(HookSite.lnFinal(), normed);
             if (logitsMode == LogitsMode.LAST) {
                 logits = torch.linear(normed.select(1, seqLen - 1), lmHead);       // [batch, vocab]
             } else if (logitsMode == LogitsMode.ALL || !plan.capturesAt(HookSite.logits()).isEmpty()) {
                 Tensor all = torch.linear(normed, lmHead);                         // [batch, pos, vocab]
-                capture(plan, captures, HookSite.logits(), all, batch, seqLen);
+                hooks.capture(HookSite.logits(), all);
                 logits = logitsMode == LogitsMode.ALL ? all : null;
             }
         }
@@ -263,24 +263,27 @@ public final class LlamaModel implements AutoCloseable {
         return b == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(b));
     }
 
-    /** Records a capture: one position per row → [batch, ...], or the whole [batch, pos, ...] tensor. */
-    private static void capture(HookPlan plan, Map<HookSite, Tensor> out, HookSite site, Tensor act, int batch, int seqLen) {
-        if (plan.isEmpty()) {
-            return;
-        }
-        for (Capture c : plan.capturesAt(site)) {
-            long[] pos = c.positions().resolve(batch, seqLen, "positions of capture " + site);
-            if (pos == null) {
-                out.put(site, act);
-            } else {
-                Tensor rows = torch.arange(new Scalar(0), new Scalar(batch)).mul(new Scalar(seqLen)).add(Torch.fromLongs(pos));
-                long[] sizes = Torch.sizes(act);
-                long[] flat = new long[sizes.length - 1];
-                flat[0] = (long) batch * seqLen;
-                System.arraycopy(sizes, 2, flat, 1, sizes.length - 2);
-                out.put(site, act.reshape(flat).index_select(0, rows));
+    /** Left-padding count per row from a [batch, pos] bool mask; anything but zeros-then-ones is an error. */
+    private static long[] leftPadding(Tensor mask, int batch, int seqLen) {
+        long[] m = Torch.toLongArray(mask);
+        long[] pad = new long[batch];
+        for (int b = 0; b < batch; b++) {
+            int p = 0;
+            while (p < seqLen && m[b * seqLen + p] == 0) {
+                p++;
             }
+            if (p == seqLen) {
+                throw new InvalidArgumentException("attentionMask", "row " + b + " has no real token");
+            }
+            for (int i = p; i < seqLen; i++) {
+                if (m[b * seqLen + i] == 0) {
+                    throw new InvalidArgumentException("attentionMask", "row " + b + " has padding after a real token at "
+                            + i + " (only left padding is supported)");
+                }
+            }
+            pad[b] = p;
         }
+        return pad;
     }
 
     @Override

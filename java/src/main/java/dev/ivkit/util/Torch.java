@@ -34,6 +34,11 @@ public final class Torch {
         return t.scalar_type().intern();
     }
 
+    /** {@code t} on {@code like}'s device, keeping t's dtype (no copy when already there). */
+    public static Tensor onDevice(Tensor t, Tensor like) {
+        return !t.is_cuda() && !like.is_cuda() ? t : t.to(like.device(), dtype(t));
+    }
+
     public static String shape(Tensor t) {
         return Arrays.toString(t.sizes().vec().get());
     }
