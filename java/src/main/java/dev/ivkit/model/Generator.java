@@ -26,6 +26,17 @@ public final class Generator {
      * @return the generated ids (prompt excluded)
      */
     public int[] generate(int[] prompt, int maxNewTokens, Sampler sampler, IntPredicate onToken) {
+        return generate(prompt, maxNewTokens, sampler, onToken, null, null);
+    }
+
+    /**
+     * Generation with interventions. {@code promptPlan} runs with the prompt's forward (its positions index the
+     * prompt: {@code Positions.last()} is the last prompt token); {@code stepPlan} runs with every new token's forward
+     * (its input is that one token: {@code Positions.last()} is it). Pass the same plan to both to intervene at the
+     * last prompt token and at every new token; pass null to skip either.
+     */
+    public int[] generate(int[] prompt, int maxNewTokens, Sampler sampler, IntPredicate onToken, HookPlan promptPlan,
+            HookPlan stepPlan) {
         if (prompt.length == 0) {
             throw new InvalidArgumentException("prompt", "empty prompt (encode with BOS)");
         }
@@ -48,7 +59,8 @@ public final class Generator {
                 int next;
                 try (PointerScope scope = new PointerScope()) {
                     Tensor tokens = torch.tensor(ids).reshape(1, ids.length);
-                    Tensor logits = model.forward(tokens, null, HookPlan.empty(), cache, LogitsMode.LAST).logits();
+                    HookPlan plan = cache.length() == 0 ? promptPlan : stepPlan;
+                    Tensor logits = model.forward(tokens, null, plan, cache, LogitsMode.LAST).logits();
                     next = sampler.sample(Torch.toFloatArray(logits));
                 }
                 out[produced++] = next;
