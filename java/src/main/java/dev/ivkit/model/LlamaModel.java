@@ -185,51 +185,145 @@ public final class LlamaModel implements AutoCloseable {
         PlanExecutor hooks = new PlanExecutor(plan, batch, seqLen, dtype, captures);
         Tensor x = embed.index_select(0, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
         hooks.capture(HookSite.embed(), x);
+        KeyValues kv = cache == null ? (l, k, v) -> new Tensor[] {k, v} : (l, k, v) -> {
+            cache.k[l].narrow(2, past, seqLen).copy_(k);
+            cache.v[l].narrow(2, past, seqLen).copy_(v);
+            return new Tensor[] {cache.k[l].narrow(2, 0, total), cache.v[l].narrow(2, 0, total)};
+        };
         for (int l = 0; l < cfg.nLayers(); l++) {
-            Layer ly = layers[l];
-            hooks.capture(HookSite.residPre(l), x);
-            Tensor h = rmsNorm(x, ly.attnNorm);
-            Tensor q = linear(h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
-            Tensor k = linear(h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
-            Tensor v = linear(h, ly.wv, ly.bv).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
-            q = rope.apply(q, positions).transpose(1, 2);       // [batch, head, pos, d_head]
-            k = rope.apply(k, positions).transpose(1, 2);       // [batch, kv_head, pos, d_head]
-            v = v.transpose(1, 2);
-            if (cache != null) {
-                cache.k[l].narrow(2, past, seqLen).copy_(k);
-                cache.v[l].narrow(2, past, seqLen).copy_(v);
-                k = cache.k[l].narrow(2, 0, total);
-                v = cache.v[l].narrow(2, 0, total);
-            }
-            Tensor z = attention(q, k, v, blocked).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
-            z = hooks.patchHeads(l, z);
-            hooks.capture(HookSite.attnZ(l), z);
-            Tensor attnOut = torch.linear(z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo);
-            attnOut = hooks.site(HookSite.attnOut(l), attnOut);
-            x = hooks.site(HookSite.residMid(l), x.add(attnOut));
-            Tensor h2 = rmsNorm(x, ly.mlpNorm);
-            Tensor mlp = torch.linear(torch.silu(torch.linear(h2, ly.gate)).mul(torch.linear(h2, ly.up)), ly.down);
-            hooks.capture(HookSite.mlpOut(l), mlp);
-            x = hooks.site(HookSite.residPost(l), x.add(mlp));
+            x = block(l, x, positions, blocked, kv, hooks);
         }
         if (cache != null) {
             cache.realCount.add_(mask.to(torch.ScalarType.Long).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
             cache.advance(seqLen);
         }
-        Tensor logits = null;
-        if (logitsMode != LogitsMode.NONE || !plan.capturesAt(HookSite.lnFinal()).isEmpty()
-                || !plan.capturesAt(HookSite.logits()).isEmpty()) {
-            Tensor normed = rmsNorm(x, finalNorm);
-            hooks.capture(HookSite.lnFinal(), normed);
-            if (logitsMode == LogitsMode.LAST) {
-                logits = torch.linear(normed.select(1, seqLen - 1), lmHead);       // [batch, vocab]
-            } else if (logitsMode == LogitsMode.ALL || !plan.capturesAt(HookSite.logits()).isEmpty()) {
-                Tensor all = torch.linear(normed, lmHead);                         // [batch, pos, vocab]
-                hooks.capture(HookSite.logits(), all);
-                logits = logitsMode == LogitsMode.ALL ? all : null;
+        Tensor logits = lmHead(x, plan, hooks, logitsMode);
+        return new RunResult(logits, captures);
+    }
+
+    /** Keys and values a layer attends over, given this call's new ones [batch, kv_head, pos, d_head]. */
+    private interface KeyValues {
+        Tensor[] apply(int layer, Tensor k, Tensor v);
+    }
+
+    /** One decoder block: attention (with head patches and hooks) and SwiGLU MLP. x [batch, pos, d_model]. */
+    private Tensor block(int l, Tensor x, Tensor positions, Tensor blocked, KeyValues kv, PlanExecutor hooks) {
+        Layer ly = layers[l];
+        long batch = x.size(0), seqLen = x.size(1);
+        hooks.capture(HookSite.residPre(l), x);
+        Tensor h = rmsNorm(x, ly.attnNorm);
+        Tensor q = linear(h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
+        Tensor k = linear(h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+        Tensor v = linear(h, ly.wv, ly.bv).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+        q = rope.apply(q, positions).transpose(1, 2);       // [batch, head, pos, d_head]
+        k = rope.apply(k, positions).transpose(1, 2);       // [batch, kv_head, pos, d_head]
+        v = v.transpose(1, 2);
+        Tensor[] all = kv.apply(l, k, v);
+        Tensor z = attention(q, all[0], all[1], blocked).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
+        z = hooks.patchHeads(l, z);
+        hooks.capture(HookSite.attnZ(l), z);
+        Tensor attnOut = torch.linear(z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo);
+        attnOut = hooks.site(HookSite.attnOut(l), attnOut);
+        x = hooks.site(HookSite.residMid(l), x.add(attnOut));
+        Tensor h2 = rmsNorm(x, ly.mlpNorm);
+        Tensor mlp = torch.linear(torch.silu(torch.linear(h2, ly.gate)).mul(torch.linear(h2, ly.up)), ly.down);
+        hooks.capture(HookSite.mlpOut(l), mlp);
+        return hooks.site(HookSite.residPost(l), x.add(mlp));
+    }
+
+    /** Final norm and language-model head per the logits mode. */
+    private Tensor lmHead(Tensor x, HookPlan plan, PlanExecutor hooks, LogitsMode logitsMode) {
+        boolean wantLogitsCapture = !plan.capturesAt(HookSite.logits()).isEmpty();
+        if (logitsMode == LogitsMode.NONE && plan.capturesAt(HookSite.lnFinal()).isEmpty() && !wantLogitsCapture) {
+            return null;
+        }
+        Tensor normed = rmsNorm(x, finalNorm);
+        hooks.capture(HookSite.lnFinal(), normed);
+        if (logitsMode == LogitsMode.LAST && !wantLogitsCapture) {
+            return torch.linear(normed.select(1, x.size(1) - 1), lmHead);       // [batch, vocab]
+        }
+        if (logitsMode == LogitsMode.NONE && !wantLogitsCapture) {
+            return null;
+        }
+        Tensor all = torch.linear(normed, lmHead);                                 // [batch, pos, vocab]
+        hooks.capture(HookSite.logits(), all);
+        return switch (logitsMode) {
+            case ALL -> all;
+            case LAST -> all.select(1, x.size(1) - 1);
+            default -> null;
+        };
+    }
+
+    /**
+     * Runs layers {@code [startLayer, nLayers)} on a residual stream for the positions that follow a cached prefix,
+     * without changing the cache: the suffix evaluation behind the exact fast scan. Every row of {@code residIn}
+     * continues the same prefix (the cache's keys/values are broadcast over rows).
+     *
+     * @param startLayer first layer to run
+     * @param residIn    [rows, suffix, d_model]: blocks.startLayer.hook_resid_pre of positions prefix.length() ...
+     * @param prefix     a batch-1 cache of the prefix, without padding
+     * @param plan       hooks; their positions index the suffix, their layers must be ≥ startLayer
+     */
+    public RunResult forwardSuffix(int startLayer, Tensor residIn, KvCache prefix, HookPlan plan, LogitsMode logitsMode) {
+        if (!busy.compareAndSet(false, true)) {
+            throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
+        }
+        try {
+            if (startLayer < 0 || startLayer >= cfg.nLayers()) {
+                throw new InvalidArgumentException("startLayer", startLayer + " is out of range [0, " + cfg.nLayers() + ")");
+            }
+            if (residIn.dim() != 3 || residIn.size(2) != cfg.dModel()) {
+                throw new InvalidArgumentException("residIn", "expected [rows, suffix, " + cfg.dModel() + "], got " + Torch.shape(residIn));
+            }
+            if (prefix.batch() != 1) {
+                throw new InvalidArgumentException("prefix", "expected a batch-1 cache, got batch " + prefix.batch());
+            }
+            plan = plan == null ? HookPlan.empty() : plan;
+            int rows = (int) residIn.size(0), seqLen = (int) residIn.size(1), past = prefix.length(), total = past + seqLen;
+            if (total > cfg.maxSeqLen()) {
+                throw new InvalidArgumentException("residIn", "prefix + suffix of " + total + " positions exceeds the context length " + cfg.maxSeqLen());
+            }
+            plan.validate(cfg, rows, seqLen, null);
+            requireLayersFrom(plan, startLayer);
+            Tensor positions = torch.arange(new Scalar(past), new Scalar(total)).reshape(1, seqLen).expand(rows, seqLen).contiguous();
+            Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total)).reshape(seqLen, 1);
+            Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total)).reshape(1, total);
+            Tensor blocked = kIdx.gt(qIdx).reshape(1, 1, seqLen, total);
+            Map<HookSite, Tensor> captures = new LinkedHashMap<>();
+            PlanExecutor hooks = new PlanExecutor(plan, rows, seqLen, dtype, captures);
+            KeyValues kv = (l, k, v) -> {
+                long kvh = cfg.nKvHeads(), dh = cfg.headDim();
+                Tensor pk = prefix.k[l].narrow(2, 0, past).expand(rows, kvh, past, dh);
+                Tensor pv = prefix.v[l].narrow(2, 0, past).expand(rows, kvh, past, dh);
+                return new Tensor[] {torch.cat(new org.bytedeco.pytorch.TensorVector(pk, k), 2),
+                        torch.cat(new org.bytedeco.pytorch.TensorVector(pv, v), 2)};
+            };
+            Tensor x = residIn.to(dtype);
+            for (int l = startLayer; l < cfg.nLayers(); l++) {
+                x = block(l, x, positions, blocked, kv, hooks);
+            }
+            return new RunResult(lmHead(x, plan, hooks, logitsMode), captures);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private static void requireLayersFrom(HookPlan plan, int startLayer) {
+        for (var c : plan.captures()) {
+            if (c.site().layer() >= 0 && c.site().layer() < startLayer || c.site().kind() == HookSite.Kind.EMBED) {
+                throw new InvalidArgumentException("layer", "capture at " + c.site() + " lies before startLayer " + startLayer + ": it would capture nothing");
             }
         }
-        return new RunResult(logits, captures);
+        for (var p : plan.patches()) {
+            if (p.layer() < startLayer) {
+                throw new InvalidArgumentException("layer", "head patch at layer " + p.layer() + " lies before startLayer " + startLayer);
+            }
+        }
+        for (var a : plan.residualAdds()) {
+            if (a.site().layer() < startLayer) {
+                throw new InvalidArgumentException("layer", "residual addition at " + a.site() + " lies before startLayer " + startLayer);
+            }
+        }
     }
 
     private static Tensor writeCacheMask(KvCache cache, Tensor mask, int past, int seqLen) {
