@@ -108,6 +108,12 @@ public final class LlamaModel implements AutoCloseable {
         return new KvCache(cfg, batch, capacity, dtype);
     }
 
+    /** Token embeddings [batch, pos, d_model] (blocks.0.hook_resid_pre) of ids [batch, pos]. */
+    public Tensor embedTokens(Tensor tokens) {
+        long b = tokens.size(0), t = tokens.size(1);
+        return embed.index_select(0, tokens.reshape(-1)).reshape(b, t, cfg.dModel());
+    }
+
     /** Full-sequence forward without padding: logits [batch, pos, vocab]. */
     public RunResult forward(Tensor tokens, HookPlan plan) {
         return forward(tokens, null, plan, null, LogitsMode.ALL);

@@ -1,0 +1,163 @@
+package dev.ivkit.iv;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.hooks.HeadPatch;
+import dev.ivkit.hooks.HookPlan;
+import dev.ivkit.hooks.HookSite;
+import dev.ivkit.hooks.Positions;
+import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.model.KvCache;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsMode;
+import dev.ivkit.model.ModelConfig;
+import dev.ivkit.model.RunResult;
+import dev.ivkit.util.Torch;
+import java.util.function.IntConsumer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Causal indirect effect of each attention head (Todd et al.; the IV paper's head scan): patch head (l, h) at the
+ * last prompt token with its mean activation — REPLACE as Todd et al., ADD as the IV authors' code — and measure the
+ * change of the first answer token's probability and of the answer's NLL (teacher-forced).
+ *
+ * <p>{@link ScanMethod#NAIVE} re-runs the whole prompt once per head. {@link ScanMethod#EXACT} uses that a patch at
+ * position p changes nothing before p: the prefix (positions &lt; p) is run once into a KV cache, the unpatched
+ * suffix (p and the answer) once with every layer's residual captured, then for each layer l all heads are
+ * evaluated as one batch on the suffix only, from layer l up. Same numbers to float tolerance, a fraction of the
+ * FLOPs (see benchmarks/README.md).
+ */
+public final class CieScan {
+    private final LlamaModel model;
+    private final Tensor meanZ;   // [layer, head, d_head]
+    private final PatchMode mode;
+
+    /**
+     * @param meanZ [layer, head, d_head] mean head outputs (see {@link MeanActivations})
+     */
+    public CieScan(LlamaModel model, Tensor meanZ, PatchMode mode) {
+        ModelConfig c = model.config();
+        long[] s = Torch.sizes(meanZ);
+        if (s.length != 3 || s[0] != c.nLayers() || s[1] != c.nHeads() || s[2] != c.headDim()) {
+            throw new InvalidArgumentException("meanZ", "expected [" + c.nLayers() + ", " + c.nHeads() + ", " + c.headDim()
+                    + "], got " + Torch.shape(meanZ));
+        }
+        this.model = model;
+        this.meanZ = meanZ.to(torch.ScalarType.Float);
+        this.mode = mode;
+    }
+
+    /** Scores of one prompt: [0] = Δprob [layer][head], [1] = ΔNLL [layer][head], [2][0] = {clean prob, clean NLL}. */
+    public double[][][] scorePrompt(PromptTokens prompt, ScanMethod method) {
+        checkLength(prompt);
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            return switch (method) {
+                case NAIVE -> naive(prompt);
+                case EXACT -> exact(prompt);
+                case ATP -> AttributionPatching.score(model, meanZ, mode, prompt);
+            };
+        }
+    }
+
+    /** Scores every prompt; {@code onPrompt} is called after each (progress). */
+    public ScanScores scan(java.util.List<PromptTokens> prompts, ScanMethod method, IntConsumer onPrompt) {
+        if (prompts.isEmpty()) {
+            throw new InvalidArgumentException("prompts", "no prompts to scan");
+        }
+        int n = prompts.size();
+        double[][][] dp = new double[n][][], dn = new double[n][][];
+        double[] cp = new double[n], cn = new double[n];
+        for (int i = 0; i < n; i++) {
+            double[][][] r = scorePrompt(prompts.get(i), method);
+            dp[i] = r[0];
+            dn[i] = r[1];
+            cp[i] = r[2][0][0];
+            cn[i] = r[2][0][1];
+            if (onPrompt != null) {
+                onPrompt.accept(i);
+            }
+        }
+        return new ScanScores(dp, dn, cp, cn);
+    }
+
+    private void checkLength(PromptTokens p) {
+        int len = p.promptIds().length + p.targetIds().length - 1;
+        if (len > model.config().maxSeqLen()) {
+            throw new InvalidArgumentException("prompt", "prompt + answer of " + len + " tokens exceed the context length "
+                    + model.config().maxSeqLen());
+        }
+    }
+
+    private HeadPatch patch(int layer, int head, long position, int[] rows) {
+        return new HeadPatch(layer, head, Positions.of(position), meanZ.select(0, layer).select(0, head), mode, rows);
+    }
+
+    private double[][][] naive(PromptTokens p) {
+        ModelConfig c = model.config();
+        long[] ids = p.teacherForcedIds();
+        Tensor tokens = torch.tensor(ids).reshape(1, ids.length);
+        int pos = p.predictPosition(), n = p.targetIds().length;
+        double[] clean = AnswerScores.of(model.forward(tokens, HookPlan.empty()).logits().narrow(1, pos, n), p.targetIds())[0];
+        double[][][] out = new double[3][][];
+        out[0] = new double[c.nLayers()][c.nHeads()];
+        out[1] = new double[c.nLayers()][c.nHeads()];
+        out[2] = new double[][] {clean};
+        for (int l = 0; l < c.nLayers(); l++) {
+            for (int h = 0; h < c.nHeads(); h++) {
+                try (PointerScope s = new PointerScope()) {
+                    HookPlan plan = HookPlan.builder().patch(new HeadPatch(l, h, Positions.of(pos),
+                            meanZ.select(0, l).select(0, h), mode, null)).build();
+                    Tensor logits = model.forward(tokens, plan).logits().narrow(1, pos, n);
+                    double[] r = AnswerScores.of(logits, p.targetIds())[0];
+                    out[0][l][h] = r[0] - clean[0];
+                    out[1][l][h] = r[1] - clean[1];
+                }
+            }
+        }
+        return out;
+    }
+
+    private double[][][] exact(PromptTokens p) {
+        ModelConfig c = model.config();
+        int L = c.nLayers(), H = c.nHeads();
+        long[] ids = p.teacherForcedIds();
+        int pos = p.predictPosition(), n = p.targetIds().length;
+        try (KvCache prefix = model.newCache(1, Math.max(1, pos))) {
+            if (pos > 0) {
+                long[] head = java.util.Arrays.copyOf(ids, pos);
+                model.forward(torch.tensor(head).reshape(1, pos), null, HookPlan.empty(), prefix, LogitsMode.NONE);
+            }
+            long[] tail = java.util.Arrays.copyOfRange(ids, pos, ids.length);              // n suffix positions
+            HookPlan.Builder cap = HookPlan.builder();
+            for (int l = 1; l < L; l++) {
+                cap.capture(HookSite.residPre(l));
+            }
+            Tensor embedded = model.embedTokens(torch.tensor(tail).reshape(1, n));          // [1, n, d_model]
+            RunResult clean = model.forwardSuffix(0, embedded, prefix, cap.build(), LogitsMode.ALL);
+            double[] cleanScores = AnswerScores.of(clean.logits(), p.targetIds())[0];
+            double[][][] out = new double[3][][];
+            out[0] = new double[L][H];
+            out[1] = new double[L][H];
+            out[2] = new double[][] {cleanScores};
+            for (int l = 0; l < L; l++) {
+                try (PointerScope s = new PointerScope()) {
+                    Tensor resid = l == 0 ? embedded : clean.capture(HookSite.residPre(l));  // [1, n, d_model]
+                    Tensor batch = resid.expand(H, n, c.dModel()).contiguous();               // one row per head
+                    HookPlan.Builder plan = HookPlan.builder();
+                    for (int h = 0; h < H; h++) {
+                        plan.patch(patch(l, h, 0, new int[] {h}));
+                    }
+                    Tensor logits = model.forwardSuffix(l, batch, prefix, plan.build(), LogitsMode.ALL).logits();  // [H, n, V]
+                    double[][] r = AnswerScores.of(logits, p.targetIds());
+                    for (int h = 0; h < H; h++) {
+                        out[0][l][h] = r[h][0] - cleanScores[0];
+                        out[1][l][h] = r[h][1] - cleanScores[1];
+                    }
+                }
+            }
+            return out;
+        }
+    }
+}
