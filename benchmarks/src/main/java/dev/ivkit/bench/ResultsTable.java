@@ -1,0 +1,207 @@
+package dev.ivkit.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes the results table of {@code benchmarks/README.md} (between its {@code results:begin/end} markers) from one
+ * JMH JSON result and the {@code .meta} file beside it (key=value lines written by {@code benchmarks/run.sh}: machine,
+ * date, commit, command). Figures are the median over measurement iterations with the min-max range.
+ *
+ * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.ivkit.bench.ResultsTable RESULT.json README.md}
+ */
+public final class ResultsTable {
+    static final String BEGIN = "<!-- results:begin -->";
+    static final String END = "<!-- results:end -->";
+    /** Forward flop/s as a fraction of the best GEMM flop/s, for the ~20M model at 512 tokens per forward. */
+    static final double ROOFLINE_TARGET = 0.60;
+
+    private ResultsTable() {}
+
+    record Metric(double p50, double min, double max, String unit) {}
+
+    record Result(String name, Map<String, String> params, Metric primary, Map<String, Metric> secondary) {
+        String param(String key) {
+            return params.getOrDefault(key, "");
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2) {
+            System.err.println("usage: ResultsTable RESULT.json README.md   (RESULT.meta must sit beside RESULT.json)");
+            System.exit(2);
+        }
+        Path json = Path.of(args[0]);
+        Path meta = Path.of(args[0].replaceFirst("\\.json$", "") + ".meta");
+        Path readme = Path.of(args[1]);
+        String table = render(json.getFileName().toString(), readResults(json), readMeta(meta));
+        String text = Files.readString(readme, StandardCharsets.UTF_8);
+        int b = text.indexOf(BEGIN);
+        int e = text.indexOf(END);
+        if (b < 0 || e < b) {
+            throw new IllegalStateException(readme + " lacks the markers " + BEGIN + " and " + END);
+        }
+        Files.writeString(readme, text.substring(0, b + BEGIN.length()) + "\n" + table + text.substring(e), StandardCharsets.UTF_8);
+        System.out.println("results table of " + json + " written to " + readme);
+    }
+
+    static Map<String, String> readMeta(Path meta) throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(meta, StandardCharsets.UTF_8)) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                m.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+            }
+        }
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Result> readResults(Path json) throws IOException {
+        List<Result> out = new ArrayList<>();
+        for (Object o : (List<Object>) Json.parse(Files.readString(json, StandardCharsets.UTF_8))) {
+            Map<String, Object> r = (Map<String, Object>) o;
+            String full = (String) r.get("benchmark");
+            String[] parts = full.split("\\.");
+            String name = parts[parts.length - 2] + "." + parts[parts.length - 1];
+            Map<String, String> params = new LinkedHashMap<>();
+            Object p = r.get("params");
+            if (p != null) {
+                ((Map<String, Object>) p).forEach((k, v) -> params.put(k, String.valueOf(v)));
+            }
+            Map<String, Metric> secondary = new LinkedHashMap<>();
+            Object s = r.get("secondaryMetrics");
+            if (s != null) {
+                ((Map<String, Object>) s).forEach((k, v) -> secondary.put(k, metric((Map<String, Object>) v)));
+            }
+            out.add(new Result(name, params, metric((Map<String, Object>) r.get("primaryMetric")), secondary));
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Metric metric(Map<String, Object> m) {
+        Map<String, Object> pct = (Map<String, Object>) m.get("scorePercentiles");
+        return new Metric(num(pct.get("50.0")), num(pct.get("0.0")), num(pct.get("100.0")), (String) m.get("scoreUnit"));
+    }
+
+    private static double num(Object o) {
+        return o instanceof Double d ? d : Double.parseDouble(String.valueOf(o));
+    }
+
+    static String render(String source, List<Result> results, Map<String, String> meta) {
+        StringBuilder t = new StringBuilder();
+        String jdk = meta.getOrDefault("jdk", "?");
+        t.append("Run ").append(meta.getOrDefault("date", "?")).append(", commit `").append(meta.getOrDefault("commit", "?"))
+                .append("`, result file `results/").append(source).append("`.\n\n");
+        t.append("Machine: ").append(meta.getOrDefault("cores", "?")).append(" cores, ").append(meta.getOrDefault("cpu", "?"))
+                .append("; OPENBLAS_CORETYPE=").append(meta.getOrDefault("openblas_coretype", "?"))
+                .append(", OPENBLAS_NUM_THREADS=").append(meta.getOrDefault("openblas_num_threads", "?"))
+                .append(", IVKIT_THREADS=").append(meta.getOrDefault("ivkit_threads", "?"))
+                .append("; JDK ").append(jdk).append("; ").append(meta.getOrDefault("libtorch", "?")).append(".\n\n");
+        t.append("Command: `").append(meta.getOrDefault("command", "?")).append("`\n\n");
+        t.append("Figures: median over measurement iterations (min–max in brackets).\n\n");
+        t.append("| benchmark | figure | ratio | target | met |\n|---|---|---|---|---|\n");
+
+        double bestGemm = 0;
+        String bestGemmShape = "";
+        for (Result r : results) {
+            if (r.name().equals("GemmBench.matmul") && r.secondary().containsKey("flops") && r.secondary().get("flops").p50() > bestGemm) {
+                bestGemm = r.secondary().get("flops").p50();
+                bestGemmShape = r.param("mkn");
+            }
+        }
+        for (Result r : results) {
+            if (!r.name().equals("ForwardBench.forward")) {
+                continue;
+            }
+            Metric tok = r.secondary().get("tokens");
+            Metric flops = r.secondary().get("flops");
+            double ratio = bestGemm > 0 ? flops.p50() / bestGemm : Double.NaN;
+            boolean targeted = r.param("model").equals("random22M");
+            row(t, "forward " + r.param("model") + " " + r.param("shape").replace("x", "×") + " (fp32, logits ALL)",
+                    fmt(tok.p50()) + " tokens/s [" + fmt(tok.min()) + "–" + fmt(tok.max()) + "], "
+                            + fmt(flops.p50() / 1e9) + " GFLOP/s",
+                    Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.2f of best GEMM", ratio),
+                    targeted ? String.format(Locale.ROOT, "≥ %.2f", ROOFLINE_TARGET) : "—",
+                    targeted && !Double.isNaN(ratio) ? (ratio >= ROOFLINE_TARGET ? "met" : "not met") : "—");
+        }
+        for (Result r : results) {
+            if (!r.name().equals("GemmBench.matmul")) {
+                continue;
+            }
+            int[] s = ForwardBench.parseShape(r.param("mkn"));
+            Metric f = r.secondary().get("flops");
+            row(t, "GEMM fp32 " + s[0] + "×" + s[1] + " @ " + s[1] + "×" + s[2] + (r.param("mkn").equals(bestGemmShape) ? " (best)" : ""),
+                    fmt(f.p50() / 1e9) + " GFLOP/s [" + fmt(f.min() / 1e9) + "–" + fmt(f.max() / 1e9) + "]",
+                    "—", "—", "—");
+        }
+        Map<String, Result> composites = new LinkedHashMap<>();
+        for (Result r : results) {
+            if (r.name().equals("AddRowsBench.composite")) {
+                composites.put(r.param("shape") + "/" + r.param("dtype"), r);
+            }
+        }
+        for (Result r : results) {
+            if (!r.name().equals("AddRowsBench.kernel")) {
+                continue;
+            }
+            Result c = composites.get(r.param("shape") + "/" + r.param("dtype"));
+            int[] s = ForwardBench.parseShape(r.param("shape"));
+            String unit = unit(r.primary().unit());
+            double speedup = c == null ? Double.NaN : c.primary().p50() / r.primary().p50();
+            row(t, "add_rows " + r.param("dtype") + " x " + s[0] + "×" + s[1] + ", " + s[2] + " rows",
+                    "kernel " + fmt(r.primary().p50()) + " " + unit + " [" + fmt(r.primary().min()) + "–" + fmt(r.primary().max()) + "]"
+                            + (c == null ? "" : ", composite " + fmt(c.primary().p50()) + " " + unit
+                            + " [" + fmt(c.primary().min()) + "–" + fmt(c.primary().max()) + "]"),
+                    Double.isNaN(speedup) ? "—" : String.format(Locale.ROOT, "%.1f× faster than composite", speedup),
+                    "> 1×", Double.isNaN(speedup) ? "—" : speedup > 1 ? "met" : "not met");
+        }
+        for (Result r : results) {
+            if (r.name().startsWith("JniOverheadBench.")) {
+                String what = switch (r.name()) {
+                    case "JniOverheadBench.baseline" -> "JNI baseline (empty Java method)";
+                    case "JniOverheadBench.rawNoop" -> "JNI ivkit_noop() raw peer";
+                    case "JniOverheadBench.kernelsNoop" -> "JNI Kernels.noop() (+ status check)";
+                    default -> r.name();
+                };
+                row(t, what, fmt(r.primary().p50()) + " " + unit(r.primary().unit()) + " [" + fmt(r.primary().min()) + "–"
+                        + fmt(r.primary().max()) + "]", "—", "—", "—");
+            }
+        }
+        return t.toString();
+    }
+
+    private static void row(StringBuilder t, String... cells) {
+        t.append("| ").append(String.join(" | ", cells)).append(" |\n");
+    }
+
+    private static String unit(String jmhUnit) {
+        return switch (jmhUnit) {
+            case "us/op" -> "µs/call";
+            case "ns/op" -> "ns/call";
+            default -> jmhUnit;
+        };
+    }
+
+    /** About three significant digits below 1000; whole numbers with thousands grouped above. */
+    static String fmt(double v) {
+        if (v >= 1000) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (v >= 100) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        if (v >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+}
