@@ -1,0 +1,17 @@
+package dev.ivkit.data;
+
+import java.util.List;
+
+/** Disjoint train / valid / test lists of one task (see {@link TaskDataset#split(double, long)}). Immutable. */
+public record Splits(List<TaskExample> train, List<TaskExample> valid, List<TaskExample> test) {
+    public Splits {
+        train = List.copyOf(train);
+        valid = List.copyOf(valid);
+        test = List.copyOf(test);
+    }
+
+    /** train + valid + test sizes. */
+    public int size() {
+        return train.size() + valid.size() + test.size();
+    }
+}

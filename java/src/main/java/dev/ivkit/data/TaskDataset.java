@@ -1,0 +1,356 @@
+package dev.ivkit.data;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.ivkit.InvalidArgumentException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * The input/output examples of one task, with the task's instruction text when the source has one. Immutable.
+ *
+ * <p>Three loaders cover the data the IV/FV papers use:
+ * <ul>
+ *   <li>{@link #loadFunctionVector} — Todd et al.'s {@code dataset_files/*.json}: {@code [{"input", "output"}]};
+ *       records named {@code instruction}/{@code output} (the IV authors' renamed files) are accepted as well;
+ *   <li>{@link #loadSuperNiSapo} — the SAPO re-split of SuperNI tasks: {@code {train,dev,test}.json} arrays of
+ *       {@code {"sentence", "label"}} plus {@code instructions.json} (definition, answer-format suffix, label set);
+ *   <li>{@link #loadSuperNiOriginal} — a file in the original SuperNI schema ({@code Definition},
+ *       {@code Positive Examples}, {@code Instances} whose {@code output} is a list: the first one is taken).
+ * </ul>
+ *
+ * <p>Validation is strict: an empty file or array, a top-level value that is not an array (or, for SuperNI, not an
+ * object), a record that is not an object, a missing, non-string or blank field, and malformed JSON each raise a
+ * {@link DataFormatException} naming the file and the record index. Blank outputs can instead be skipped or kept with
+ * the {@link BlankOutputs} overloads (real SuperNI files contain a few).
+ */
+public final class TaskDataset {
+    private final String name;
+    private final Path source;
+    private final List<TaskExample> examples;
+    private final String instruction;
+    private final String answerFormat;
+    private final List<String> labels;
+    private final List<TaskExample> positiveExamples;
+
+    /** An in-memory dataset; {@code source} and {@code instruction} may be null. */
+    public TaskDataset(String name, Path source, List<TaskExample> examples, String instruction) {
+        this(name, source, examples, instruction, null, List.of(), List.of());
+    }
+
+    private TaskDataset(String name, Path source, List<TaskExample> examples, String instruction, String answerFormat,
+            List<String> labels, List<TaskExample> positiveExamples) {
+        if (name == null) {
+            throw new InvalidArgumentException("name", "is null");
+        }
+        if (examples == null || examples.isEmpty()) {
+            throw new InvalidArgumentException("examples", "a dataset needs at least one example");
+        }
+        this.name = name;
+        this.source = source;
+        this.examples = List.copyOf(examples);
+        this.instruction = instruction;
+        this.answerFormat = answerFormat;
+        this.labels = List.copyOf(labels);
+        this.positiveExamples = List.copyOf(positiveExamples);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- loaders
+
+    /** {@link #loadFunctionVector(Path, BlankOutputs)} rejecting blank outputs. */
+    public static TaskDataset loadFunctionVector(Path json) {
+        return loadFunctionVector(json, BlankOutputs.REJECT);
+    }
+
+    /**
+     * Todd et al.'s function-vector task file: a JSON array of {@code {"input": str, "output": str}}; a record without
+     * {@code input} may carry the input as {@code instruction} (as [FVF]'s {@code ICLDataset} renames it). Other keys
+     * are ignored. The name is the file name without {@code .json}; there is no instruction text.
+     */
+    public static TaskDataset loadFunctionVector(Path json, BlankOutputs blankOutputs) {
+        requireNonNull(json, "json");
+        List<JsonElement> records = JsonRecords.readArray(json);
+        List<TaskExample> out = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            JsonObject o = JsonRecords.asObject(json, i, records.get(i), "record");
+            String inKey = !o.has("input") && o.has("instruction") ? "instruction" : "input";
+            addExample(out, json, i, JsonRecords.string(json, i, null, o, inKey), inKey,
+                    JsonRecords.string(json, i, null, o, "output"), "output", blankOutputs);
+        }
+        return new TaskDataset(stem(json), json, noneLeft(out, json), null, null, List.of(), List.of());
+    }
+
+    /** {@link #loadSuperNiSapo(Path, String, Path, BlankOutputs)} rejecting blank outputs. */
+    public static TaskDataset loadSuperNiSapo(Path taskDir, String split, Path instructionsJson) {
+        return loadSuperNiSapo(taskDir, split, instructionsJson, BlankOutputs.REJECT);
+    }
+
+    /**
+     * One split of a SAPO SuperNI task: {@code taskDir/<split>.json}, a JSON array of {@code {"sentence", "label"}}
+     * (input, output). The task name is the folder name; {@code instructionsJson} (SAPO's {@code instructions.json},
+     * an object keyed by task name) supplies {@link #instruction()} (its {@code instruction}: the SuperNI
+     * definition), {@link #answerFormat()} (its {@code suffix}, e.g. "Directly output only POS or NEG as your
+     * answer.") and {@link #labels()}.
+     *
+     * @param split {@code "train"}, {@code "dev"} or {@code "test"}
+     * @throws DataFormatException when the split file is absent (several SAPO train files are not in the shared
+     *     snapshot), when {@code instructions.json} has no entry for the task, or on any format error
+     */
+    public static TaskDataset loadSuperNiSapo(Path taskDir, String split, Path instructionsJson,
+            BlankOutputs blankOutputs) {
+        requireNonNull(taskDir, "taskDir");
+        requireNonNull(instructionsJson, "instructionsJson");
+        if (!"train".equals(split) && !"dev".equals(split) && !"test".equals(split)) {
+            throw new InvalidArgumentException("split", "must be train, dev or test, got " + split);
+        }
+        Path dirName = taskDir.getFileName();
+        String task = dirName == null ? taskDir.toString() : dirName.toString();
+        Path file = taskDir.resolve(split + ".json");
+        if (!Files.isRegularFile(file)) {
+            throw new DataFormatException(file, -1, "split \"" + split + "\" is absent for task " + task
+                    + " (no " + split + ".json in its folder)");
+        }
+        JsonObject all = JsonRecords.readObject(instructionsJson);
+        JsonElement entry = all.get(task);
+        if (entry == null) {
+            throw new DataFormatException(instructionsJson, -1, "no entry for task " + task);
+        }
+        JsonObject meta = JsonRecords.asObject(instructionsJson, -1, entry, "entry " + task);
+        String what = "entry " + task;
+        String definition = JsonRecords.string(instructionsJson, -1, what, meta, "instruction");
+        String suffix = meta.has("suffix") ? JsonRecords.string(instructionsJson, -1, what, meta, "suffix") : null;
+        List<String> labels = new ArrayList<>();
+        if (meta.has("labels")) {
+            JsonElement l = meta.get("labels");
+            if (!l.isJsonArray()) {
+                throw new DataFormatException(instructionsJson, -1, what + ": \"labels\" is not an array");
+            }
+            for (JsonElement e : l.getAsJsonArray()) {
+                if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+                    throw new DataFormatException(instructionsJson, -1,
+                            what + ": \"labels\" holds " + JsonRecords.kind(e) + ", not a string");
+                }
+                labels.add(e.getAsString());
+            }
+        }
+
+        List<JsonElement> records = JsonRecords.readArray(file);
+        List<TaskExample> out = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            JsonObject o = JsonRecords.asObject(file, i, records.get(i), "record");
+            addExample(out, file, i, JsonRecords.string(file, i, null, o, "sentence"), "sentence",
+                    JsonRecords.string(file, i, null, o, "label"), "label", blankOutputs);
+        }
+        return new TaskDataset(task, file, noneLeft(out, file), definition, suffix, labels, List.of());
+    }
+
+    /** {@link #loadSuperNiOriginal(Path, BlankOutputs)} rejecting blank outputs. */
+    public static TaskDataset loadSuperNiOriginal(Path file) {
+        return loadSuperNiOriginal(file, BlankOutputs.REJECT);
+    }
+
+    /**
+     * A task file in the original SuperNI schema: {@code Definition} (a string or a list whose first string is
+     * used), optional {@code Positive Examples} ({@code {"input", "output"}}, exposed by {@link
+     * #positiveExamples()}), and {@code Instances} ({@code {"input", "output": [str, ...]}}: the first output is
+     * taken; a plain string is accepted too). Record indices in errors are indices into {@code Instances}; problems in
+     * {@code Positive Examples} are reported with record -1 and the example's index in the message. The name is the
+     * file name without {@code .json} / {@code .partial.json} when it starts with {@code task}, otherwise (e.g.
+     * {@code train.json}) the parent folder's name.
+     */
+    public static TaskDataset loadSuperNiOriginal(Path file, BlankOutputs blankOutputs) {
+        requireNonNull(file, "file");
+        JsonObject root = JsonRecords.readObject(file);
+        String definition = JsonRecords.stringOrFirst(file, -1, null, root, "Definition");
+        if (definition.isBlank()) {
+            throw new DataFormatException(file, -1, "\"Definition\" is blank");
+        }
+        List<TaskExample> positives = new ArrayList<>();
+        JsonElement pos = root.get("Positive Examples");
+        if (pos != null && !pos.isJsonNull()) {
+            if (!pos.isJsonArray()) {
+                throw new DataFormatException(file, -1, "\"Positive Examples\" is not an array");
+            }
+            JsonArray a = pos.getAsJsonArray();
+            for (int i = 0; i < a.size(); i++) {
+                String what = "\"Positive Examples\"[" + i + "]";
+                JsonObject o = JsonRecords.asObject(file, -1, a.get(i), what);
+                String in = JsonRecords.string(file, -1, what, o, "input");
+                String outText = JsonRecords.stringOrFirst(file, -1, what, o, "output");
+                if (in.isBlank() || outText.isBlank()) {
+                    throw new DataFormatException(file, -1, what + ": \"" + (in.isBlank() ? "input" : "output")
+                            + "\" is blank");
+                }
+                positives.add(new TaskExample(in, outText));
+            }
+        }
+        JsonElement inst = root.get("Instances");
+        if (inst == null) {
+            throw new DataFormatException(file, -1, "missing \"Instances\"");
+        }
+        if (!inst.isJsonArray()) {
+            throw new DataFormatException(file, -1, "\"Instances\" is not an array (got " + JsonRecords.kind(inst) + ")");
+        }
+        JsonArray a = inst.getAsJsonArray();
+        if (a.isEmpty()) {
+            throw new DataFormatException(file, -1, "no records (\"Instances\" is empty)");
+        }
+        List<TaskExample> out = new ArrayList<>(a.size());
+        for (int i = 0; i < a.size(); i++) {
+            JsonObject o = JsonRecords.asObject(file, i, a.get(i), "instance");
+            addExample(out, file, i, JsonRecords.string(file, i, null, o, "input"), "input",
+                    JsonRecords.stringOrFirst(file, i, null, o, "output"), "output", blankOutputs);
+        }
+        return new TaskDataset(superNiName(file), file, noneLeft(out, file), definition, null, List.of(), positives);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- access
+
+    /** Task name (file or folder name). */
+    public String name() {
+        return name;
+    }
+
+    /** The file the examples were read from, or null for an in-memory dataset. */
+    public Path source() {
+        return source;
+    }
+
+    /** All examples, in file order. */
+    public List<TaskExample> examples() {
+        return examples;
+    }
+
+    public int size() {
+        return examples.size();
+    }
+
+    public TaskExample get(int i) {
+        return examples.get(i);
+    }
+
+    /** The task's instruction (SuperNI definition), when the source has one; empty for function-vector files. */
+    public Optional<String> instruction() {
+        return Optional.ofNullable(instruction);
+    }
+
+    /** SAPO's answer-format suffix ({@code instructions.json} {@code suffix}), when present. */
+    public Optional<String> answerFormat() {
+        return Optional.ofNullable(answerFormat);
+    }
+
+    /** SAPO's label set for classification tasks; empty for generation tasks and other sources. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** SuperNI's {@code Positive Examples} (original schema only; first output of each); empty otherwise. */
+    public List<TaskExample> positiveExamples() {
+        return positiveExamples;
+    }
+
+    // ---------------------------------------------------------------------------------------------------- splits
+
+    /** {@link #split(double, double, long)} with Todd's valid fraction 0.3 of the held-out part. */
+    public Splits split(double testSize, long seed) {
+        return split(testSize, 0.3, seed);
+    }
+
+    /**
+     * Train / valid / test split in the manner of Todd et al.'s {@code split_icl_dataset}, which calls scikit-learn's
+     * {@code train_test_split} twice: first {@code testSize} of the examples are held out (train = the rest), then
+     * {@code validFraction} of the held-out part becomes valid and the remainder test. Sizes follow scikit-learn:
+     * {@code held = ceil(testSize·n)}, {@code valid = ceil(validFraction·held)}. With Todd's defaults
+     * ({@code testSize=0.3}, {@code validFraction=0.3}) that is train 70 %, test 21 %, valid 9 %; [FVF] uses
+     * {@code validFraction=0.5}. (Neither the [FVF] truncation {@code valid[:200]}, {@code test[-100:]} nor the
+     * {@code testSize==1} special case is applied here.)
+     *
+     * <p>Each step shuffles with {@code new java.util.Random(seed)} (Fisher–Yates via {@link
+     * Collections#shuffle(List, Random)}) and, like scikit-learn, puts the first {@code held}/{@code valid} shuffled
+     * items into the held-out/valid part. This is <b>not</b> NumPy's RNG: the sizes match Todd's split, the exact
+     * membership does not. The result is deterministic for a given seed and dataset, and the three lists are
+     * disjoint (by position in the dataset) and together hold every example once.
+     *
+     * @throws InvalidArgumentException when a fraction is outside (0, 1) or a part would be empty
+     */
+    public Splits split(double testSize, double validFraction, long seed) {
+        if (!(testSize > 0 && testSize < 1)) {
+            throw new InvalidArgumentException("testSize", "must be in (0, 1), got " + testSize);
+        }
+        if (!(validFraction > 0 && validFraction < 1)) {
+            throw new InvalidArgumentException("validFraction", "must be in (0, 1), got " + validFraction);
+        }
+        int n = examples.size();
+        int held = (int) Math.ceil(testSize * n);
+        int valid = (int) Math.ceil(validFraction * held);
+        if (held >= n || valid >= held) {
+            throw new InvalidArgumentException("testSize", "a " + n + "-example dataset split with testSize "
+                    + testSize + " and validFraction " + validFraction + " leaves an empty part");
+        }
+        List<TaskExample> perm = new ArrayList<>(examples);
+        Collections.shuffle(perm, new Random(seed));
+        List<TaskExample> heldOut = new ArrayList<>(perm.subList(0, held));
+        List<TaskExample> train = perm.subList(held, n);
+        Collections.shuffle(heldOut, new Random(seed));
+        return new Splits(train, heldOut.subList(0, valid), heldOut.subList(valid, held));
+    }
+
+    @Override
+    public String toString() {
+        return "TaskDataset[" + name + ", " + examples.size() + " examples" + (source == null ? "" : ", " + source)
+                + "]";
+    }
+
+    // ---------------------------------------------------------------------------------------------------- helpers
+
+    private static void addExample(List<TaskExample> out, Path file, int record, String input, String inKey,
+            String output, String outKey, BlankOutputs blank) {
+        if (input.isBlank()) {
+            throw new DataFormatException(file, record, "\"" + inKey + "\" is blank");
+        }
+        if (output.isBlank()) {
+            switch (blank == null ? BlankOutputs.REJECT : blank) {
+                case REJECT -> throw new DataFormatException(file, record, "\"" + outKey + "\" is blank");
+                case SKIP -> {
+                    return;
+                }
+                case KEEP -> { }
+            }
+        }
+        out.add(new TaskExample(input, output));
+    }
+
+    private static List<TaskExample> noneLeft(List<TaskExample> out, Path file) {
+        if (out.isEmpty()) {
+            throw new DataFormatException(file, -1, "no records (every record has a blank output)");
+        }
+        return out;
+    }
+
+    private static String stem(Path file) {
+        Path f = file.getFileName();
+        String s = f == null ? file.toString() : f.toString();
+        return s.endsWith(".json") ? s.substring(0, s.length() - 5) : s;
+    }
+
+    private static String superNiName(Path file) {
+        String s = stem(file);
+        if (s.startsWith("task")) {
+            return s.endsWith(".partial") ? s.substring(0, s.length() - ".partial".length()) : s;
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        return parent == null || parent.getFileName() == null ? s : parent.getFileName().toString();
+    }
+
+    private static void requireNonNull(Object o, String field) {
+        if (o == null) {
+            throw new InvalidArgumentException(field, "is null");
+        }
+    }
+}

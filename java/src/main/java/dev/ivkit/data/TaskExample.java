@@ -1,0 +1,18 @@
+package dev.ivkit.data;
+
+import dev.ivkit.InvalidArgumentException;
+
+/**
+ * One input/output pair of a task. Neither field is null; {@code output} may be empty only when a loader was asked to
+ * keep blank outputs ({@link BlankOutputs#KEEP}).
+ */
+public record TaskExample(String input, String output) {
+    public TaskExample {
+        if (input == null) {
+            throw new InvalidArgumentException("input", "is null");
+        }
+        if (output == null) {
+            throw new InvalidArgumentException("output", "is null");
+        }
+    }
+}
