@@ -1,5 +1,6 @@
 package dev.ivkit.iv;
 
+import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
 import dev.ivkit.kernels.PatchMode;
@@ -24,7 +25,7 @@ import org.bytedeco.pytorch.global.torch;
 final class AttributionPatching {
     private AttributionPatching() {}
 
-    static double[][][] score(LlamaModel model, Tensor meanZ, PatchMode mode, PromptTokens p) {
+    static double[][][] score(LlamaModel model, Tensor meanZ, PatchMode mode, TokenizedPrompt p) {
         ModelConfig c = model.config();
         int L = c.nLayers(), H = c.nHeads();
         long[] ids = p.teacherForcedIds();

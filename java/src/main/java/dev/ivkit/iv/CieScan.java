@@ -1,5 +1,6 @@
 package dev.ivkit.iv;
 
+import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.hooks.HeadPatch;
 import dev.ivkit.hooks.HookPlan;
@@ -50,7 +51,7 @@ public final class CieScan {
     }
 
     /** Scores of one prompt: [0] = Δprob [layer][head], [1] = ΔNLL [layer][head], [2][0] = {clean prob, clean NLL}. */
-    public double[][][] scorePrompt(PromptTokens prompt, ScanMethod method) {
+    public double[][][] scorePrompt(TokenizedPrompt prompt, ScanMethod method) {
         checkLength(prompt);
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
             return switch (method) {
@@ -62,7 +63,7 @@ public final class CieScan {
     }
 
     /** Scores every prompt; {@code onPrompt} is called after each (progress). */
-    public ScanScores scan(java.util.List<PromptTokens> prompts, ScanMethod method, IntConsumer onPrompt) {
+    public ScanScores scan(java.util.List<TokenizedPrompt> prompts, ScanMethod method, IntConsumer onPrompt) {
         if (prompts.isEmpty()) {
             throw new InvalidArgumentException("prompts", "no prompts to scan");
         }
@@ -82,7 +83,7 @@ public final class CieScan {
         return new ScanScores(dp, dn, cp, cn);
     }
 
-    private void checkLength(PromptTokens p) {
+    private void checkLength(TokenizedPrompt p) {
         int len = p.promptIds().length + p.targetIds().length - 1;
         if (len > model.config().maxSeqLen()) {
             throw new InvalidArgumentException("prompt", "prompt + answer of " + len + " tokens exceed the context length "
@@ -94,7 +95,7 @@ public final class CieScan {
         return new HeadPatch(layer, head, Positions.of(position), meanZ.select(0, layer).select(0, head), mode, rows);
     }
 
-    private double[][][] naive(PromptTokens p) {
+    private double[][][] naive(TokenizedPrompt p) {
         ModelConfig c = model.config();
         long[] ids = p.teacherForcedIds();
         Tensor tokens = torch.tensor(ids).reshape(1, ids.length);
@@ -119,7 +120,7 @@ public final class CieScan {
         return out;
     }
 
-    private double[][][] exact(PromptTokens p) {
+    private double[][][] exact(TokenizedPrompt p) {
         ModelConfig c = model.config();
         int L = c.nLayers(), H = c.nHeads();
         long[] ids = p.teacherForcedIds();

@@ -1,5 +1,6 @@
 package dev.ivkit.iv;
 
+import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
@@ -27,7 +28,7 @@ public final class MeanActivations {
      * @param batchSize prompts per forward
      * @return [layer, head, d_head] float32; the caller owns it
      */
-    public static Tensor compute(LlamaModel model, List<PromptTokens> prompts, int batchSize) {
+    public static Tensor compute(LlamaModel model, List<TokenizedPrompt> prompts, int batchSize) {
         if (prompts.isEmpty()) {
             throw new InvalidArgumentException("prompts", "no prompts to average over");
         }
@@ -42,7 +43,7 @@ public final class MeanActivations {
         try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
             for (int start = 0; start < prompts.size(); start += batchSize) {
                 try (PointerScope scope = new PointerScope()) {
-                    List<PromptTokens> chunk = prompts.subList(start, Math.min(prompts.size(), start + batchSize));
+                    List<TokenizedPrompt> chunk = prompts.subList(start, Math.min(prompts.size(), start + batchSize));
                     Tensor[] batch = leftPadded(chunk);
                     HookPlan.Builder b = HookPlan.builder();
                     for (int l = 0; l < layers; l++) {
@@ -65,9 +66,9 @@ public final class MeanActivations {
     }
 
     /** Prompt ids left-padded to one length: {tokens [b, t], mask [b, t]} (pad id 0, masked out). */
-    static Tensor[] leftPadded(List<PromptTokens> chunk) {
+    static Tensor[] leftPadded(List<TokenizedPrompt> chunk) {
         int t = 0;
-        for (PromptTokens p : chunk) {
+        for (TokenizedPrompt p : chunk) {
             t = Math.max(t, p.promptIds().length);
         }
         long[] ids = new long[chunk.size() * t];

@@ -1,5 +1,6 @@
 package dev.ivkit.iv;
 
+import dev.ivkit.data.prompt.TokenizedPrompt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,13 +23,13 @@ class AttributionPatchingTest {
         Path dir = SharedData.stories260K();
         try (PointerScope s = new PointerScope(); Tokenizer tok = Tokenizer.load(dir.resolve("tok512.bin"));
              LlamaModel model = ModelLoader.load(dir.resolve("stories260K.bin"), null)) {
-            List<PromptTokens> ps = CieScanTest.prompts(tok, 1, 4, false);
+            List<TokenizedPrompt> ps = CieScanTest.prompts(tok, 1, 4, false);
             Tensor meanZ = MeanActivations.compute(model, ps, 3);
             // ADD a small multiple (eps = 1e-2) of the mean: the exact change is linear in it up to O(eps^2), which AtP
             // computes. Measured relative error 0.1-1.4 %; the 2 % bound leaves room for fp32 rounding of the NLL
             // difference (~1e-6 absolute), which is why eps is not smaller (at 1e-3 rounding reached 4 %).
             CieScan scan = new CieScan(model, meanZ.mul(new Scalar(1e-2)), PatchMode.ADD);
-            for (PromptTokens p : ps) {
+            for (TokenizedPrompt p : ps) {
                 double[][][] exact = scan.scorePrompt(p, ScanMethod.EXACT);
                 double[][][] atp = scan.scorePrompt(p, ScanMethod.ATP);
                 assertEquals(exact[2][0][0], atp[2][0][0], 1e-6, "clean probability");

@@ -1,5 +1,6 @@
 package dev.ivkit.iv;
 
+import dev.ivkit.data.prompt.TokenizedPrompt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,8 +30,8 @@ import org.junit.jupiter.api.Test;
 class CieScanTest {
     static final String[] TASKS = {"abstractive/antonym.json", "abstractive/country-capital.json", "extractive/choose_first_of_3.json"};
 
-    static List<PromptTokens> prompts(Tokenizer tok, int perTask, int shots, boolean shuffled) throws Exception {
-        List<PromptTokens> out = new ArrayList<>();
+    static List<TokenizedPrompt> prompts(Tokenizer tok, int perTask, int shots, boolean shuffled) throws Exception {
+        List<TokenizedPrompt> out = new ArrayList<>();
         long seed = 1;
         for (String t : TASKS) {
             out.addAll(ScanPrompts.build(tok, SharedData.require("function_vectors/" + t), shots, perTask, shuffled, seed++));
@@ -38,14 +39,14 @@ class CieScanTest {
         return out;
     }
 
-    static void assertExactEqualsNaive(LlamaModel model, List<PromptTokens> clean, List<PromptTokens> corrupted) {
+    static void assertExactEqualsNaive(LlamaModel model, List<TokenizedPrompt> clean, List<TokenizedPrompt> corrupted) {
         try (PointerScope s = new PointerScope()) {
             Tensor meanZ = MeanActivations.compute(model, clean, 3);
             for (PatchMode mode : PatchMode.values()) {
                 CieScan scan = new CieScan(model, meanZ, mode);
                 double worst = 0;
                 boolean anyEffect = false;
-                for (PromptTokens p : corrupted) {
+                for (TokenizedPrompt p : corrupted) {
                     double[][][] naive = scan.scorePrompt(p, ScanMethod.NAIVE);
                     double[][][] exact = scan.scorePrompt(p, ScanMethod.EXACT);
                     assertEquals(naive[2][0][0], exact[2][0][0], 1e-6, "clean probability");
@@ -86,10 +87,10 @@ class CieScanTest {
         Path dir = SharedData.stories260K();
         try (PointerScope s = new PointerScope(); Tokenizer tok = Tokenizer.load(dir.resolve("tok512.bin"));
              LlamaModel model = ModelLoader.load(dir.resolve("stories260K.bin"), null)) {
-            List<PromptTokens> ps = prompts(tok, 2, 4, false);             // 6 prompts of different lengths
+            List<TokenizedPrompt> ps = prompts(tok, 2, 4, false);             // 6 prompts of different lengths
             Tensor batched = MeanActivations.compute(model, ps, 4);        // left-padded batches of 4 and 2
             Tensor sum = torch.zeros(5, 8, 8);
-            for (PromptTokens p : ps) {
+            for (TokenizedPrompt p : ps) {
                 long[] ids = new long[p.promptIds().length];
                 for (int i = 0; i < ids.length; i++) {
                     ids[i] = p.promptIds()[i];

@@ -1,5 +1,6 @@
 package dev.ivkit.iv;
 
+import dev.ivkit.data.prompt.TokenizedPrompt;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
@@ -25,10 +26,10 @@ final class ScanPrompts {
     }
 
     /** {@code count} prompts of {@code shots} demonstrations each; labels of demos shuffled when asked. */
-    static List<PromptTokens> build(Tokenizer tok, Path json, int shots, int count, boolean shuffled, long seed) throws Exception {
+    static List<TokenizedPrompt> build(Tokenizer tok, Path json, int shots, int count, boolean shuffled, long seed) throws Exception {
         List<String[]> all = pairs(json);
         Random rng = new Random(seed);
-        List<PromptTokens> out = new ArrayList<>();
+        List<TokenizedPrompt> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             Collections.shuffle(all, rng);
             List<String[]> demos = all.subList(0, shots);
@@ -48,7 +49,7 @@ final class ScanPrompts {
             int[] prompt = tok.encode(sb.toString(), true);
             int[] full = tok.encode(sb + " " + query[1], true);
             int[] target = java.util.Arrays.copyOfRange(full, prompt.length, full.length);
-            out.add(new PromptTokens(prompt, target.length == 0 ? new int[] {full[full.length - 1]} : target));
+            out.add(new TokenizedPrompt(prompt, target.length == 0 ? new int[] {full[full.length - 1]} : target));
         }
         return out;
     }

@@ -25,6 +25,18 @@ public record TokenizedPrompt(int[] promptIds, int[] targetIds) {
         return promptIds.length - 1;
     }
 
+    /** The teacher-forced input: prompt + every target token but the last (a new array). */
+    public long[] teacherForcedIds() {
+        long[] ids = new long[promptIds.length + targetIds.length - 1];
+        for (int i = 0; i < promptIds.length; i++) {
+            ids[i] = promptIds[i];
+        }
+        for (int i = 0; i + 1 < targetIds.length; i++) {
+            ids[promptIds.length + i] = targetIds[i];
+        }
+        return ids;
+    }
+
     /** {@code promptIds ++ targetIds} (a new array). */
     public int[] fullIds() {
         int[] out = Arrays.copyOf(promptIds, promptIds.length + targetIds.length);
