@@ -36,8 +36,12 @@ public final class LlamaModel implements AutoCloseable {
     private final Tensor finalNorm;
     private final Tensor lmHead;
     private final Rope rope;
+    private final Map<String, String>[] modulePaths;
     private final double attnScale;
     private final AtomicBoolean busy = new AtomicBoolean();
+    private LoraAdapter adapter;
+    private boolean adapterEnabled = true;
+    private boolean training;
 
     record Layer(Tensor attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor bq, Tensor bk, Tensor bv, Tensor wo,
             Tensor mlpNorm, Tensor gate, Tensor up, Tensor down) {}
@@ -73,6 +77,13 @@ public final class LlamaModel implements AutoCloseable {
                     require(w, o(l)), require(w, mlpNorm(l)), require(w, gate(l)), require(w, up(l)), require(w, down(l)));
         }
         this.rope = new Rope(cfg);
+        this.modulePaths = new Map[cfg.nLayers()];
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            modulePaths[l] = new java.util.HashMap<>();
+            for (String m : LoraConfig.MODULES) {
+                modulePaths[l].put(m, LoraConfig.modulePath(l, m));
+            }
+        }
         this.attnScale = 1.0 / Math.sqrt(cfg.headDim());
     }
 
@@ -218,9 +229,9 @@ public final class LlamaModel implements AutoCloseable {
         long batch = x.size(0), seqLen = x.size(1);
         hooks.capture(HookSite.residPre(l), x);
         Tensor h = rmsNorm(x, ly.attnNorm);
-        Tensor q = linear(h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
-        Tensor k = linear(h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
-        Tensor v = linear(h, ly.wv, ly.bv).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+        Tensor q = proj(l, "q_proj", h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
+        Tensor k = proj(l, "k_proj", h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+        Tensor v = proj(l, "v_proj", h, ly.wv, ly.bv).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
         q = rope.apply(q, positions).transpose(1, 2);       // [batch, head, pos, d_head]
         k = rope.apply(k, positions).transpose(1, 2);       // [batch, kv_head, pos, d_head]
         v = v.transpose(1, 2);
@@ -228,11 +239,12 @@ public final class LlamaModel implements AutoCloseable {
         Tensor z = attention(q, all[0], all[1], blocked).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
         z = hooks.patchHeads(l, z);
         hooks.capture(HookSite.attnZ(l), z);
-        Tensor attnOut = torch.linear(z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo);
+        Tensor attnOut = proj(l, "o_proj", z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo, null);
         attnOut = hooks.site(HookSite.attnOut(l), attnOut);
         x = hooks.site(HookSite.residMid(l), x.add(attnOut));
         Tensor h2 = rmsNorm(x, ly.mlpNorm);
-        Tensor mlp = torch.linear(torch.silu(torch.linear(h2, ly.gate)).mul(torch.linear(h2, ly.up)), ly.down);
+        Tensor mlp = proj(l, "down_proj", torch.silu(proj(l, "gate_proj", h2, ly.gate, null)).mul(proj(l, "up_proj", h2, ly.up, null)),
+                ly.down, null);
         hooks.capture(HookSite.mlpOut(l), mlp);
         return hooks.site(HookSite.residPost(l), x.add(mlp));
     }
@@ -357,6 +369,101 @@ public final class LlamaModel implements AutoCloseable {
         Tensor ms = xf.mul(xf).mean(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
         Tensor normed = xf.mul(ms.add(new Scalar(cfg.normEps())).rsqrt());
         return normed.to(dtype).mul(w);
+    }
+
+    /** A projection of layer l: x W^T (+ b), plus the LoRA update when an enabled adapter targets this module. */
+    private Tensor proj(int l, String module, Tensor x, Tensor w, Tensor b) {
+        Tensor y = linear(x, w, b);
+        if (adapter == null || !adapterEnabled) {
+            return y;
+        }
+        Tensor[] ab = adapter.weights(modulePaths[l].get(module));
+        if (ab == null) {
+            return y;
+        }
+        LoraConfig lc = adapter.config();
+        Tensor xin = x.to(torch.ScalarType.Float);
+        if (training && lc.dropout() > 0) {
+            xin = torch.dropout(xin, lc.dropout(), true);
+        }
+        Tensor delta = xin.matmul(ab[0].t()).matmul(ab[1].t()).mul(new Scalar(lc.scaling()));
+        return y.add(delta.to(dtype));
+    }
+
+    // ---- LoRA ----------------------------------------------------------------------------------------------------
+
+    /** Attaches a LoRA adapter (not owned: the caller closes it). It must fit this model's shapes. */
+    public void attachAdapter(LoraAdapter a) {
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            for (String m : a.config().targets()) {
+                Tensor[] ab = a.weights(LoraConfig.modulePath(l, m));
+                long[] io = LoraAdapter.inOut(cfg, m);
+                if (ab == null || ab[0].size(1) != io[0] || ab[1].size(0) != io[1]) {
+                    throw new InvalidArgumentException("adapter", "adapter does not fit this model at " + LoraConfig.modulePath(l, m));
+                }
+            }
+        }
+        this.adapter = a;
+        this.adapterEnabled = true;
+    }
+
+    /** Removes the adapter (without merging); returns it. */
+    public LoraAdapter detachAdapter() {
+        LoraAdapter a = adapter;
+        adapter = null;
+        return a;
+    }
+
+    public LoraAdapter adapter() {
+        return adapter;
+    }
+
+    /** Runs with or without the attached adapter's update (the reference pass of IV-guided training disables it). */
+    public void setAdapterEnabled(boolean enabled) {
+        this.adapterEnabled = enabled;
+    }
+
+    public boolean adapterEnabled() {
+        return adapterEnabled;
+    }
+
+    /** Training mode: LoRA dropout active. */
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    /**
+     * Adds the attached adapter into the weights ({@code W += (alpha/r) B A}) and detaches it: the continual protocol
+     * merges each finished task's adapter before a fresh one is created.
+     */
+    public void mergeAdapter() {
+        requireAdapter();
+        applyDelta(adapter, 1.0);
+        adapter = null;
+    }
+
+    /** Subtracts a previously merged adapter from the weights (up to float rounding). */
+    public void unmergeAdapter(LoraAdapter a) {
+        applyDelta(a, -1.0);
+    }
+
+    private void requireAdapter() {
+        if (adapter == null) {
+            throw new InvalidArgumentException("adapter", "no adapter attached");
+        }
+    }
+
+    private void applyDelta(LoraAdapter a, double sign) {
+        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            for (int l = 0; l < cfg.nLayers(); l++) {
+                for (String m : a.config().targets()) {
+                    Tensor[] ab = a.weights(LoraConfig.modulePath(l, m));
+                    Tensor w = weights.get(LoraConfig.modulePath(l, m) + ".weight");
+                    Tensor delta = ab[1].detach().matmul(ab[0].detach()).mul(new Scalar(sign * a.config().scaling()));
+                    w.add_(delta.to(dtype));
+                }
+            }
+        }
     }
 
     private static Tensor linear(Tensor x, Tensor w, Tensor b) {
