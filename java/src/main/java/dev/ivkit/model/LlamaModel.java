@@ -148,18 +148,53 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs layers {@code [startLayer, nLayers)} on a residual stream {@code residIn} = blocks.startLayer.hook_resid_pre
+     * [batch, pos, d_model] of a (left-padded) batch: the second half of a forward whose first half was run before.
+     * Hooks at earlier layers are an error.
+     */
+    public RunResult forwardFrom(int startLayer, Tensor residIn, Tensor attentionMask, HookPlan plan, LogitsMode logitsMode) {
+        if (startLayer < 0 || startLayer >= cfg.nLayers()) {
+            throw new InvalidArgumentException("startLayer", startLayer + " is out of range [0, " + cfg.nLayers() + ")");
+        }
+        if (residIn.dim() != 3 || residIn.size(2) != cfg.dModel()) {
+            throw new InvalidArgumentException("residIn", "expected [batch, pos, " + cfg.dModel() + "], got " + Torch.shape(residIn));
+        }
+        plan = plan == null ? HookPlan.empty() : plan;
+        requireLayersFrom(plan, startLayer);
+        if (!busy.compareAndSet(false, true)) {
+            throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
+        }
+        try {
+            return doForward(null, residIn, startLayer, attentionMask, plan, null, logitsMode);
+        } finally {
+            busy.set(false);
+        }
+    }
+
     private RunResult doForward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode) {
-        if (tokens.dim() != 2 || Torch.dtype(tokens) != torch.ScalarType.Long) {
-            throw new InvalidArgumentException("tokens", "expected int64 [batch, pos], got " + Torch.dtype(tokens) + " " + Torch.shape(tokens));
-        }
-        int batch = (int) tokens.size(0);
-        int seqLen = (int) tokens.size(1);
-        if (seqLen == 0) {
-            throw new InvalidArgumentException("tokens", "empty sequence");
-        }
-        long minId = tokens.min().item_long(), maxId = tokens.max().item_long();
-        if (minId < 0 || maxId >= cfg.vocabSize()) {
-            throw new InvalidArgumentException("tokens", "token id " + (minId < 0 ? minId : maxId) + " is out of range [0, " + cfg.vocabSize() + ")");
+        return doForward(tokens, null, 0, attentionMask, plan, cache, logitsMode);
+    }
+
+    private RunResult doForward(Tensor tokens, Tensor residIn, int startLayer, Tensor attentionMask, HookPlan plan, KvCache cache,
+            LogitsMode logitsMode) {
+        int batch, seqLen;
+        if (residIn != null) {
+            batch = (int) residIn.size(0);
+            seqLen = (int) residIn.size(1);
+        } else {
+            if (tokens.dim() != 2 || Torch.dtype(tokens) != torch.ScalarType.Long) {
+                throw new InvalidArgumentException("tokens", "expected int64 [batch, pos], got " + Torch.dtype(tokens) + " " + Torch.shape(tokens));
+            }
+            batch = (int) tokens.size(0);
+            seqLen = (int) tokens.size(1);
+            if (seqLen == 0) {
+                throw new InvalidArgumentException("tokens", "empty sequence");
+            }
+            long minId = tokens.min().item_long(), maxId = tokens.max().item_long();
+            if (minId < 0 || maxId >= cfg.vocabSize()) {
+                throw new InvalidArgumentException("tokens", "token id " + (minId < 0 ? minId : maxId) + " is out of range [0, " + cfg.vocabSize() + ")");
+            }
         }
         int past = cache == null ? 0 : cache.length();
         if (cache != null && cache.batch() != batch) {
@@ -200,14 +235,19 @@ public final class LlamaModel implements AutoCloseable {
 
         Map<HookSite, Tensor> captures = new LinkedHashMap<>();
         PlanExecutor hooks = new PlanExecutor(plan, batch, seqLen, dtype, captures);
-        Tensor x = embed.index_select(0, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
-        hooks.capture(HookSite.embed(), x);
+        Tensor x;
+        if (residIn == null) {
+            x = embed.index_select(0, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
+            hooks.capture(HookSite.embed(), x);
+        } else {
+            x = residIn.to(dtype);
+        }
         KeyValues kv = cache == null ? (l, k, v) -> new Tensor[] {k, v} : (l, k, v) -> {
             cache.k[l].narrow(2, past, seqLen).copy_(k);
             cache.v[l].narrow(2, past, seqLen).copy_(v);
             return new Tensor[] {cache.k[l].narrow(2, 0, total), cache.v[l].narrow(2, 0, total)};
         };
-        for (int l = 0; l < cfg.nLayers(); l++) {
+        for (int l = startLayer; l < cfg.nLayers(); l++) {
             x = block(l, x, positions, blocked, kv, hooks);
         }
         if (cache != null) {

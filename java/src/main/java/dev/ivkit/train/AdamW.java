@@ -1,0 +1,112 @@
+package dev.ivkit.train;
+
+import dev.ivkit.InvalidArgumentException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * AdamW (Loshchilov and Hutter) with decoupled weight decay, as torch.optim.AdamW computes it:
+ * {@code p ← p·(1 − lr·wd); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − lr · m̂ / (√v̂ + ε)} with bias-corrected
+ * m̂, v̂. Its state is plain tensors, so checkpoints store it as safetensors and a resumed run continues bit for bit.
+ */
+public final class AdamW implements AutoCloseable {
+    private final List<Tensor> params;
+    private final List<Tensor> m = new ArrayList<>();
+    private final List<Tensor> v = new ArrayList<>();
+    private final double beta1, beta2, eps, weightDecay;
+    private long step;
+
+    public AdamW(List<Tensor> params, double beta1, double beta2, double eps, double weightDecay) {
+        if (params.isEmpty()) {
+            throw new InvalidArgumentException("params", "nothing to optimise");
+        }
+        this.params = List.copyOf(params);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        for (Tensor p : params) {
+            Tensor a = torch.zeros_like(p.detach()), b = torch.zeros_like(p.detach());
+            a.retainReference();
+            b.retainReference();
+            m.add(a);
+            v.add(b);
+        }
+    }
+
+    /** One update with learning rate {@code lr}; parameters without a gradient are skipped. */
+    public void step(double lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int i = 0; i < params.size(); i++) {
+                Tensor p = params.get(i), grad = p.grad();
+                if (grad == null || !grad.defined()) {
+                    continue;
+                }
+                if (weightDecay != 0) {
+                    p.mul_(new Scalar(1 - lr * weightDecay));
+                }
+                m.get(i).mul_(new Scalar(beta1)).add_(grad, new Scalar(1 - beta1));
+                v.get(i).mul_(new Scalar(beta2)).addcmul_(grad, grad, new Scalar(1 - beta2));
+                Tensor denom = v.get(i).sqrt().div(new Scalar(Math.sqrt(bc2))).add(new Scalar(eps));
+                p.addcdiv_(m.get(i), denom, new Scalar(-lr / bc1));
+            }
+        }
+    }
+
+    /** Sets every parameter's gradient to zero (keeps the tensors). */
+    public void zeroGrad() {
+        for (Tensor p : params) {
+            Tensor g = p.grad();
+            if (g != null && g.defined()) {
+                g.zero_();
+            }
+        }
+    }
+
+    public long stepCount() {
+        return step;
+    }
+
+    /** State tensors by name (m.i, v.i) for checkpoints; the tensors are live. */
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> s = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            s.put("m." + i, m.get(i));
+            s.put("v." + i, v.get(i));
+        }
+        return s;
+    }
+
+    /** Restores state written by {@link #state()} and the step count. */
+    public void load(Map<String, Tensor> state, long stepCount) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int i = 0; i < params.size(); i++) {
+                Tensor a = state.get("m." + i), b = state.get("v." + i);
+                if (a == null || b == null || a.numel() != m.get(i).numel() || b.numel() != v.get(i).numel()) {
+                    throw new InvalidArgumentException("optimizer", "checkpoint optimizer state does not match parameter " + i);
+                }
+                m.get(i).copy_(a.reshape(dev.ivkit.util.Torch.sizes(m.get(i))));
+                v.get(i).copy_(b.reshape(dev.ivkit.util.Torch.sizes(v.get(i))));
+            }
+        }
+        this.step = stepCount;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : m) {
+            t.releaseReference();
+        }
+        for (Tensor t : v) {
+            t.releaseReference();
+        }
+    }
+}

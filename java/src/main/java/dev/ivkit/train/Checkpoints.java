@@ -1,0 +1,101 @@
+package dev.ivkit.train;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.ivkit.IvkitException;
+import dev.ivkit.ModelFormatException;
+import dev.ivkit.model.LoraAdapter;
+import dev.ivkit.model.ModelConfig;
+import dev.ivkit.model.io.Safetensors;
+import dev.ivkit.util.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Training checkpoints under {@code OUT/checkpoints/}: each in its own directory {@code step-N/} (adapter in PEFT
+ * layout, {@code optimizer.safetensors}, {@code state.json}); {@code OUT/checkpoints/latest.json} names the newest
+ * complete one and is replaced atomically only after that directory is fully written, so a kill at any moment leaves
+ * the previous checkpoint intact. Older directories are removed after the pointer moves.
+ */
+public final class Checkpoints {
+    /** What a checkpoint restores besides tensors. */
+    public record State(int step, int epoch, int cursor, int metricsLines, String argsFingerprint) {}
+
+    private final Path root;
+
+    public Checkpoints(Path outDir) {
+        this.root = outDir.resolve("checkpoints");
+    }
+
+    public boolean exists() {
+        return Files.isRegularFile(root.resolve("latest.json"));
+    }
+
+    public void save(LoraAdapter adapter, AdamW opt, State s) {
+        Path dir = root.resolve("step-" + s.step());
+        try {
+            if (Files.exists(dir)) {
+                deleteTree(dir);
+            }
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IvkitException("cannot create checkpoint " + dir + ": " + e.getMessage(), e);
+        }
+        adapter.save(dir.resolve("adapter"));
+        Safetensors.write(dir.resolve("optimizer.safetensors"), new LinkedHashMap<>(opt.state()), Map.of("step", Long.toString(opt.stepCount())));
+        AtomicFiles.writeString(dir.resolve("state.json"), new Gson().toJson(s));
+        AtomicFiles.writeString(root.resolve("latest.json"), new Gson().toJson(Map.of("dir", dir.getFileName().toString())));
+        try (Stream<Path> old = Files.list(root)) {
+            for (Path p : old.toList()) {
+                if (Files.isDirectory(p) && !p.equals(dir) && p.getFileName().toString().startsWith("step-")) {
+                    deleteTree(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new IvkitException("cannot clean old checkpoints in " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The newest checkpoint's directory. */
+    public Path latest() {
+        Path ptr = root.resolve("latest.json");
+        try {
+            JsonObject j = JsonParser.parseString(Files.readString(ptr)).getAsJsonObject();
+            return root.resolve(j.get("dir").getAsString());
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException(ptr, null, "cannot read the checkpoint pointer: " + e.getMessage(), e);
+        }
+    }
+
+    public State readState(Path dir) {
+        Path f = dir.resolve("state.json");
+        try {
+            return new Gson().fromJson(Files.readString(f), State.class);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException(f, null, "cannot read checkpoint state: " + e.getMessage(), e);
+        }
+    }
+
+    public LoraAdapter readAdapter(Path dir, ModelConfig mc) {
+        return LoraAdapter.load(dir.resolve("adapter"), mc);
+    }
+
+    public Map<String, Tensor> readOptimizer(Path dir) {
+        return Safetensors.readAll(dir.resolve("optimizer.safetensors"));
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+package dev.ivkit.train;
+
+import com.google.gson.Gson;
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.IvkitException;
+import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.hooks.HookPlan;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsMode;
+import dev.ivkit.model.LoraAdapter;
+import dev.ivkit.model.RunResult;
+import dev.ivkit.util.Progress;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * LoRA fine-tuning with optional regularisers. Loss on answer tokens only, left-padded micro-batches, gradient
+ * accumulation, global-norm clipping, AdamW with a warm-up schedule, seeded shuffling per epoch, dropout reseeded per
+ * micro-step from (seed, step) so a resumed run repeats the same randomness. Writes {@code OUT/metrics.jsonl} (one
+ * JSON object per logged step: step, epoch, loss, ce, kl, kl1, kl2, pr, lr; eval lines carry eval_loss) — no
+ * timings, so an interrupted-and-resumed run writes the same file as an uninterrupted one — and checkpoints through
+ * {@link Checkpoints}. A NaN/Inf loss or gradient stops training with {@link TrainingDivergedException} before the
+ * optimizer step, leaving the last checkpoint intact. The model must not be used elsewhere while training.
+ */
+public final class Trainer {
+    private final LlamaModel model;
+    private final TrainConfig cfg;
+    private final Regulariser reg;
+    private final Path out;
+    private final Checkpoints ckpts;
+    private final Path metricsFile;
+    private String argsFingerprint = "";
+    private StepHook stepHook;
+
+    /** Called after every optimizer step (tests use it to inject failures). */
+    public interface StepHook {
+        void afterStep(int step);
+    }
+
+    /** What a finished run reports. */
+    public record Result(int steps, List<Double> losses, Path adapterDir) {}
+
+    public Trainer(LlamaModel model, TrainConfig cfg, Regulariser reg, Path outDir) {
+        this.model = model;
+        this.cfg = cfg;
+        this.reg = reg;
+        this.out = outDir;
+        this.ckpts = new Checkpoints(outDir);
+        this.metricsFile = outDir.resolve("metrics.jsonl");
+    }
+
+    /** A string identifying the run's arguments; resuming with different arguments is refused. */
+    public Trainer argsFingerprint(String fp) {
+        this.argsFingerprint = fp;
+        return this;
+    }
+
+    public Trainer stepHook(StepHook h) {
+        this.stepHook = h;
+        return this;
+    }
+
+    public int stepsPerEpoch(int examples) {
+        int per = cfg.batchSize() * cfg.gradAccum();
+        return (examples + per - 1) / per;
+    }
+
+    /**
+     * Trains {@code adapter} (attached to the model for the run) on {@code data}.
+     *
+     * @param resume continue from OUT/checkpoints when present (the adapter's weights and the optimizer come from it)
+     */
+    public Result train(LoraAdapter adapter, List<TokenizedPrompt> data, List<TokenizedPrompt> evalData, boolean resume) {
+        if (data.isEmpty()) {
+            throw new InvalidArgumentException("data", "no training examples");
+        }
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new InvalidArgumentException("out", "cannot create " + out + ": " + e.getMessage());
+        }
+        int total = cfg.epochs() * stepsPerEpoch(data.size());
+        LrSchedule schedule = new LrSchedule(cfg.schedule(), cfg.lr(), cfg.warmupSteps(), total);
+        Checkpoints.State state = new Checkpoints.State(0, 0, 0, 0, argsFingerprint);
+        LoraAdapter active = adapter;
+        AdamW opt;
+        if (resume && ckpts.exists()) {
+            Path dir = ckpts.latest();
+            state = ckpts.readState(dir);
+            if (!argsFingerprint.equals(state.argsFingerprint())) {
+                throw new InvalidArgumentException("resume", "the checkpoint in " + out + " was written with other arguments; "
+                        + "rerun with the same arguments or start a fresh output directory");
+            }
+            active = ckpts.readAdapter(dir, model.config());
+            opt = new AdamW(active.parameters(), 0.9, 0.999, 1e-8, cfg.weightDecay());
+            opt.load(ckpts.readOptimizer(dir), state.step());
+            truncateMetrics(state.metricsLines());
+        } else {
+            opt = new AdamW(adapter.parameters(), 0.9, 0.999, 1e-8, cfg.weightDecay());
+            writeMetrics(List.of(), false);
+        }
+        model.attachAdapter(active);
+        model.setAdapterEnabled(true);
+        List<Double> losses = new ArrayList<>();
+        int step = state.step(), metricsLines = state.metricsLines();
+        Progress progress = new Progress("train", total);
+        try {
+            for (int epoch = state.epoch(); epoch < cfg.epochs(); epoch++) {
+                List<Integer> order = order(data.size(), epoch);
+                int cursor = epoch == state.epoch() ? state.cursor() : 0;
+                while (cursor < order.size()) {
+                    long t0 = System.nanoTime();
+                    int perStep = cfg.batchSize() * cfg.gradAccum();
+                    List<Integer> chunk = order.subList(cursor, Math.min(order.size(), cursor + perStep));
+                    double[] stats = optimizerStep(data, chunk, opt, schedule.at(step), step, total);
+                    cursor += chunk.size();
+                    step++;
+                    losses.add(stats[0]);
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    if (step % cfg.logEvery() == 0 || step == total) {
+                        metricsLines += appendMetrics(metricsLine(step, epoch, stats, schedule.at(step - 1)));
+                    }
+                    if (cfg.evalEvery() > 0 && evalData != null && !evalData.isEmpty() && step % cfg.evalEvery() == 0) {
+                        Map<String, Object> ev = new LinkedHashMap<>();
+                        ev.put("step", step);
+                        ev.put("eval_loss", evalLoss(evalData));
+                        metricsLines += appendMetrics(ev);
+                    }
+                    boolean epochDone = cursor >= order.size();
+                    if (step % cfg.checkpointEvery() == 0 || step == total) {
+                        int nextEpoch = epochDone ? epoch + 1 : epoch, nextCursor = epochDone ? 0 : cursor;
+                        ckpts.save(active, opt, new Checkpoints.State(step, nextEpoch, nextCursor, metricsLines, argsFingerprint));
+                    }
+                    progress.update(step, String.format("loss %.4f  %.0f tok/s", stats[0], stats[5] / secs));
+                    if (stepHook != null) {
+                        stepHook.afterStep(step);
+                    }
+                }
+            }
+        } finally {
+            model.setTraining(false);
+        }
+        Path adapterDir = out.resolve("adapter");
+        active.save(adapterDir);
+        return new Result(step, losses, adapterDir);
+    }
+
+    private List<Integer> order(int n, int epoch) {
+        List<Integer> idx = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            idx.add(i);
+        }
+        Collections.shuffle(idx, new Random(cfg.seed() * 7919 + epoch));
+        return idx;
+    }
+
+    /** One optimizer step over up to gradAccum micro-batches; returns {loss, ce, kl1, kl2, pr, tokens}. */
+    private double[] optimizerStep(List<TokenizedPrompt> data, List<Integer> chunk, AdamW opt, double lr, int step, int total) {
+        double[] sums = new double[6];
+        int micro = (chunk.size() + cfg.batchSize() - 1) / cfg.batchSize();
+        model.setTraining(true);
+        for (int m = 0; m < micro; m++) {
+            List<TokenizedPrompt> ex = new ArrayList<>();
+            for (int i = m * cfg.batchSize(); i < Math.min(chunk.size(), (m + 1) * cfg.batchSize()); i++) {
+                ex.add(data.get(chunk.get(i)));
+            }
+            try (PointerScope scope = new PointerScope()) {
+                torch.manual_seed(cfg.seed() * 1_000_003L + step * 131L + m);
+                TrainBatch b = TrainBatch.of(ex);
+                Regulariser.Prepared prep = reg == null ? null : reg.prepare(model, b, step, total);
+                RunResult r = model.forward(b.tokens, b.mask, prep == null ? HookPlan.empty() : prep.trainingPlan(), null, LogitsMode.ALL);
+                Tensor ce = b.crossEntropy(r.logits());
+                Tensor loss = ce;
+                Regulariser.Terms terms = prep == null ? null : prep.terms(r);
+                if (terms != null) {
+                    loss = loss.add(terms.total());
+                }
+                double lv = loss.item_double();
+                if (!Double.isFinite(lv)) {
+                    throw new TrainingDivergedException("loss is " + lv + " at step " + step + " (micro-batch " + m
+                            + "); stopped before the update, the last checkpoint in " + out + " is intact");
+                }
+                loss.div(new Scalar(micro)).backward();
+                sums[0] += lv / micro;
+                sums[1] += ce.item_double() / micro;
+                if (terms != null) {
+                    sums[2] += terms.kl1() / micro;
+                    sums[3] += terms.kl2() / micro;
+                    sums[4] += terms.pr() / micro;
+                }
+                sums[5] += b.realTokens;
+            }
+        }
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            double norm2 = 0;
+            for (Tensor p : model.adapter().parameters()) {
+                Tensor gr = p.grad();
+                if (gr != null && gr.defined()) {
+                    norm2 += gr.to(torch.ScalarType.Double).pow(new Scalar(2)).sum().item_double();
+                }
+            }
+            if (!Double.isFinite(norm2)) {
+                opt.zeroGrad();
+                throw new TrainingDivergedException("gradient is not finite at step " + step + "; stopped before the update, "
+                        + "the last checkpoint in " + out + " is intact");
+            }
+            double norm = Math.sqrt(norm2);
+            if (cfg.clipNorm() > 0 && norm > cfg.clipNorm()) {
+                double f = cfg.clipNorm() / (norm + 1e-6);
+                for (Tensor p : model.adapter().parameters()) {
+                    Tensor gr = p.grad();
+                    if (gr != null && gr.defined()) {
+                        gr.mul_(new Scalar(f));
+                    }
+                }
+            }
+        }
+        opt.step(lr);
+        opt.zeroGrad();
+        return sums;
+    }
+
+    /** Mean answer CE on held-out examples, adapter on, no dropout. */
+    public double evalLoss(List<TokenizedPrompt> evalData) {
+        boolean was = true;
+        model.setTraining(false);
+        double sum = 0;
+        int n = 0;
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int i = 0; i < evalData.size(); i += cfg.batchSize()) {
+                try (PointerScope s = new PointerScope()) {
+                    TrainBatch b = TrainBatch.of(evalData.subList(i, Math.min(evalData.size(), i + cfg.batchSize())));
+                    RunResult r = model.forward(b.tokens, b.mask, HookPlan.empty(), null, LogitsMode.ALL);
+                    sum += b.crossEntropy(r.logits()).item_double() * b.answerTokens;
+                    n += b.answerTokens;
+                }
+            }
+        } finally {
+            model.setTraining(was);
+        }
+        return sum / n;
+    }
+
+    private static Map<String, Object> metricsLine(int step, int epoch, double[] s, double lr) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", step);
+        m.put("epoch", epoch);
+        m.put("loss", s[0]);
+        m.put("ce", s[1]);
+        m.put("kl", s[2] + s[3]);
+        m.put("kl1", s[2]);
+        m.put("kl2", s[3]);
+        m.put("pr", s[4]);
+        m.put("lr", lr);
+        return m;
+    }
+
+    private int appendMetrics(Map<String, Object> line) {
+        try {
+            Files.writeString(metricsFile, new Gson().toJson(line) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+            return 1;
+        } catch (IOException e) {
+            throw new IvkitException("cannot write " + metricsFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void writeMetrics(List<String> lines, boolean keep) {
+        try {
+            Files.write(metricsFile, lines, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IvkitException("cannot write " + metricsFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Drops metric lines written after the checkpoint being resumed (a killed run may have logged more). */
+    private void truncateMetrics(int keep) {
+        try {
+            List<String> lines = Files.exists(metricsFile) ? Files.readAllLines(metricsFile, StandardCharsets.UTF_8) : List.of();
+            writeMetrics(lines.subList(0, Math.min(keep, lines.size())), true);
+        } catch (IOException e) {
+            throw new IvkitException("cannot read " + metricsFile + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package dev.ivkit.train;
+
+import dev.ivkit.IvkitException;
+
+/** The loss or a gradient became NaN or Inf; training stopped and the last good checkpoint is intact. */
+public class TrainingDivergedException extends IvkitException {
+    public TrainingDivergedException(String message) {
+        super(message);
+    }
+}

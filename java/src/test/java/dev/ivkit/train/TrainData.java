@@ -1,0 +1,33 @@
+package dev.ivkit.train;
+
+import dev.ivkit.data.TaskDataset;
+import dev.ivkit.data.TaskExample;
+import dev.ivkit.data.prompt.PromptBuilder;
+import dev.ivkit.data.prompt.PromptStyle;
+import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.testutil.SharedData;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** SST-2 polarity (SuperNI task363, SAPO split) as short "Input: x\nOutput: POS|NEG" examples for stories260K. */
+final class TrainData {
+    private TrainData() {}
+
+    static List<TokenizedPrompt> sst2(Tokenizer tok, String split, int from, int count) {
+        Path sapo = SharedData.require("superni/sapo");
+        TaskDataset ds = TaskDataset.loadSuperNiSapo(sapo.resolve("task363_sst2_polarity_classification"), split,
+                sapo.resolve("instructions.json"));
+        PromptBuilder b = new PromptBuilder(PromptStyle.INPUT_OUTPUT, "", true);
+        List<TokenizedPrompt> out = new ArrayList<>();
+        for (int i = from; out.size() < count && i < ds.size(); i++) {
+            TaskExample e = ds.get(i);
+            if (e.input().length() > 160) {
+                continue;  // keep sequences short for a fast test
+            }
+            out.add(TokenizedPrompt.of(tok, b.zeroShot(e)));
+        }
+        return out;
+    }
+}
