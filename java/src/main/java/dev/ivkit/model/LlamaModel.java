@@ -472,6 +472,10 @@ public final class LlamaModel implements AutoCloseable {
         this.training = training;
     }
 
+    public boolean training() {
+        return training;
+    }
+
     /**
      * Adds the attached adapter into the weights ({@code W += (alpha/r) B A}) and detaches it: the continual protocol
      * merges each finished task's adapter before a fresh one is created.

@@ -111,7 +111,7 @@ public final class Trainer {
             truncateMetrics(state.metricsLines());
         } else {
             opt = new AdamW(adapter.parameters(), 0.9, 0.999, 1e-8, cfg.weightDecay());
-            writeMetrics(List.of(), false);
+            writeMetrics(List.of());
         }
         model.attachAdapter(active);
         model.setAdapterEnabled(true);
@@ -236,7 +236,7 @@ public final class Trainer {
 
     /** Mean answer CE on held-out examples, adapter on, no dropout. */
     public double evalLoss(List<TokenizedPrompt> evalData) {
-        boolean was = true;
+        boolean was = model.training();
         model.setTraining(false);
         double sum = 0;
         int n = 0;
@@ -279,7 +279,7 @@ public final class Trainer {
         }
     }
 
-    private void writeMetrics(List<String> lines, boolean keep) {
+    private void writeMetrics(List<String> lines) {
         try {
             Files.write(metricsFile, lines, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -291,7 +291,7 @@ public final class Trainer {
     private void truncateMetrics(int keep) {
         try {
             List<String> lines = Files.exists(metricsFile) ? Files.readAllLines(metricsFile, StandardCharsets.UTF_8) : List.of();
-            writeMetrics(lines.subList(0, Math.min(keep, lines.size())), true);
+            writeMetrics(lines.subList(0, Math.min(keep, lines.size())));
         } catch (IOException e) {
             throw new IvkitException("cannot read " + metricsFile + ": " + e.getMessage(), e);
         }
