@@ -15,8 +15,10 @@ public final class Torch {
     private Torch() {}
 
     /**
-     * Loads libtorch once and sets libtorch's intra-op threads: {@code IVKIT_THREADS} if set, else the number of
-     * processors. OpenBLAS threads are controlled only by {@code OPENBLAS_NUM_THREADS} (see README: keep it at 1).
+     * Loads libtorch once and sets libtorch's intra-op threads: {@code IVKIT_THREADS} if set, else 1. Why 1: on 2-core
+     * machines libtorch's OpenMP threads spin-wait, and with any other busy process a stories260K forward took 880 ms
+     * instead of 24 ms (measured); GEMMs are threaded by OpenBLAS anyway ({@code OPENBLAS_NUM_THREADS}, read once at
+     * start-up; see benchmarks/README.md for the measured trade-off). Never run both at 2 threads on 2 cores.
      */
     public static synchronized void init() {
         if (initialised) {
@@ -24,7 +26,14 @@ public final class Torch {
         }
         Loader.load(torch.class);
         String env = System.getenv("IVKIT_THREADS");
-        int threads = env != null && !env.isBlank() ? Integer.parseInt(env.trim()) : Runtime.getRuntime().availableProcessors();
+        int threads = 1;
+        if (env != null && !env.isBlank()) {
+            try {
+                threads = Integer.parseInt(env.trim());
+            } catch (NumberFormatException e) {
+                throw new InvalidArgumentException("IVKIT_THREADS", "not a number: '" + env + "'");
+            }
+        }
         torch.set_num_threads(Math.max(1, threads));
         initialised = true;
     }
