@@ -92,13 +92,17 @@ final class EvaluateCommand implements Callable<Integer> {
             var queries = TaskOptions.heldOutQueries(splits, Math.min(prompts, splits.test().size() + splits.valid().size()));
             IvEvaluator ev = new IvEvaluator(model, loaded.tokenizer());
 
-            Map<String, Object> settings = new LinkedHashMap<>();
-            List<Prompt> zeroShot = TaskOptions.prompts(builder, queries, splits.train(), 0, false, null);
-            settings.put("zero_shot", run(ev, zeroShot, iv, layer));
+            List<List<Prompt>> lists = new ArrayList<>();
+            lists.add(TaskOptions.prompts(builder, queries, splits.train(), 0, false, null));
             if (shots > 0) {
-                List<Prompt> shuffled = TaskOptions.prompts(builder, queries, splits.train(), shots, true,
-                        new Random(taskOptions.seed + 2));
-                settings.put("shuffled_" + shots + "_shot", run(ev, shuffled, iv, layer));
+                lists.add(TaskOptions.prompts(builder, queries, splits.train(), shots, true, new Random(taskOptions.seed + 2)));
+            }
+            List<Integer> keep = TaskOptions.fitting("evaluate", loaded.tokenizer(), model.config().maxSeqLen(),
+                    maxNewTokens, lists);
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("zero_shot", run(ev, TaskOptions.select(lists.get(0), keep), iv, layer));
+            if (shots > 0) {
+                settings.put("shuffled_" + shots + "_shot", run(ev, TaskOptions.select(lists.get(1), keep), iv, layer));
             }
 
             Map<String, Object> result = new LinkedHashMap<>();
@@ -111,7 +115,8 @@ final class EvaluateCommand implements Callable<Integer> {
             result.put("task_file", taskOptions.task.toString());
             result.put("prompt_format", taskOptions.format);
             result.put("seed", taskOptions.seed);
-            result.put("prompts", queries.size());
+            result.put("prompts", keep.size());
+            result.put("skipped_long_prompts", queries.size() - keep.size());
             result.put("shots", shots);
             result.put("scale", scale);
             result.put("max_new_tokens", maxNewTokens);

@@ -68,7 +68,10 @@ final class ProbeCommand implements Callable<Integer> {
             context = shots + "-shot demonstrations";
         }
         try (ModelOptions.Loaded loaded = modelOptions.open()) {
-            KnowledgeProbe.Result r = new KnowledgeProbe(loaded.model(), loaded.tokenizer()).run(bare, instructed);
+            List<Integer> keep = TaskOptions.fitting("probe", loaded.tokenizer(), loaded.model().config().maxSeqLen(), 0,
+                    List.of(bare, instructed));
+            KnowledgeProbe.Result r = new KnowledgeProbe(loaded.model(), loaded.tokenizer())
+                    .run(TaskOptions.select(bare, keep), TaskOptions.select(instructed, keep));
             System.out.printf(Locale.ROOT, "task:                 %s (%d examples)%n", data.name(), r.examples());
             System.out.printf(Locale.ROOT, "P(y | x) bare:        %.6f%n", r.bare());
             System.out.printf(Locale.ROOT, "P(y | c, x) with %s: %.6f%n", context, r.instructed());

@@ -9,6 +9,8 @@ import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.PromptBuilder;
 import dev.ivkit.data.prompt.PromptStyle;
+import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,6 +126,42 @@ final class TaskOptions {
         List<Prompt> out = new ArrayList<>(queries.size());
         for (TaskExample q : queries) {
             out.add(b.fewShot(demosPool, q, shots, rng, shuffledLabels));
+        }
+        return out;
+    }
+
+    /**
+     * Indices of the prompts that fit a context of {@code ctx} tokens in every list (prompt + teacher-forced answer,
+     * plus {@code extra} generated tokens); prints how many were left out to stderr.
+     */
+    static List<Integer> fitting(String command, Tokenizer tok, int ctx, int extra, List<List<Prompt>> lists) {
+        List<Integer> keep = new ArrayList<>();
+        int n = lists.get(0).size();
+        for (int i = 0; i < n; i++) {
+            boolean fits = true;
+            for (List<Prompt> l : lists) {
+                TokenizedPrompt tp = TokenizedPrompt.of(tok, l.get(i));
+                fits &= Math.max(tp.promptIds().length + tp.targetIds().length - 1, tp.promptIds().length + extra) <= ctx;
+            }
+            if (fits) {
+                keep.add(i);
+            }
+        }
+        if (keep.isEmpty()) {
+            throw new InvalidArgumentException("prompts", "all " + n + " prompts are longer than the model's context of "
+                    + ctx + " tokens");
+        }
+        if (keep.size() < n) {
+            System.err.println(command + ": skipped " + (n - keep.size()) + " of " + n
+                    + " examples whose prompts are longer than the context (" + ctx + " tokens)");
+        }
+        return keep;
+    }
+
+    static <T> List<T> select(List<T> xs, List<Integer> idx) {
+        List<T> out = new ArrayList<>(idx.size());
+        for (int i : idx) {
+            out.add(xs.get(i));
         }
         return out;
     }

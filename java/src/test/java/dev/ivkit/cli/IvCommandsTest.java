@@ -351,4 +351,30 @@ class IvCommandsTest {
             assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "%.6f", v)), r.out());
         }
     }
+
+    @Test
+    void probeReadsASapoSuperNiTaskWithItsInstruction() throws Exception {
+        Path dir = SharedData.require("superni/sapo/task195_sentiment140_classification");
+        CliTest.Run r = CliTest.run("probe", "--model", model().toString(), "--task", dir.toString(), "--split", "dev",
+                "--shots", "0", "--prompts", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("task195_sentiment140_classification (2 examples)")
+                && r.out().contains("with instruction"), r.out());
+    }
+
+    @Test
+    void promptsLongerThanTheContextAreRefusedWhenNoneRemain(@TempDir Path tmp) throws Exception {
+        StringBuilder sb = new StringBuilder("[");
+        String longInput = "the cat sat on the mat and ".repeat(120);
+        for (int i = 0; i < 12; i++) {
+            sb.append(i == 0 ? "" : ",").append("{\"input\": \"").append(longInput).append(i)
+                    .append("\", \"output\": \"dog\"}");
+        }
+        Path f = tmp.resolve("long.json");
+        Files.writeString(f, sb.append("]").toString());
+        CliTest.Run r = CliTest.run("scan", "--model", model().toString(), "--task", f.toString(), "--shots", "2",
+                "--prompts", "2", "--mean-prompts", "2", "--out", tmp.resolve("out").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("longer than the model's context of 512 tokens"), r.err());
+    }
 }
