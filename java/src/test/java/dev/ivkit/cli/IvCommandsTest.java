@@ -365,7 +365,7 @@ class IvCommandsTest {
     @Test
     void promptsLongerThanTheContextAreRefusedWhenNoneRemain(@TempDir Path tmp) throws Exception {
         StringBuilder sb = new StringBuilder("[");
-        String longInput = "the cat sat on the mat and ".repeat(120);
+        String longInput = "the cat sat on the mat and ".repeat(80);
         for (int i = 0; i < 12; i++) {
             sb.append(i == 0 ? "" : ",").append("{\"input\": \"").append(longInput).append(i)
                     .append("\", \"output\": \"dog\"}");
