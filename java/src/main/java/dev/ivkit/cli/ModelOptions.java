@@ -1,0 +1,59 @@
+package dev.ivkit.cli;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.ModelLoader;
+import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.util.Torch;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --model}, {@code --tokenizer}, {@code --dtype}: shared by the commands that run a model. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, description = "llama2.c .bin file or Hugging Face model directory")
+    Path model;
+
+    @Option(names = "--tokenizer", description = "tokenizer file (tok512.bin, tokenizer.bin, tokenizer.json); "
+            + "default: next to the model")
+    Path tokenizer;
+
+    @Option(names = "--dtype", description = "fp32, bf16 or fp16 (default: the checkpoint's)")
+    String dtype;
+
+    /** A loaded model and its tokenizer; closes both. */
+    record Loaded(LlamaModel model, Tokenizer tokenizer, Path tokenizerPath) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                model.close();
+            } finally {
+                tokenizer.close();
+            }
+        }
+    }
+
+    Path tokenizerPath() {
+        return tokenizer != null ? tokenizer : GenerateCommand.defaultTokenizer(model);
+    }
+
+    /** Loads the tokenizer and the model and checks they fit together. */
+    Loaded open() {
+        Torch.init();
+        Path tokPath = tokenizerPath();
+        Tokenizer tok = Tokenizer.load(tokPath);
+        LlamaModel m;
+        try {
+            m = ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype));
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+        if (tok.vocabSize() > m.config().vocabSize()) {
+            tok.close();
+            m.close();
+            throw new InvalidArgumentException("tokenizer", tokPath + " has " + tok.vocabSize()
+                    + " tokens but the model's vocabulary is " + m.config().vocabSize());
+        }
+        return new Loaded(m, tok, tokPath);
+    }
+}
