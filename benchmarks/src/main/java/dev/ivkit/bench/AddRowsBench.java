@@ -82,14 +82,9 @@ public class AddRowsBench {
     public Tensor composite() {
         try (PointerScope scope = new PointerScope()) {
             Tensor factor = scales.mul(new Scalar(SCALE)).unsqueeze(1);                    // [n, 1]
-            Tensor updated = toFloat(x.index_select(0, rows)).add(toFloat(v).mul(factor));  // [n, d] fp32
+            Tensor updated = Composites.asFloat(x.index_select(0, rows)).add(Composites.asFloat(v).mul(factor));  // [n, d] fp32
             x.index_copy_(0, rows, type == torch.ScalarType.Float ? updated : updated.to(type));
         }
         return x;
-    }
-
-    /** The fp32 view the composite computes in; fp32 tensors pass through without a conversion call. */
-    private Tensor toFloat(Tensor t) {
-        return type == torch.ScalarType.Float ? t : t.to(torch.ScalarType.Float);
     }
 }

@@ -70,11 +70,7 @@ public class ForwardBench {
     @Setup(Level.Trial)
     public void setup() {
         Torch.init();
-        llama = switch (model) {
-            case "stories260K" -> ModelLoader.load(requireFile(storiesPath), torch.ScalarType.Float);
-            case "random22M" -> randomModel(RANDOM_22M, 1234);
-            default -> throw new IllegalArgumentException("model: unknown '" + model + "' (stories260K or random22M)");
-        };
+        llama = loadModel(model, storiesPath);
         int[] bt = parseShape(shape);
         torch.manual_seed(42);
         tokens = torch.randint(llama.config().vocabSize(), new long[] {bt[0], bt[1]});
@@ -113,6 +109,15 @@ public class ForwardBench {
         long tokens = (long) batch * seq;
         long attention = c.nLayers() * 4L * batch * seq * seq * q;
         return 2 * weights * tokens + attention;
+    }
+
+    /** The fp32 benchmark model by name: {@code stories260K} (read from {@code storiesPath}) or {@code random22M}. */
+    static LlamaModel loadModel(String model, String storiesPath) {
+        return switch (model) {
+            case "stories260K" -> ModelLoader.load(requireFile(storiesPath, "stories260K", "storiesPath"), torch.ScalarType.Float);
+            case "random22M" -> randomModel(RANDOM_22M, 1234);
+            default -> throw new IllegalArgumentException("model: unknown '" + model + "' (stories260K or random22M)");
+        };
     }
 
     /** A model of {@code cfg} with seeded N(0, 0.02^2) matrices and unit norm weights. */
@@ -154,11 +159,12 @@ public class ForwardBench {
         return out;
     }
 
-    private static Path requireFile(String path) {
+    /** {@code path} as a Path, or an error naming the JMH parameter that sets it. */
+    static Path requireFile(String path, String what, String param) {
         Path p = Path.of(path);
         if (!Files.isRegularFile(p)) {
-            throw new IllegalStateException("stories260K not found at " + p.toAbsolutePath().normalize()
-                    + ": run from the repository root with ../shared beside it, or pass -p storiesPath=PATH");
+            throw new IllegalStateException(what + " not found at " + p.toAbsolutePath().normalize()
+                    + ": run from the repository root with ../shared beside it, or pass -p " + param + "=PATH");
         }
         return p;
     }

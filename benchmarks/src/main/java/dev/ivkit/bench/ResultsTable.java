@@ -22,6 +22,10 @@ public final class ResultsTable {
     static final String END = "<!-- results:end -->";
     /** Forward flop/s as a fraction of the best GEMM flop/s, for the ~20M model at 512 tokens per forward. */
     static final double ROOFLINE_TARGET = 0.60;
+    /** Forward time with hook_z captured at every layer, as a multiple of the plain forward's. */
+    static final double CAPTURE_TARGET = 1.05;
+    /** EXACT scan speed as a multiple of NAIVE's, at 10-shot prompts. */
+    static final double SCAN_TARGET = 30;
 
     private ResultsTable() {}
 
@@ -134,6 +138,11 @@ public final class ResultsTable {
                     targeted && !Double.isNaN(ratio) ? (ratio >= ROOFLINE_TARGET ? "met" : "not met") : "—");
         }
         for (Result r : results) {
+            if (r.name().equals("CaptureBench.capture") || r.name().equals("CaptureBench.captureMean")) {
+                captureRow(t, r, partner(results, "CaptureBench.plain", r));
+            }
+        }
+        for (Result r : results) {
             if (!r.name().equals("GemmBench.matmul")) {
                 continue;
             }
@@ -143,26 +152,34 @@ public final class ResultsTable {
                     fmt(f.p50() / 1e9) + " GFLOP/s [" + fmt(f.min() / 1e9) + "–" + fmt(f.max() / 1e9) + "]",
                     "—", "—", "—");
         }
-        Map<String, Result> composites = new LinkedHashMap<>();
         for (Result r : results) {
-            if (r.name().equals("AddRowsBench.composite")) {
-                composites.put(r.param("shape") + "/" + r.param("dtype"), r);
+            if (r.name().equals("AddRowsBench.kernel")) {
+                int[] s = ForwardBench.parseShape(r.param("shape"));
+                speedupRow(t, "add_rows " + r.param("dtype") + " x " + s[0] + "×" + s[1] + ", " + s[2] + " rows", r,
+                        partner(results, "AddRowsBench.composite", r));
             }
         }
         for (Result r : results) {
-            if (!r.name().equals("AddRowsBench.kernel")) {
-                continue;
+            if (r.name().equals("GatherHeadsBench.gather") || r.name().equals("GatherHeadsBench.accumulate")) {
+                boolean acc = r.name().endsWith("accumulate");
+                speedupRow(t, "gather_heads" + (acc ? " accumulate (fp32 sum)" : "") + " " + r.param("dtype") + " z "
+                        + r.param("shape").replace("x", "×") + ", last position", r,
+                        partner(results, r.name() + "Composite", r));
             }
-            Result c = composites.get(r.param("shape") + "/" + r.param("dtype"));
-            int[] s = ForwardBench.parseShape(r.param("shape"));
-            String unit = unit(r.primary().unit());
-            double speedup = c == null ? Double.NaN : c.primary().p50() / r.primary().p50();
-            row(t, "add_rows " + r.param("dtype") + " x " + s[0] + "×" + s[1] + ", " + s[2] + " rows",
-                    "kernel " + fmt(r.primary().p50()) + " " + unit + " [" + fmt(r.primary().min()) + "–" + fmt(r.primary().max()) + "]"
-                            + (c == null ? "" : ", composite " + fmt(c.primary().p50()) + " " + unit
-                            + " [" + fmt(c.primary().min()) + "–" + fmt(c.primary().max()) + "]"),
-                    Double.isNaN(speedup) ? "—" : String.format(Locale.ROOT, "%.1f× faster than composite", speedup),
-                    "> 1×", Double.isNaN(speedup) ? "—" : speedup > 1 ? "met" : "not met");
+        }
+        for (Result r : results) {
+            if (r.name().equals("PatchHeadsBench.kernel")) {
+                int[] s = ForwardBench.parseShape(r.param("shape"));
+                boolean row0 = r.param("targets").equals("row0");
+                speedupRow(t, "patch_heads " + r.param("mode") + " " + r.param("dtype") + " z " + r.param("shape").replace("x", "×")
+                        + ", n = " + (row0 ? s[2] + " (every head, row 0)" : s[0] * s[2] + " (every head, every row)"), r,
+                        partner(results, "PatchHeadsBench.composite", r));
+            }
+        }
+        for (Result r : results) {
+            if (r.name().equals("ScanBench.exact")) {
+                scanRow(t, r, partner(results, "ScanBench.naive", r));
+            }
         }
         for (Result r : results) {
             if (r.name().startsWith("JniOverheadBench.")) {
@@ -177,6 +194,65 @@ public final class ResultsTable {
             }
         }
         return t.toString();
+    }
+
+    /** The result of benchmark {@code name} with the same parameters as {@code r}, or null. */
+    static Result partner(List<Result> results, String name, Result r) {
+        for (Result o : results) {
+            if (o.name().equals(name) && o.params().equals(r.params())) {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    /** Median with unit and [min–max]. */
+    private static String figure(Metric m, String unit) {
+        return fmt(m.p50()) + " " + unit + " [" + fmt(m.min()) + "–" + fmt(m.max()) + "]";
+    }
+
+    /** A native kernel against the libtorch composite it replaces (times per call): target > 1×. */
+    private static void speedupRow(StringBuilder t, String what, Result kernel, Result composite) {
+        String unit = unit(kernel.primary().unit());
+        double speedup = composite == null ? Double.NaN : composite.primary().p50() / kernel.primary().p50();
+        row(t, what, "kernel " + figure(kernel.primary(), unit) + (composite == null ? "" : ", composite " + figure(composite.primary(), unit)),
+                Double.isNaN(speedup) ? "—" : String.format(Locale.ROOT, "%.1f× faster than composite", speedup),
+                "> 1×", Double.isNaN(speedup) ? "—" : speedup > 1 ? "met" : "not met");
+    }
+
+    /** A forward with hook_z captures against the plain forward (forwards/s): time ratio, target ≤ CAPTURE_TARGET. */
+    private static void captureRow(StringBuilder t, Result r, Result plain) {
+        boolean mean = r.name().endsWith("captureMean");
+        double ratio = plain == null ? Double.NaN : plain.primary().p50() / r.primary().p50();
+        row(t, (mean ? "mean-capture" : "capture") + " hook_z at last, every layer, " + r.param("model")
+                        + " 4×128 (fp32, logits NONE)",
+                (mean ? "mean-capture " : "capture ") + figure(r.secondary().get("tokens"), "tokens/s")
+                        + (plain == null ? "" : ", plain " + figure(plain.secondary().get("tokens"), "tokens/s")),
+                Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.3f× plain time", ratio),
+                String.format(Locale.ROOT, "≤ %.2f×", CAPTURE_TARGET),
+                Double.isNaN(ratio) ? "—" : ratio <= CAPTURE_TARGET ? "met" : "not met");
+    }
+
+    /** CIE scan EXACT against NAIVE (scans/s), with the ideal FLOP ratio from the flops counters. */
+    private static void scanRow(StringBuilder t, Result exact, Result naive) {
+        double ops = exact.primary().p50();
+        long tokens = Math.round(exact.secondary().get("promptTokens").p50() / ops);
+        long answer = Math.round(exact.secondary().get("answerTokens").p50() / ops);
+        String what = "CIE scan " + exact.param("model") + ", 10-shot prompt T = " + tokens + ", n = " + answer + " (ADD, fp32)";
+        if (naive == null) {
+            row(t, what, "exact " + msPerCall(exact.primary()), "—", "—", "—");
+            return;
+        }
+        double speedup = ops / naive.primary().p50();
+        double ideal = (naive.secondary().get("flops").p50() / naive.primary().p50()) / (exact.secondary().get("flops").p50() / ops);
+        row(t, what, "exact " + msPerCall(exact.primary()) + ", naive " + msPerCall(naive.primary()),
+                String.format(Locale.ROOT, "%.1f× faster than naive (ideal FLOP ratio %.1f×)", speedup, ideal),
+                String.format(Locale.ROOT, "≥ %.0f×", SCAN_TARGET), speedup >= SCAN_TARGET ? "met" : "not met");
+    }
+
+    /** A rate in calls/s as ms per call: median [fastest–slowest]. */
+    private static String msPerCall(Metric rate) {
+        return fmt(1000 / rate.p50()) + " ms/scan [" + fmt(1000 / rate.max()) + "–" + fmt(1000 / rate.min()) + "]";
     }
 
     private static void row(StringBuilder t, String... cells) {
