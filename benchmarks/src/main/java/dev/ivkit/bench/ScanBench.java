@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import dev.ivkit.iv.CieScan;
 import dev.ivkit.iv.MeanActivations;
-import dev.ivkit.iv.PromptTokens;
+import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.ScanMethod;
 import dev.ivkit.kernels.PatchMode;
 import dev.ivkit.model.LlamaModel;
@@ -74,7 +74,7 @@ public class ScanBench {
     private LlamaModel llama;
     private Tensor meanZ;
     private CieScan scan;
-    private PromptTokens prompt;
+    private TokenizedPrompt prompt;
 
     /** Per-scan amounts, reported as rates next to scans/s (divide by the primary score for per-scan values). */
     @State(Scope.Thread)
@@ -98,7 +98,7 @@ public class ScanBench {
         llama = ForwardBench.loadModel(model, storiesPath);
         Path task = ForwardBench.requireFile(taskPath, "task file", "taskPath");
         try (Tokenizer tok = Tokenizer.load(ForwardBench.requireFile(tokenizerPath, "tok512.bin", "tokenizerPath"))) {
-            List<PromptTokens> clean = prompts(tok, task, CLEAN_PROMPTS, false, 1);
+            List<TokenizedPrompt> clean = prompts(tok, task, CLEAN_PROMPTS, false, 1);
             prompt = prompts(tok, task, 1, true, 2).get(0);
             meanZ = MeanActivations.compute(llama, clean, CLEAN_PROMPTS);
         }
@@ -178,13 +178,13 @@ public class ScanBench {
      * demonstrations when asked; the answer is the query's output after a space. (The minimal logic of the library
      * tests' ScanPrompts, which this module cannot see.)
      */
-    static List<PromptTokens> prompts(Tokenizer tok, Path json, int count, boolean shuffled, long seed) throws IOException {
+    static List<TokenizedPrompt> prompts(Tokenizer tok, Path json, int count, boolean shuffled, long seed) throws IOException {
         List<String[]> pairs = new ArrayList<>();
         for (JsonElement e : JsonParser.parseString(Files.readString(json)).getAsJsonArray()) {
             pairs.add(new String[] {e.getAsJsonObject().get("input").getAsString(), e.getAsJsonObject().get("output").getAsString()});
         }
         Random rng = new Random(seed);
-        List<PromptTokens> out = new ArrayList<>();
+        List<TokenizedPrompt> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             Collections.shuffle(pairs, rng);
             List<String> labels = new ArrayList<>();
@@ -202,7 +202,7 @@ public class ScanBench {
             int[] ids = tok.encode(sb.toString(), true);
             int[] full = tok.encode(sb + " " + pairs.get(SHOTS)[1], true);
             int[] answer = Arrays.copyOfRange(full, ids.length, full.length);
-            out.add(new PromptTokens(ids, answer.length == 0 ? new int[] {full[full.length - 1]} : answer));
+            out.add(new TokenizedPrompt(ids, answer.length == 0 ? new int[] {full[full.length - 1]} : answer));
         }
         return out;
     }

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.util.Progress;
 import dev.ivkit.IvkitException;
 import dev.ivkit.ModelFormatException;
 import dev.ivkit.data.Splits;

@@ -3,47 +3,63 @@ package dev.ivkit.util;
 import java.io.PrintStream;
 
 /**
- * A progress line on stderr: redrawn in place on a terminal, otherwise one line per 10 % (so logs stay short).
- * Never writes to stdout.
+ * Progress on stderr (never stdout): a bar redrawn in place when there is a terminal ({@link System#console()}),
+ * otherwise one line at most every 10 s and at the end. Shows done / total, an optional suffix (e.g. the loss) and
+ * the ETA from this run's own rate (work resumed from a checkpoint does not count toward the rate).
  */
 public final class Progress {
+    static final long LINE_INTERVAL_NANOS = 10_000_000_000L;
+
     private final String label;
     private final long total;
+    private final long startDone;
+    private final long start = System.nanoTime();
+    private final boolean terminal;
     private final PrintStream err;
-    private final boolean tty;
-    private final long started = System.nanoTime();
-    private int lastDecile = -1;
+    private long lastLine = System.nanoTime();
 
     public Progress(String label, long total) {
-        this.label = label;
-        this.total = Math.max(1, total);
-        this.err = System.err;
-        this.tty = System.console() != null;
+        this(label, total, 0);
     }
 
-    /** Reports {@code done} of {@code total} with a free-form suffix (e.g. "loss 1.23"). */
+    /** @param startDone work already done before this run (resumed) */
+    public Progress(String label, long total, long startDone) {
+        this.label = label;
+        this.total = total;
+        this.startDone = startDone;
+        this.terminal = System.console() != null;
+        this.err = System.err;
+    }
+
+    public void update(long done) {
+        update(done, null);
+    }
+
     public void update(long done, String suffix) {
-        double secs = (System.nanoTime() - started) / 1e9;
-        double eta = done > 0 ? secs / done * (total - done) : Double.NaN;
-        String line = String.format("%s %d/%d (%.0f%%) %s eta %s", label, done, total, 100.0 * done / total,
-                suffix == null ? "" : suffix, Double.isNaN(eta) ? "?" : formatSecs(eta));
-        if (tty) {
-            err.print("\r" + line + "   ");
-            if (done >= total) {
+        long now = System.nanoTime();
+        boolean last = done >= total;
+        String extra = suffix == null || suffix.isBlank() ? "" : " " + suffix;
+        if (terminal) {
+            int width = 30, filled = total == 0 ? width : (int) (width * done / total);
+            err.print("\r" + label + " [" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total + extra
+                    + " ETA " + eta(done, now) + "   ");
+            if (last) {
                 err.println();
             }
             err.flush();
-        } else {
-            int decile = (int) (10 * done / total);
-            if (decile != lastDecile) {
-                lastDecile = decile;
-                err.println(line);
-            }
+        } else if (last || now - lastLine >= LINE_INTERVAL_NANOS) {
+            err.println(label + ": " + done + "/" + total + extra + (last ? " done" : ", ETA " + eta(done, now)));
+            lastLine = now;
         }
     }
 
-    static String formatSecs(double s) {
-        long t = Math.round(s);
-        return t >= 3600 ? String.format("%dh%02dm", t / 3600, t % 3600 / 60) : t >= 60 ? String.format("%dm%02ds", t / 60, t % 60) : t + "s";
+    private String eta(long done, long now) {
+        long doneHere = done - startDone;
+        if (doneHere <= 0) {
+            return "?";
+        }
+        long secs = Math.round((now - start) / 1e9 / doneHere * (total - done));
+        return secs >= 3600 ? String.format("%dh%02dm", secs / 3600, secs % 3600 / 60)
+                : secs >= 60 ? String.format("%dm%02ds", secs / 60, secs % 60) : secs + "s";
     }
 }
