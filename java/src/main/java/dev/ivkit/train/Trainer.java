@@ -234,6 +234,18 @@ public final class Trainer {
         return sums;
     }
 
+    /** Mean answer CE on held-out examples without any adapter (the starting point). */
+    public double evalLossWithout(List<TokenizedPrompt> evalData) {
+        var saved = model.detachAdapter();
+        try {
+            return evalLoss(evalData);
+        } finally {
+            if (saved != null) {
+                model.attachAdapter(saved);
+            }
+        }
+    }
+
     /** Mean answer CE on held-out examples, adapter on, no dropout. */
     public double evalLoss(List<TokenizedPrompt> evalData) {
         boolean was = model.training();
