@@ -3,7 +3,6 @@ package dev.ivkit.kernels;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.util.Torch;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -13,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
  * enters autograd by the surrogate identity of design.md:
  * <pre>
  *   value     = sum_r loss[r] / denominator                       (computed natively, no graph)
- *   surrogate = sum(current * grad.detach()) / denominator        (d surrogate / d current = grad / denominator)
+ *   surrogate = dot(current, grad.detach()) / denominator        (d surrogate / d current = grad / denominator)
  *   result    = surrogate - surrogate.detach() + value            (value of `value`, gradient of `surrogate`)
  * </pre>
  * so {@code result.backward()} puts exactly the fused gradient into {@code current.grad()} (and further back through
@@ -63,7 +62,8 @@ public final class FusedKl {
             den = denominator(current, mask, r.loss(), reduction);
             value = r.loss().sum().div(den);
         }
-        Tensor surrogate = current.mul(r.grad()).sum(new ScalarTypeOptional(torch.ScalarType.Float)).div(den);
+        // a dot product, not current * grad: no [rows, V] product is materialised; its backward is grad * (1 / den)
+        Tensor surrogate = current.reshape(-1).dot(r.grad().reshape(-1)).to(torch.ScalarType.Float).div(den);
         return surrogate.sub(surrogate.detach()).add(value);
     }
 
