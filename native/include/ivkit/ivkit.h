@@ -83,6 +83,34 @@ IVKIT_API ivkit_status_t ivkit_patch_heads(void* z, int64_t batch, int64_t seq, 
                                            const int64_t* head_idx, const void* values, int64_t values_row_stride,
                                            int64_t n, int32_t mode);
 
+/* Directions of kl_rows (p_cur = softmax(current / T), p_ref = softmax(reference / T)). */
+enum {
+    IVKIT_KL_FORWARD = 0, /* KL(p_ref || p_cur): distillation */
+    IVKIT_KL_REVERSE = 1  /* KL(p_cur || p_ref): the IV authors' F.kl_div(log p_ref, p_cur) */
+};
+/* Element type of kl_rows' optional row mask. */
+enum {
+    IVKIT_MASK_NONE = 0, /* mask is NULL: every row has weight 1 */
+    IVKIT_MASK_U8 = 1,   /* uint8 / bool [rows]: weight 1 where non-zero, 0 elsewhere */
+    IVKIT_MASK_F32 = 2   /* float32 [rows]: per-row weights */
+};
+
+/*
+ * kl_rows: temperature-scaled KL divergence per row of logits, and its gradient w.r.t. the current logits.
+ *   current, reference [rows, vocab] dtype (the same for both), contiguous; math in fp32
+ *   a = current / T, b = reference / T, p = softmax(a), q = softmax(b), w_r = mask weight of row r
+ *   FORWARD: loss[r] = w_r * sum_j q_j (log q_j - log p_j);   grad[r, j] = w_r / T * (p_j - q_j)
+ *   REVERSE: loss[r] = w_r * sum_j p_j (log p_j - log q_j);   grad[r, j] = w_r / T * p_j (log p_j - log q_j - KL_r)
+ *   loss [rows] float32; grad [rows, vocab] of grad_dtype (float32 or dtype), or NULL for no gradient.
+ * One streaming pass per row (online max / sum-exp of both rows, no softmax in memory), a second pass only to write
+ * grad. Rows of weight 0 get loss 0 and grad 0. Logits must be finite; |logit / T| up to 1e4 and more is stable.
+ * threads: worker threads over rows (<= 1: the calling thread only).
+ */
+IVKIT_API ivkit_status_t ivkit_kl_rows(const void* current, const void* reference, int64_t rows, int64_t vocab,
+                                       ivkit_dtype_t dtype, const void* mask, int32_t mask_kind, float temperature,
+                                       int32_t direction, float* loss, void* grad, ivkit_dtype_t grad_dtype,
+                                       int32_t threads);
+
 /* ---- CUDA library (libivkit_cuda; built with -Pcuda) ----------------------------------------- */
 
 IVKIT_API const char* ivkit_cuda_version(void);
@@ -103,6 +131,12 @@ IVKIT_API ivkit_status_t ivkit_cuda_patch_heads(void* z, int64_t batch, int64_t 
                                                 ivkit_dtype_t dtype, const int64_t* rows, const int64_t* positions,
                                                 const int64_t* head_idx, const void* values, int64_t values_row_stride,
                                                 int64_t n, int32_t mode, void* stream);
+
+/* Same contract as ivkit_kl_rows (no threads argument); one block per row, queued on stream. */
+IVKIT_API ivkit_status_t ivkit_cuda_kl_rows(const void* current, const void* reference, int64_t rows, int64_t vocab,
+                                            ivkit_dtype_t dtype, const void* mask, int32_t mask_kind, float temperature,
+                                            int32_t direction, float* loss, void* grad, ivkit_dtype_t grad_dtype,
+                                            void* stream);
 
 #ifdef __cplusplus
 }

@@ -181,6 +181,30 @@ public final class ResultsTable {
                 scanRow(t, r, partner(results, "ScanBench.naive", r));
             }
         }
+        Map<String, Result> klComposites = new LinkedHashMap<>();
+        for (Result r : results) {
+            if (r.name().equals("KlRowsBench.composite")) {
+                klComposites.put(r.param("shape"), r);
+            }
+        }
+        for (Result r : results) {
+            if (!r.name().equals("KlRowsBench.fused")) {
+                continue;
+            }
+            Result c = klComposites.get(r.param("shape"));
+            int[] s = ForwardBench.parseShape(r.param("shape"));
+            String unit = unit(r.primary().unit());
+            double speedup = c == null ? Double.NaN : c.primary().p50() / r.primary().p50();
+            double tensorMb = 4.0 * s[0] * s[1] / 1e6;  // one rows×V fp32 tensor
+            row(t, "KL fwd+bwd fp32 " + s[0] + " rows × V " + s[1] + " (T=2, reverse)",
+                    "fused " + fmt(r.primary().p50()) + " " + unit + " [" + fmt(r.primary().min()) + "–" + fmt(r.primary().max()) + "]"
+                            + (c == null ? "" : ", composite " + fmt(c.primary().p50()) + " " + unit
+                            + " [" + fmt(c.primary().min()) + "–" + fmt(c.primary().max()) + "]")
+                            + "; extra memory: fused " + fmt(4.0 * s[0] / 1e3) + " kB + grad buffer " + fmt(tensorMb)
+                            + " MB, composite 6 × " + fmt(tensorMb) + " MB",
+                    Double.isNaN(speedup) ? "—" : String.format(Locale.ROOT, "%.1f× faster than composite", speedup),
+                    "≥ 2×", Double.isNaN(speedup) ? "—" : speedup >= 2 ? "met" : "not met");
+        }
         for (Result r : results) {
             if (r.name().startsWith("JniOverheadBench.")) {
                 String what = switch (r.name()) {

@@ -34,4 +34,8 @@ public final class IvkitNative {
             @Cast("int64_t") long heads, @Cast("int64_t") long dHead, int dtype, @Cast("const int64_t*") long rows,
             @Cast("const int64_t*") long positions, @Cast("const int64_t*") long headIdx, @Cast("const void*") long values,
             @Cast("int64_t") long valuesRowStride, @Cast("int64_t") long n, int mode);
+
+    public static native int ivkit_kl_rows(@Cast("const void*") long current, @Cast("const void*") long reference,
+            @Cast("int64_t") long rows, @Cast("int64_t") long vocab, int dtype, @Cast("const void*") long mask, int maskKind,
+            float temperature, int direction, @Cast("float*") long loss, @Cast("void*") long grad, int gradDtype, int threads);
 }

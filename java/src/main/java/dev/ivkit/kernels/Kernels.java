@@ -193,6 +193,97 @@ public final class Kernels {
         }
     }
 
+    /**
+     * Temperature-scaled KL divergence per row of logits and, optionally, its gradient w.r.t. the current logits, in
+     * one streaming pass per row (no softmax is materialised). With {@code a = current / T}, {@code b = reference / T},
+     * {@code p = softmax(a)}, {@code q = softmax(b)} and {@code w_r} the row's mask weight:
+     * <ul>
+     *   <li>FORWARD: {@code loss[r] = w_r KL(q || p)}, {@code grad[r] = w_r (p - q) / T}</li>
+     *   <li>REVERSE: {@code loss[r] = w_r KL(p || q)}, {@code grad[r] = w_r p ⊙ (log p - log q - KL(p || q)) / T}</li>
+     * </ul>
+     * No T² factor (the IV authors use none). The gradient has the current logits' dtype.
+     *
+     * @param current     [..., V] float32, bfloat16 or float16, contiguous (the rows are all leading positions)
+     * @param reference   same shape, dtype and device as current
+     * @param mask        null (all rows weight 1), or one entry per row (shape [rows] or current's leading shape),
+     *                    contiguous: bool/uint8 (0 = masked) or float32 weights; masked rows get loss 0 and grad 0
+     * @param temperature T, finite and &gt; 0
+     * @param withGrad    also write the gradient
+     */
+    public static KlRowsResult klRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
+            boolean withGrad) {
+        return klRows(current, reference, mask, temperature, dir, withGrad, current == null ? null : Torch.dtype(current));
+    }
+
+    /** As {@link #klRows(Tensor, Tensor, Tensor, double, KlDirection, boolean)}, with the gradient's dtype (float32 or current's). */
+    public static KlRowsResult klRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
+            boolean withGrad, torch.ScalarType gradDtype) {
+        if (current == null || current.dim() < 2) {
+            throw new InvalidArgumentException("current", "expected logits [rows, V] or [..., V], got "
+                    + (current == null ? "null" : Torch.shape(current)));
+        }
+        requireContiguous("current", current);
+        int dtype = dtypeCode("current", current);
+        long vocab = current.size(-1);
+        if (vocab < 1) {
+            throw new InvalidArgumentException("current", "vocabulary size must be >= 1, got " + Torch.shape(current));
+        }
+        long rows = current.numel() / vocab;
+        if (reference == null || !java.util.Arrays.equals(Torch.sizes(reference), Torch.sizes(current))) {
+            throw new InvalidArgumentException("reference", "expected the shape of current " + Torch.shape(current) + ", got "
+                    + (reference == null ? "null" : Torch.shape(reference)));
+        }
+        if (Torch.dtype(reference) != Torch.dtype(current)) {
+            throw new InvalidArgumentException("reference", "dtype " + Torch.dtype(reference) + " differs from current's " + Torch.dtype(current));
+        }
+        requireContiguous("reference", reference);
+        sameDevice(current, reference, "reference");
+        if (!(temperature > 0) || Double.isInfinite(temperature) || (float) temperature <= 0f) {
+            throw new InvalidArgumentException("temperature", "must be finite and > 0, got " + temperature);
+        }
+        if (dir == null) {
+            throw new InvalidArgumentException("direction", "must not be null");
+        }
+        int maskKind = 0;
+        if (mask != null) {
+            torch.ScalarType mt = Torch.dtype(mask);
+            if (mt == torch.ScalarType.Bool || mt == torch.ScalarType.Byte) {
+                maskKind = 1;
+            } else if (mt == torch.ScalarType.Float) {
+                maskKind = 2;
+            } else {
+                throw new InvalidArgumentException("mask", "unsupported dtype " + mt + " (bool, uint8 or float32)");
+            }
+            if (mask.numel() != rows || !(mask.dim() == 1 || mask.dim() == current.dim() - 1)) {
+                throw new InvalidArgumentException("mask", "expected one entry per row ([" + rows + "] or the leading shape of "
+                        + Torch.shape(current) + "), got " + Torch.shape(mask));
+            }
+            requireContiguous("mask", mask);
+            sameDevice(current, mask, "mask");
+        }
+        if (gradDtype != torch.ScalarType.Float && gradDtype != Torch.dtype(current)) {
+            throw new InvalidArgumentException("gradDtype", "must be float32 or current's dtype " + Torch.dtype(current) + ", got " + gradDtype);
+        }
+        Tensor loss = current.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
+        Tensor grad = withGrad ? current.new_empty(Torch.sizes(current), Torch.options(gradDtype)) : null;
+        long maskPtr = mask == null ? 0 : mask.data_ptr().address();
+        long gradPtr = grad == null ? 0 : grad.data_ptr().address();
+        int gradCode = gradDtype == torch.ScalarType.Float ? 0 : dtype;
+        if (rows > 0) {
+            if (!current.is_cuda()) {
+                Status.check(IvkitNative.ivkit_kl_rows(current.data_ptr().address(), reference.data_ptr().address(), rows, vocab,
+                        dtype, maskPtr, maskKind, (float) temperature, dir.code(), loss.data_ptr().address(), gradPtr, gradCode,
+                        torch.get_num_threads()), IvkitNative::ivkit_last_error);
+            } else {
+                long stream = Cuda.requireStream(current);
+                Status.check(IvkitCudaNative.ivkit_cuda_kl_rows(current.data_ptr().address(), reference.data_ptr().address(), rows,
+                        vocab, dtype, maskPtr, maskKind, (float) temperature, dir.code(), loss.data_ptr().address(), gradPtr,
+                        gradCode, stream), IvkitCudaNative::ivkit_cuda_last_error);
+            }
+        }
+        return new KlRowsResult(loss, grad);
+    }
+
     private static void checkTargets(long[] r, long[] p, long[] h, long[] s) {
         java.util.HashSet<Long> seen = new java.util.HashSet<>();
         for (int i = 0; i < r.length; i++) {

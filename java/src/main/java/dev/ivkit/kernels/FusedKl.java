@@ -1,0 +1,85 @@
+package dev.ivkit.kernels;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.util.Torch;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The fused KL kernel ({@link Kernels#klRows}) as an autograd-aware loss. The kernel computes the per-row values and
+ * the gradient w.r.t. the current logits natively, in one call and without materialising a softmax; the gradient
+ * enters autograd by the surrogate identity of design.md:
+ * <pre>
+ *   value     = sum_r loss[r] / denominator                       (computed natively, no graph)
+ *   surrogate = dot(current, grad.detach()) / denominator        (d surrogate / d current = grad / denominator)
+ *   result    = surrogate - surrogate.detach() + value            (value of `value`, gradient of `surrogate`)
+ * </pre>
+ * so {@code result.backward()} puts exactly the fused gradient into {@code current.grad()} (and further back through
+ * whatever produced {@code current}). The reference gets no gradient.
+ */
+public final class FusedKl {
+    private FusedKl() {}
+
+    /** How the per-row losses become one scalar. */
+    public enum Reduction {
+        /** Sum over rows divided by the sum of the mask weights (the number of unmasked rows; all rows without a mask). */
+        MEAN,
+        /**
+         * Sum over rows divided by {@code current.size(0)}: PyTorch's {@code reduction='batchmean'}, which the IV authors
+         * use; for logits [B, T, V] it divides by B, not by B·T, and masked rows still count in the denominator.
+         */
+        BATCHMEAN,
+        /** Sum over rows. */
+        SUM
+    }
+
+    /**
+     * KL between {@code softmax(current / T)} and {@code softmax(reference / T)} per row, reduced to a scalar whose
+     * gradient w.r.t. {@code current} is the fused kernel's.
+     *
+     * @param current     logits [..., V] that require grad (float32, bfloat16 or float16)
+     * @param reference   logits of the same shape, dtype and device (treated as constant)
+     * @param mask        null, or one bool/uint8/float32 entry per row (see {@link Kernels#klRows})
+     * @param temperature T &gt; 0 (the authors use 2, no T² factor)
+     * @param dir         {@link KlDirection#REVERSE} for the authors' KL(p_cur || p_ref), FORWARD for distillation
+     * @return a 0-dim float32 tensor (the current logits' dtype promoted with float32)
+     */
+    public static Tensor loss(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
+            Reduction reduction) {
+        if (reduction == null) {
+            throw new InvalidArgumentException("reduction", "must not be null");
+        }
+        if (current == null) {
+            throw new InvalidArgumentException("current", "must not be null");
+        }
+        KlRowsResult r;
+        Tensor den;
+        Tensor value;
+        try (NoGradGuard g = new NoGradGuard()) {
+            r = Kernels.klRows(current.detach().contiguous(), reference == null ? null : reference.detach().contiguous(), mask,
+                    temperature, dir, true);
+            den = denominator(current, mask, r.loss(), reduction);
+            value = r.loss().sum().div(den);
+        }
+        // a dot product, not current * grad: no [rows, V] product is materialised; its backward is grad * (1 / den)
+        Tensor surrogate = current.reshape(-1).dot(r.grad().reshape(-1)).to(torch.ScalarType.Float).div(den);
+        return surrogate.sub(surrogate.detach()).add(value);
+    }
+
+    /** A 0-dim float32 tensor on the logits' device; never 0 (an all-masked MEAN gives value 0 and gradient 0). */
+    private static Tensor denominator(Tensor current, Tensor mask, Tensor loss, Reduction reduction) {
+        Tensor one = torch.ones(new long[] {}, loss.options());
+        return switch (reduction) {
+            case SUM -> one;
+            case BATCHMEAN -> one.mul(Torch.scalar(current.size(0)));
+            case MEAN -> {
+                if (mask == null) {
+                    yield one.mul(Torch.scalar(loss.size(0)));
+                }
+                Tensor w = mask.to(torch.ScalarType.Float).sum();
+                yield w.add(w.eq(Torch.scalar(0)).to(torch.ScalarType.Float));
+            }
+        };
+    }
+}
