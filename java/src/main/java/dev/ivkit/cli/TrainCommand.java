@@ -1,5 +1,6 @@
 package dev.ivkit.cli;
 
+import dev.ivkit.kernels.KlDirection;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.Splits;
 import dev.ivkit.data.TaskDataset;
@@ -13,7 +14,6 @@ import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelFingerprint;
 import dev.ivkit.train.IvGuidedRegulariser;
 import dev.ivkit.train.IvSchedule;
-import dev.ivkit.train.KlDirection;
 import dev.ivkit.train.LrSchedule;
 import dev.ivkit.train.Regulariser;
 import dev.ivkit.train.TrainConfig;

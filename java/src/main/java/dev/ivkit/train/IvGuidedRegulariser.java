@@ -1,11 +1,13 @@
 package dev.ivkit.train;
 
+import dev.ivkit.kernels.KlDirection;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
 import dev.ivkit.hooks.Positions;
 import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.iv.HeadRanking;
+import dev.ivkit.kernels.FusedKl;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.RunResult;
@@ -139,17 +141,18 @@ public final class IvGuidedRegulariser implements Regulariser {
                     long v = cur.size(2);
                     Tensor predictIdx = predictIndex(batch);
                     if (cfg.alpha1() > 0) {
-                        Tensor rows = KlLoss.rows(cur.reshape(-1, v).index_select(0, predictIdx),
-                                ref.reshape(-1, v).index_select(0, predictIdx), cfg.temperature(), cfg.direction());
-                        Tensor term = gate(rows.mean(), 0.1).mul(new Scalar(cfg.alpha1()));
+                        Tensor kl = FusedKl.loss(cur.reshape(-1, v).index_select(0, predictIdx),
+                                ref.reshape(-1, v).index_select(0, predictIdx), null, cfg.temperature(), cfg.direction(),
+                                FusedKl.Reduction.MEAN);
+                        Tensor term = gate(kl, 0.1).mul(new Scalar(cfg.alpha1()));
                         kl1 = term.item_double();
                         total = total.add(term);
                     }
                     if (cfg.alpha2() > 0) {
-                        Tensor realIdx = realIndex(batch);
-                        Tensor rows = KlLoss.rows(cur.reshape(-1, v).index_select(0, realIdx),
-                                ref.reshape(-1, v).index_select(0, realIdx), cfg.temperature(), cfg.direction());
-                        Tensor term = gate(rows.sum().div(new Scalar(batch.batch)), 0.1).mul(new Scalar(cfg.alpha2()));
+                        // padding rows masked out; summed over each example's real positions, averaged over examples
+                        Tensor kl = FusedKl.loss(cur, ref, batch.mask.to(torch.ScalarType.Bool), cfg.temperature(), cfg.direction(),
+                                FusedKl.Reduction.BATCHMEAN);
+                        Tensor term = gate(kl, 0.1).mul(new Scalar(cfg.alpha2()));
                         kl2 = term.item_double();
                         total = total.add(term);
                     }
@@ -185,16 +188,5 @@ public final class IvGuidedRegulariser implements Regulariser {
             idx[r] = (long) r * b.len + b.predict[r];
         }
         return torch.tensor(idx);
-    }
-
-    static Tensor realIndex(TrainBatch b) {
-        long[] m = dev.ivkit.util.Torch.toLongArray(b.mask);
-        List<Long> idx = new ArrayList<>();
-        for (int i = 0; i < m.length; i++) {
-            if (m[i] != 0) {
-                idx.add((long) i);
-            }
-        }
-        return torch.tensor(idx.stream().mapToLong(Long::longValue).toArray());
     }
 }
