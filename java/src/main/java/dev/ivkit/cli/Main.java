@@ -41,7 +41,18 @@ public final class Main {
             err.flush();
             return ex instanceof IvkitException || ex instanceof java.io.IOException ? EXIT_BAD_INPUT : EXIT_FAILURE;
         });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("ivkit: " + ex.getMessage() + " (see: ivkit " + qualifiedName(cmd) + " --help)");
+            cmd.getErr().flush();
+            return EXIT_BAD_INPUT;
+        });
         return cl.execute(args);
+    }
+
+    private static String qualifiedName(CommandLine cmd) {
+        String name = cmd.getCommandName();
+        return cmd.getParent() == null ? "" : (cmd.getParent().getParent() == null ? name : qualifiedName(cmd.getParent()) + " " + name);
     }
 
     static String describe(Throwable ex) {

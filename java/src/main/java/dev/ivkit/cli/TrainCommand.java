@@ -46,6 +46,10 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
+    @Option(names = "--prompt", defaultValue = "instruction", description = "instruction (the SuperNI template when the "
+            + "task has a definition, else --format) or plain (--format only) (default: ${DEFAULT-VALUE})")
+    String promptKind;
+
     @Option(names = "--out", required = true, description = "output directory")
     Path out;
 
@@ -158,9 +162,13 @@ final class TrainCommand implements Callable<Integer> {
 
     private List<TokenizedPrompt> tokenize(ModelOptions.Loaded loaded, TaskDataset data, List<TaskExample> examples) {
         PromptBuilder b = taskOptions.builder();
+        if (!promptKind.equals("instruction") && !promptKind.equals("plain")) {
+            throw new InvalidArgumentException("prompt", "must be instruction or plain, got " + promptKind);
+        }
+        boolean instruction = promptKind.equals("instruction") && data.instruction().isPresent();
         List<Prompt> prompts = new ArrayList<>();
         for (TaskExample e : examples) {
-            prompts.add(data.instruction().isPresent() ? PromptBuilder.superNiInstruction(data.instruction().get(), e) : b.zeroShot(e));
+            prompts.add(instruction ? PromptBuilder.superNiInstruction(data.instruction().get(), e) : b.zeroShot(e));
         }
         int ctx = loaded.model().config().maxSeqLen();
         List<Integer> keep = TaskOptions.fitting("train", loaded.tokenizer(), ctx, 0, List.of(prompts));
@@ -212,7 +220,7 @@ final class TrainCommand implements Callable<Integer> {
     /** Every option that shapes the run (not --resume), hashed: resuming with other arguments is refused. */
     private String argsFingerprint() throws Exception {
         String s = String.join("|", String.valueOf(modelOptions.model), String.valueOf(taskOptions.task), taskOptions.split,
-                taskOptions.format, Long.toString(taskOptions.seed), String.valueOf(ivDir), String.valueOf(ivLayer), ivSite, ivSchedule,
+                taskOptions.format, promptKind, Long.toString(taskOptions.seed), String.valueOf(ivDir), String.valueOf(ivLayer), ivSite, ivSchedule,
                 String.valueOf(alpha1), String.valueOf(alpha2), String.valueOf(alphaPr), Double.toString(temperature), klDirection,
                 Boolean.toString(gates), Integer.toString(loraRank), Double.toString(loraAlpha), Double.toString(loraDropout),
                 String.valueOf(loraTargets), String.valueOf(mergeAdapters), Integer.toString(epochs), Integer.toString(batch),

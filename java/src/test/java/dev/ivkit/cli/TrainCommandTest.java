@@ -1,0 +1,91 @@
+package dev.ivkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.ivkit.iv.HeadRanking;
+import dev.ivkit.iv.InstructionVector;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.ModelLoader;
+import dev.ivkit.testutil.SharedData;
+import dev.ivkit.testutil.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ivkit train} on stories260K and SST-2 (SuperNI task363): plain, IV-guided, resumed, and refused. */
+class TrainCommandTest {
+    static String[] args(Path out, String... extra) {
+        Path model = SharedData.stories260K().resolve("stories260K.bin");
+        Path task = SharedData.require("superni/sapo/task363_sst2_polarity_classification");
+        List<String> a = new ArrayList<>(List.of("train", "--model", model.toString(), "--task", task.toString(), "--max-samples", "16",
+                "--eval-samples", "8", "--batch", "8", "--grad-accum", "1", "--epochs", "2", "--lr", "1e-2", "--checkpoint-every", "2",
+                "--out", out.toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(new String[0]);
+    }
+
+    static Path iv(Path dir, LlamaModel m) {
+        try (PointerScope s = new PointerScope()) {
+            torch.manual_seed(3);
+            try (InstructionVector v = InstructionVector.build(m, torch.randn(5, 8, 8), new double[5][8],
+                    List.of(new HeadRanking.Head(1, 2, 1), new HeadRanking.Head(3, 4, 0.5)), Map.of("layer", 2))) {
+                v.save(dir);
+            }
+        }
+        return dir;
+    }
+
+    @Test
+    void plainAndIvGuidedTraining(@TempDir Path tmp) throws Exception {
+        CliTest.Run r = CliTest.run(args(tmp.resolve("plain"), "--prompt", "plain", "--format", "io"));
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(tmp.resolve("plain/metrics.jsonl"));
+        assertEquals(4, lines.stream().filter(l -> l.contains("\"loss\"")).count(), "2 epochs × 2 steps");
+        JsonObject summary = JsonParser.parseString(Files.readString(tmp.resolve("plain/train.json"))).getAsJsonObject();
+        assertTrue(summary.get("eval_loss_after").getAsDouble() < summary.get("eval_loss_before").getAsDouble(), summary.toString());
+        assertTrue(Files.exists(tmp.resolve("plain/adapter/adapter_config.json")));
+
+        try (LlamaModel m = ModelLoader.load(SharedData.stories260K().resolve("stories260K.bin"), null)) {
+            iv(tmp.resolve("iv"), m);
+        }
+        CliTest.Run g = CliTest.run(args(tmp.resolve("guided"), "--iv", tmp.resolve("iv").toString(), "--alpha1", "1"));
+        assertEquals(0, g.code(), g.err());
+        String last = Files.readAllLines(tmp.resolve("guided/metrics.jsonl")).stream().filter(l -> l.contains("\"kl1\"")).reduce((x, y) -> y).get();
+        JsonObject o = JsonParser.parseString(last).getAsJsonObject();
+        assertTrue(o.get("kl1").getAsDouble() > 0 && o.get("kl2").getAsDouble() > 0 && o.get("pr").getAsDouble() > 0, last);
+    }
+
+    @Test
+    void resumeRefusesOtherArgumentsAndBadInputIsOneLine(@TempDir Path tmp) throws Exception {
+        assertEquals(0, CliTest.run(args(tmp.resolve("a"))).code());
+        CliTest.Run other = CliTest.run(args(tmp.resolve("a"), "--resume", "--weight-decay", "0.1"));
+        assertEquals(Main.EXIT_BAD_INPUT, other.code());
+        assertTrue(other.err().contains("other arguments"), other.err());
+        CliTest.Run same = CliTest.run(args(tmp.resolve("a"), "--resume"));
+        assertEquals(0, same.code(), same.err());
+
+        CliTest.Run noIv = CliTest.run(args(tmp.resolve("b"), "--alpha1", "3"));
+        assertEquals(Main.EXIT_BAD_INPUT, noIv.code());
+        assertEquals(1, noIv.err().strip().lines().count(), noIv.err());
+        try (LlamaModel other2 = TestModels.random(TestModels.gqaConfig(), 3)) {
+            Path wrong = tmp.resolve("wrong-iv");
+            try (PointerScope s = new PointerScope();
+                 InstructionVector v = InstructionVector.build(other2, torch.randn(3, 4, 16), new double[3][4],
+                         List.of(new HeadRanking.Head(0, 1, 1)), Map.of())) {
+                v.save(wrong);
+            }
+            CliTest.Run bad = CliTest.run(args(tmp.resolve("c"), "--iv", wrong.toString()));
+            assertEquals(Main.EXIT_BAD_INPUT, bad.code());
+            assertTrue(bad.err().contains("mean_z") || bad.err().contains("d_model"), bad.err());
+        }
+    }
+}
