@@ -17,7 +17,7 @@ public final class ModelLoader {
         }
         if (Files.isDirectory(path) || path.getFileName().toString().endsWith(".safetensors")
                 || path.getFileName().toString().equals("config.json")) {
-            return HfLoading.read(path);
+            return dev.ivkit.model.io.HfCheckpoint.load(path);
         }
         return Llama2cCheckpoint.load(path);
     }
