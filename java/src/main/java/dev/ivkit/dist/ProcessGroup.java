@@ -60,7 +60,9 @@ public final class ProcessGroup implements GradientSync, AutoCloseable {
 
     /**
      * Joins the group: rank 0 hosts the store, the others connect to it (retrying until the timeout), then every rank
-     * rendezvouses with all the others (again within the timeout).
+     * rendezvouses with all the others (again within the timeout). A rank that cannot reach the store fails after
+     * about twice the timeout (TCPStore's client tries once, waits about the timeout, tries once more; measured 6.1 s
+     * for 3 s).
      *
      * @throws DistributedException when the store cannot be reached or hosted, or not every rank joins in time
      */
@@ -71,8 +73,7 @@ public final class ProcessGroup implements GradientSync, AutoCloseable {
         if (kind == Kind.NCCL && !Cuda.available()) {
             throw new InvalidArgumentException("backend", "NCCL needs CUDA: " + Cuda.reason());
         }
-        Torch.init();
-        Loader.load(torch_gloo.class);
+        loadNatives();
         Milliseconds timeout = new Milliseconds(cfg.timeout().toMillis());
         TCPStore store;
         try {
@@ -98,6 +99,12 @@ public final class ProcessGroup implements GradientSync, AutoCloseable {
                     + "joined through the store at " + cfg.endpoint() + " within " + seconds(cfg) + " s (" + firstLine(e) + ")", e);
         }
         return new ProcessGroup(cfg, store, backend, bucketBytes);
+    }
+
+    /** Loads libtorch and its Gloo bindings (done by {@link #init}; separate so callers can time the rendezvous alone). */
+    public static void loadNatives() {
+        Torch.init();
+        Loader.load(torch_gloo.class);
     }
 
     /** The address Gloo binds to: loopback when the master is loopback, else this host's name. */

@@ -16,7 +16,10 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
-/** A worker JVM of {@link DistributedTest}: data-parallel mean z and exact scan; rank 0 writes them to args[0]. */
+/**
+ * A worker JVM of {@link DistributedTest}: data-parallel mean z and exact scan; rank 0 writes them to args[0]. With
+ * a second argument {@code die}, rank 1 leaves right after joining (a dead peer).
+ */
 public final class DistIvWorker {
     static final int MEAN_PROMPTS = 10, MEAN_BATCH = 3, SCAN_PROMPTS = 5;
 
@@ -24,6 +27,9 @@ public final class DistIvWorker {
         Path out = Path.of(args[0]);
         try (ProcessGroup pg = ProcessGroup.init(DistConfig.fromEnv(System.getenv()));
              Tokenizer tok = DistributedTest.tok(); LlamaModel m = DistributedTest.model()) {
+            if (args.length > 1 && args[1].equals("die") && pg.rank() == 1) {
+                System.exit(0);
+            }
             List<TokenizedPrompt> prompts = DistributedTest.prompts(tok);
             Tensor meanZ = DistributedIv.meanActivations(pg, m, prompts, MEAN_BATCH);
             ScanScores s = DistributedIv.scan(pg, new CieScan(m, meanZ, PatchMode.ADD), prompts.subList(0, SCAN_PROMPTS),
