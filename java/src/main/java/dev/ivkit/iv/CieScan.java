@@ -50,6 +50,14 @@ public final class CieScan {
         this.mode = mode;
     }
 
+    public int layers() {
+        return model.config().nLayers();
+    }
+
+    public int heads() {
+        return model.config().nHeads();
+    }
+
     /** Scores of one prompt: [0] = Δprob [layer][head], [1] = ΔNLL [layer][head], [2][0] = {clean prob, clean NLL}. */
     public double[][][] scorePrompt(TokenizedPrompt prompt, ScanMethod method) {
         checkLength(prompt);

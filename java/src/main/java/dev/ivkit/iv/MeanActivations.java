@@ -66,7 +66,7 @@ public final class MeanActivations {
     }
 
     /** Prompt ids left-padded to one length: {tokens [b, t], mask [b, t]} (pad id 0, masked out). */
-    static Tensor[] leftPadded(List<TokenizedPrompt> chunk) {
+    public static Tensor[] leftPadded(List<TokenizedPrompt> chunk) {
         int t = 0;
         for (TokenizedPrompt p : chunk) {
             t = Math.max(t, p.promptIds().length);

@@ -25,8 +25,15 @@ import org.bytedeco.pytorch.Tensor;
  * the previous checkpoint intact. Older directories are removed after the pointer moves.
  */
 public final class Checkpoints {
-    /** What a checkpoint restores besides tensors. */
-    public record State(int step, int epoch, int cursor, int metricsLines, String argsFingerprint) {}
+    /**
+     * What a checkpoint restores besides tensors. {@code worldSize}: the number of data-parallel processes that wrote
+     * it (0 in checkpoints from before it was recorded: read as 1).
+     */
+    public record State(int step, int epoch, int cursor, int metricsLines, String argsFingerprint, int worldSize) {
+        public int processes() {
+            return worldSize <= 0 ? 1 : worldSize;
+        }
+    }
 
     private final Path root;
 

@@ -48,6 +48,10 @@ public record TrainConfig(double lr, LrSchedule.Kind schedule, int warmupSteps, 
         return new TrainConfig(lr, schedule, warmupSteps, epochs, batchSize, gradAccum, clipNorm, weightDecay, seed, logEvery, v, checkpointEvery);
     }
 
+    public TrainConfig withClip(double v) {
+        return new TrainConfig(lr, schedule, warmupSteps, epochs, batchSize, gradAccum, v, weightDecay, seed, logEvery, evalEvery, checkpointEvery);
+    }
+
     public TrainConfig withSeed(long v) {
         return new TrainConfig(lr, schedule, warmupSteps, epochs, batchSize, gradAccum, clipNorm, weightDecay, v, logEvery, evalEvery, checkpointEvery);
     }

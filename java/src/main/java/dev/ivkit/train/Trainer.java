@@ -4,6 +4,8 @@ import com.google.gson.Gson;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.IvkitException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.dist.DataShard;
+import dev.ivkit.dist.GradientSync;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
@@ -35,6 +37,15 @@ import org.bytedeco.pytorch.global.torch;
  * timings, so an interrupted-and-resumed run writes the same file as an uninterrupted one — and checkpoints through
  * {@link Checkpoints}. A NaN/Inf loss or gradient stops training with {@link TrainingDivergedException} before the
  * optimizer step, leaving the last checkpoint intact. The model must not be used elsewhere while training.
+ *
+ * <p>Data-parallel ({@link #distributed}): with N ranks, {@code cfg.batchSize()} is the per-rank micro-batch; each
+ * global micro-batch of N·B examples is sliced by {@link DataShard}, every rank weights its loss by its share of the
+ * global answer tokens (regulariser terms: of the examples), and the gradients are averaged over ranks after the
+ * backward passes of all micro-batches and before clipping. So N ranks compute the gradient one process with
+ * micro-batch N·B computes, up to fp32 rounding (the per-rank micro-batches are padded to their own lengths). Rank 0
+ * alone writes metrics, checkpoints (which record N) and the adapter; the other ranks write nothing, and on resume
+ * receive rank 0's adapter and optimizer state. Resuming with another N is refused. Dropout masks depend on the
+ * split, so only dropout-free runs match one process.
  */
 public final class Trainer {
     private final LlamaModel model;
@@ -45,6 +56,8 @@ public final class Trainer {
     private final Path metricsFile;
     private String argsFingerprint = "";
     private StepHook stepHook;
+    private GradientSync sync;
+    private DataShard shard = DataShard.SINGLE;
 
     /** Called after every optimizer step (tests use it to inject failures). */
     public interface StepHook {
@@ -74,8 +87,23 @@ public final class Trainer {
         return this;
     }
 
+    /** Trains data-parallel with the other ranks of {@code sync} (see the class comment). */
+    public Trainer distributed(GradientSync sync) {
+        this.sync = sync;
+        this.shard = sync == null ? DataShard.SINGLE : new DataShard(sync.rank(), sync.worldSize());
+        return this;
+    }
+
+    private int world() {
+        return shard.worldSize();
+    }
+
+    private boolean leader() {
+        return shard.rank() == 0;
+    }
+
     public int stepsPerEpoch(int examples) {
-        int per = cfg.batchSize() * cfg.gradAccum();
+        int per = cfg.batchSize() * world() * cfg.gradAccum();
         return (examples + per - 1) / per;
     }
 
@@ -88,64 +116,101 @@ public final class Trainer {
         if (data.isEmpty()) {
             throw new InvalidArgumentException("data", "no training examples");
         }
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new InvalidArgumentException("out", "cannot create " + out + ": " + e.getMessage());
+        if (leader()) {
+            try {
+                Files.createDirectories(out);
+            } catch (IOException e) {
+                throw new InvalidArgumentException("out", "cannot create " + out + ": " + e.getMessage());
+            }
         }
         int total = cfg.epochs() * stepsPerEpoch(data.size());
         LrSchedule schedule = new LrSchedule(cfg.schedule(), cfg.lr(), cfg.warmupSteps(), total);
-        Checkpoints.State state = new Checkpoints.State(0, 0, 0, 0, argsFingerprint);
+        Checkpoints.State state = new Checkpoints.State(0, 0, 0, 0, argsFingerprint, world());
+        Path ckptDir = null;
+        int refusal = 0;
+        if (leader() && resume && ckpts.exists()) {
+            ckptDir = ckpts.latest();
+            state = ckpts.readState(ckptDir);
+            refusal = !argsFingerprint.equals(state.argsFingerprint()) ? 1 : state.processes() != world() ? 2 : 0;
+        }
+        boolean fromCheckpoint = ckptDir != null;
+        if (sync != null) {   // every rank follows rank 0's reading of the checkpoint
+            double[] d = leader() ? new double[] {fromCheckpoint ? 1 : 0, state.step(), state.epoch(), state.cursor(),
+                    state.metricsLines(), refusal, state.processes()} : new double[7];
+            sync.allreduceSum(d);
+            fromCheckpoint = d[0] != 0;
+            refusal = (int) d[5];
+            state = new Checkpoints.State((int) d[1], (int) d[2], (int) d[3], (int) d[4], argsFingerprint, (int) d[6]);
+        }
+        if (refusal == 1) {
+            throw new InvalidArgumentException("resume", "the checkpoint in " + out + " was written with other arguments; "
+                    + "rerun with the same arguments or start a fresh output directory");
+        }
+        if (refusal == 2) {
+            throw new InvalidArgumentException("resume", "the checkpoint in " + out + " was written by " + state.processes()
+                    + " data-parallel process(es) and this run has " + world() + "; resume with " + state.processes()
+                    + " (the data order and batches depend on it) or start a fresh output directory");
+        }
         LoraAdapter active = adapter;
         AdamW opt;
-        if (resume && ckpts.exists()) {
-            Path dir = ckpts.latest();
-            state = ckpts.readState(dir);
-            if (!argsFingerprint.equals(state.argsFingerprint())) {
-                throw new InvalidArgumentException("resume", "the checkpoint in " + out + " was written with other arguments; "
-                        + "rerun with the same arguments or start a fresh output directory");
+        if (fromCheckpoint) {
+            if (leader()) {
+                active = ckpts.readAdapter(ckptDir, model.config());
+            } else if (adapter == null) {
+                throw new InvalidArgumentException("adapter", "a data-parallel resume needs, on every rank but 0, a fresh "
+                        + "adapter of the run's LoRA configuration to receive rank 0's weights");
             }
-            active = ckpts.readAdapter(dir, model.config());
             opt = new AdamW(active.parameters(), 0.9, 0.999, 1e-8, cfg.weightDecay());
-            opt.load(ckpts.readOptimizer(dir), state.step());
-            truncateMetrics(state.metricsLines());
+            opt.load(leader() ? ckpts.readOptimizer(ckptDir) : opt.state(), state.step());
+            if (leader()) {
+                truncateMetrics(state.metricsLines());
+            }
         } else {
             opt = new AdamW(adapter.parameters(), 0.9, 0.999, 1e-8, cfg.weightDecay());
-            writeMetrics(List.of());
+            if (leader()) {
+                writeMetrics(List.of());
+            }
+        }
+        if (sync != null) {   // identical starting weights (and optimizer state) on every rank
+            List<Tensor> shared = new ArrayList<>(active.parameters());
+            shared.addAll(opt.state().values());
+            sync.broadcast(shared, 0);
         }
         model.attachAdapter(active);
         model.setAdapterEnabled(true);
         List<Double> losses = new ArrayList<>();
         int step = state.step(), metricsLines = state.metricsLines();
-        Progress progress = new Progress("train", total);
+        Progress progress = leader() ? new Progress("train", total) : null;
         try {
             for (int epoch = state.epoch(); epoch < cfg.epochs(); epoch++) {
                 List<Integer> order = order(data.size(), epoch);
                 int cursor = epoch == state.epoch() ? state.cursor() : 0;
                 while (cursor < order.size()) {
                     long t0 = System.nanoTime();
-                    int perStep = cfg.batchSize() * cfg.gradAccum();
+                    int perStep = cfg.batchSize() * world() * cfg.gradAccum();
                     List<Integer> chunk = order.subList(cursor, Math.min(order.size(), cursor + perStep));
                     double[] stats = optimizerStep(data, chunk, opt, schedule.at(step), step, total);
                     cursor += chunk.size();
                     step++;
                     losses.add(stats[0]);
                     double secs = (System.nanoTime() - t0) / 1e9;
-                    if (step % cfg.logEvery() == 0 || step == total) {
+                    if (leader() && (step % cfg.logEvery() == 0 || step == total)) {
                         metricsLines += appendMetrics(metricsLine(step, epoch, stats, schedule.at(step - 1)));
                     }
-                    if (cfg.evalEvery() > 0 && evalData != null && !evalData.isEmpty() && step % cfg.evalEvery() == 0) {
+                    if (leader() && cfg.evalEvery() > 0 && evalData != null && !evalData.isEmpty() && step % cfg.evalEvery() == 0) {
                         Map<String, Object> ev = new LinkedHashMap<>();
                         ev.put("step", step);
                         ev.put("eval_loss", evalLoss(evalData));
                         metricsLines += appendMetrics(ev);
                     }
                     boolean epochDone = cursor >= order.size();
-                    if (step % cfg.checkpointEvery() == 0 || step == total) {
+                    if (leader() && (step % cfg.checkpointEvery() == 0 || step == total)) {
                         int nextEpoch = epochDone ? epoch + 1 : epoch, nextCursor = epochDone ? 0 : cursor;
-                        ckpts.save(active, opt, new Checkpoints.State(step, nextEpoch, nextCursor, metricsLines, argsFingerprint));
+                        ckpts.save(active, opt, new Checkpoints.State(step, nextEpoch, nextCursor, metricsLines, argsFingerprint, world()));
                     }
-                    progress.update(step, String.format("loss %.4f  %.0f tok/s", stats[0], stats[5] / secs));
+                    if (progress != null) {
+                        progress.update(step, String.format("loss %.4f  %.0f tok/s", stats[0], stats[5] / secs));
+                    }
                     if (stepHook != null) {
                         stepHook.afterStep(step);
                     }
@@ -155,7 +220,9 @@ public final class Trainer {
             model.setTraining(false);
         }
         Path adapterDir = out.resolve("adapter");
-        active.save(adapterDir);
+        if (leader()) {
+            active.save(adapterDir);
+        }
         return new Result(step, losses, adapterDir);
     }
 
@@ -171,15 +238,33 @@ public final class Trainer {
     /** One optimizer step over up to gradAccum micro-batches; returns {loss, ce, kl1, kl2, pr, tokens}. */
     private double[] optimizerStep(List<TokenizedPrompt> data, List<Integer> chunk, AdamW opt, double lr, int step, int total) {
         double[] sums = new double[6];
-        int micro = (chunk.size() + cfg.batchSize() - 1) / cfg.batchSize();
+        int world = world(), globalMicro = cfg.batchSize() * world;
+        int micro = (chunk.size() + globalMicro - 1) / globalMicro;
         model.setTraining(true);
         for (int m = 0; m < micro; m++) {
+            List<Integer> global = chunk.subList(m * globalMicro, Math.min(chunk.size(), (m + 1) * globalMicro));
             List<TokenizedPrompt> ex = new ArrayList<>();
-            for (int i = m * cfg.batchSize(); i < Math.min(chunk.size(), (m + 1) * cfg.batchSize()); i++) {
-                ex.add(data.get(chunk.get(i)));
+            for (int i : shard.slice(global)) {
+                ex.add(data.get(i));
+            }
+            // this rank's share of the global micro-batch: of its answer tokens (CE is a mean over them) and examples
+            double tokShare = 1, exShare = 1;
+            if (world > 1) {
+                long all = 0, mine = 0;
+                for (int i : global) {
+                    all += data.get(i).targetIds().length;
+                }
+                for (TokenizedPrompt e : ex) {
+                    mine += e.targetIds().length;
+                }
+                tokShare = (double) mine / all;
+                exShare = (double) ex.size() / global.size();
+            }
+            if (ex.isEmpty()) {
+                continue;
             }
             try (PointerScope scope = new PointerScope()) {
-                torch.manual_seed(cfg.seed() * 1_000_003L + step * 131L + m);
+                torch.manual_seed(cfg.seed() * 1_000_003L + step * 131L + m + shard.rank() * 1_000_000_007L);
                 TrainBatch b = TrainBatch.of(ex);
                 Regulariser.Prepared prep = reg == null ? null : reg.prepare(model, b, step, total);
                 RunResult r = model.forward(b.tokens, b.mask, prep == null ? HookPlan.empty() : prep.trainingPlan(), null, LogitsMode.ALL);
@@ -194,16 +279,28 @@ public final class Trainer {
                     throw new TrainingDivergedException("loss is " + lv + " at step " + step + " (micro-batch " + m
                             + "); stopped before the update, the last checkpoint in " + out + " is intact");
                 }
+                if (world > 1) {   // the mean over ranks of these is the global micro-batch's loss
+                    loss = ce.mul(new Scalar(tokShare * world));
+                    if (terms != null) {
+                        loss = loss.add(terms.total().mul(new Scalar(exShare * world)));
+                        lv = ce.item_double() * tokShare + terms.total().item_double() * exShare;
+                    } else {
+                        lv = ce.item_double() * tokShare;
+                    }
+                }
                 loss.div(new Scalar(micro)).backward();
                 sums[0] += lv / micro;
-                sums[1] += ce.item_double() / micro;
+                sums[1] += ce.item_double() * tokShare / micro;
                 if (terms != null) {
-                    sums[2] += terms.kl1() / micro;
-                    sums[3] += terms.kl2() / micro;
-                    sums[4] += terms.pr() / micro;
+                    sums[2] += terms.kl1() * exShare / micro;
+                    sums[3] += terms.kl2() * exShare / micro;
+                    sums[4] += terms.pr() * exShare / micro;
                 }
                 sums[5] += b.realTokens;
             }
+        }
+        if (sync != null) {
+            syncGradients(sums);
         }
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             double norm2 = 0;
@@ -244,6 +341,29 @@ public final class Trainer {
                 model.attachAdapter(saved);
             }
         }
+    }
+
+    /** Averages the gradients over ranks (a rank without examples this step contributes zeros) and sums the stats. */
+    private void syncGradients(double[] sums) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor zero = null;
+            for (Tensor p : model.adapter().parameters()) {
+                Tensor gr = p.grad();
+                if (gr == null || !gr.defined()) {
+                    Tensor z = p.sum().mul(new Scalar(0));
+                    zero = zero == null ? z : zero.add(z);
+                }
+            }
+            if (zero != null) {
+                zero.backward();
+            }
+            List<Tensor> grads = new ArrayList<>();
+            for (Tensor p : model.adapter().parameters()) {
+                grads.add(p.grad());
+            }
+            sync.allreduceMean(grads);
+        }
+        sync.allreduceSum(sums);
     }
 
     /** Mean answer CE on held-out examples, adapter on, no dropout. */

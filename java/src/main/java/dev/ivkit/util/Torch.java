@@ -74,6 +74,15 @@ public final class Torch {
         return torch.tensor(values);
     }
 
+    /** A float64 tensor [values.length] holding a copy of {@code values} (the presets have no tensor(double...)). */
+    public static Tensor fromDoubles(double[] values) {
+        Tensor t = torch.zeros(new long[] {values.length}, options(torch.ScalarType.Double));
+        if (values.length > 0) {
+            t.data_ptr_double().put(values);
+        }
+        return t;
+    }
+
     public static Tensor fromFloats(float[] values, long... shape) {
         return torch.tensor(values).reshape(shape);
     }

@@ -12,10 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** SST-2 polarity (SuperNI task363, SAPO split) as short "Input: x\nOutput: POS|NEG" examples for stories260K. */
-final class TrainData {
+public final class TrainData {
     private TrainData() {}
 
-    static List<TokenizedPrompt> sst2(Tokenizer tok, String split, int from, int count) {
+    public static List<TokenizedPrompt> sst2(Tokenizer tok, String split, int from, int count) {
         Path sapo = SharedData.require("superni/sapo");
         TaskDataset ds = TaskDataset.loadSuperNiSapo(sapo.resolve("task363_sst2_polarity_classification"), split,
                 sapo.resolve("instructions.json"));
