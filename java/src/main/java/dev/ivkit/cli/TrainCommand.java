@@ -108,8 +108,39 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "0", description = "steps between eval-loss lines (0: only at the end)") int evalEvery;
     @Option(names = "--checkpoint-every", defaultValue = "50") int checkpointEvery;
 
+    @Option(names = "--nproc", description = "data-parallel worker processes on this machine (c10d Gloo on CPU)")
+    Integer nproc;
+    @Option(names = "--nnodes", defaultValue = "1", description = "machines taking part") int nnodes;
+    @Option(names = "--node-rank", defaultValue = "0", description = "this machine's index") int nodeRank;
+    @Option(names = "--master-addr", defaultValue = "127.0.0.1", description = "address of the rank-0 machine") String masterAddr;
+    @Option(names = "--master-port", description = "rendezvous port (default: a free one; required with --nnodes > 1)") Integer masterPort;
+    @Option(names = "--timeout-s", defaultValue = "300", description = "rendezvous and collective timeout") double timeoutS;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (dev.ivkit.dist.DistConfig.inEnv(System.getenv())) {
+            try (dev.ivkit.dist.ProcessGroup pg = dev.ivkit.dist.ProcessGroup.init(dev.ivkit.dist.DistConfig.fromEnv(System.getenv()))) {
+                return run(pg);
+            }
+        }
+        if ((nproc != null && nproc > 1) || nnodes > 1) {
+            if (nnodes > 1 && masterPort == null) {
+                throw new InvalidArgumentException("master-port", "several machines need an agreed --master-port");
+            }
+            int port = masterPort != null ? masterPort : dev.ivkit.dist.Launcher.freePort(masterAddr);
+            var launch = new dev.ivkit.dist.Launcher.Spec(nproc == null ? 1 : nproc, nnodes, nodeRank, masterAddr, port,
+                    java.time.Duration.ofMillis((long) (timeoutS * 1000)), dev.ivkit.dist.Launcher.inheritedJvmArgs(), null);
+            List<String> args = new ArrayList<>(spec.root().commandLine().getParseResult().originalArgs());
+            return dev.ivkit.dist.Launcher.run(launch, Main.class.getName(), args);
+        }
+        return run(null);
+    }
+
+    private Integer run(dev.ivkit.dist.ProcessGroup pg) throws Exception {
+        boolean writer = pg == null || pg.rank() == 0;
         try (ModelOptions.Loaded loaded = modelOptions.open()) {
             var model = loaded.model();
             TaskDataset data = taskOptions.load();
@@ -139,10 +170,13 @@ final class TrainCommand implements Callable<Integer> {
             LoraAdapter adapter = LoraAdapter.create(model.config(), lc, taskOptions.seed);
             adapter.extraConfig().put("base_model_name_or_path", String.valueOf(modelOptions.model.getFileName()));
             adapter.extraConfig().put("ivkit_model_fingerprint", ModelFingerprint.of(model));
-            Trainer trainer = new Trainer(model, cfg, reg, out).argsFingerprint(argsFingerprint());
+            Trainer trainer = new Trainer(model, cfg, reg, out).argsFingerprint(argsFingerprint()).distributed(pg);
             double before = evalTp.isEmpty() ? Double.NaN : trainer.evalLossWithout(evalTp);
             Trainer.Result r = trainer.train(adapter, trainTp, evalTp, resume);
             double after = evalTp.isEmpty() ? Double.NaN : trainer.evalLoss(evalTp);
+            if (!writer) {
+                return 0;
+            }
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("steps", r.steps());
             summary.put("train_examples", trainTp.size());
@@ -152,6 +186,7 @@ final class TrainCommand implements Callable<Integer> {
             summary.put("eval_loss_before", before);
             summary.put("eval_loss_after", after);
             summary.put("iv_guided", reg != null);
+            summary.put("world_size", pg == null ? 1 : pg.worldSize());
             summary.put("adapter", "adapter");
             JsonFiles.write(out.resolve("train.json"), summary);
             System.out.printf("trained %d steps on %d examples; eval loss %.4f -> %.4f; adapter in %s%n", r.steps(), trainTp.size(),

@@ -88,4 +88,16 @@ class TrainCommandTest {
             assertTrue(bad.err().contains("mean_z") || bad.err().contains("d_model"), bad.err());
         }
     }
+
+    @Test
+    void dataParallelOverTwoProcesses(@TempDir Path tmp) throws Exception {
+        CliTest.Run r = CliTest.run(args(tmp.resolve("dp"), "--prompt", "plain", "--format", "io", "--lora-dropout", "0",
+                "--nproc", "2", "--timeout-s", "120"));
+        assertEquals(0, r.code(), r.err());
+        JsonObject summary = JsonParser.parseString(Files.readString(tmp.resolve("dp/train.json"))).getAsJsonObject();
+        assertEquals(2, summary.get("world_size").getAsInt());
+        // --batch is per process: 2 × 8 = 16 examples per step, 16 examples, 2 epochs -> 2 steps
+        assertEquals(2, Files.readAllLines(tmp.resolve("dp/metrics.jsonl")).stream().filter(l -> l.contains("\"loss\"")).count());
+        assertTrue(Files.exists(tmp.resolve("dp/adapter/adapter_model.safetensors")));
+    }
 }
