@@ -95,7 +95,7 @@ final class TrainCommand implements Callable<Integer> {
     List<Path> mergeAdapters;
 
     @Option(names = "--epochs", defaultValue = "1") int epochs;
-    @Option(names = "--batch", defaultValue = "4") int batch;
+    @Option(names = "--batch", defaultValue = "4", description = "micro-batch per process (with --nproc N the global batch is N × this × --grad-accum)") int batch;
     @Option(names = "--grad-accum", defaultValue = "2") int gradAccum;
     @Option(names = "--lr", defaultValue = "1e-4") double lr;
     @Option(names = "--schedule", defaultValue = "constant", description = "constant, linear, cosine") String schedule;
