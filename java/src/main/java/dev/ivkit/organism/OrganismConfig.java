@@ -18,7 +18,7 @@ public record OrganismConfig(int dModel, int nLayers, int nHeads, int nKvHeads, 
         int batch, int steps, double lr, int warmupSteps, double minLrFraction, double weightDecay, double clipNorm,
         double initStd, long seed, long taskSeed, int checkpointEvery) {
 
-    /** Steps of the default organism: what fits in about 10 minutes on 2 cores (see docs/organism.md). */
+    /** Steps of the default organism: about 10 minutes on 2 otherwise idle cores at the notes' 0.35–0.45 s/step (see docs/organism.md). */
     public static final int DEFAULT_STEPS = 1300;
 
     public OrganismConfig {
