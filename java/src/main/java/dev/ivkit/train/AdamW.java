@@ -61,6 +61,34 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    /**
+     * Scales the gradients of {@code params} so that their global L2 norm is at most {@code maxNorm} (no clipping when
+     * {@code maxNorm} ≤ 0) and returns the norm before clipping (NaN/Inf when a gradient is not finite, in which case
+     * nothing is scaled).
+     */
+    public static double clipGradNorm(List<Tensor> params, double maxNorm) {
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            double norm2 = 0;
+            for (Tensor p : params) {
+                Tensor gr = p.grad();
+                if (gr != null && gr.defined()) {
+                    norm2 += gr.to(torch.ScalarType.Double).pow(new Scalar(2)).sum().item_double();
+                }
+            }
+            double norm = Math.sqrt(norm2);
+            if (Double.isFinite(norm) && maxNorm > 0 && norm > maxNorm) {
+                double f = maxNorm / (norm + 1e-6);
+                for (Tensor p : params) {
+                    Tensor gr = p.grad();
+                    if (gr != null && gr.defined()) {
+                        gr.mul_(new Scalar(f));
+                    }
+                }
+            }
+            return norm;
+        }
+    }
+
     /** Sets every parameter's gradient to zero (keeps the tensors). */
     public void zeroGrad() {
         for (Tensor p : params) {

@@ -302,29 +302,11 @@ public final class Trainer {
         if (sync != null) {
             syncGradients(sums);
         }
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            double norm2 = 0;
-            for (Tensor p : model.adapter().parameters()) {
-                Tensor gr = p.grad();
-                if (gr != null && gr.defined()) {
-                    norm2 += gr.to(torch.ScalarType.Double).pow(new Scalar(2)).sum().item_double();
-                }
-            }
-            if (!Double.isFinite(norm2)) {
-                opt.zeroGrad();
-                throw new TrainingDivergedException("gradient is not finite at step " + step + "; stopped before the update, "
-                        + "the last checkpoint in " + out + " is intact");
-            }
-            double norm = Math.sqrt(norm2);
-            if (cfg.clipNorm() > 0 && norm > cfg.clipNorm()) {
-                double f = cfg.clipNorm() / (norm + 1e-6);
-                for (Tensor p : model.adapter().parameters()) {
-                    Tensor gr = p.grad();
-                    if (gr != null && gr.defined()) {
-                        gr.mul_(new Scalar(f));
-                    }
-                }
-            }
+        double norm = AdamW.clipGradNorm(model.adapter().parameters(), cfg.clipNorm());
+        if (!Double.isFinite(norm)) {
+            opt.zeroGrad();
+            throw new TrainingDivergedException("gradient is not finite at step " + step + "; stopped before the update, "
+                    + "the last checkpoint in " + out + " is intact");
         }
         opt.step(lr);
         opt.zeroGrad();

@@ -7,8 +7,9 @@ import java.nio.file.Path;
 /**
  * Text ⇄ token ids for a causal language model.
  *
- * <p>Two implementations: {@link Llama2cTokenizer} (llama2.c's binary {@code tokenizer.bin} / {@code tok512.bin}) and
- * {@link HfTokenizer} (a Hugging Face {@code tokenizer.json}). {@link #load(Path)} picks one by file.
+ * <p>Three implementations: {@link Llama2cTokenizer} (llama2.c's binary {@code tokenizer.bin} / {@code tok512.bin}),
+ * {@link HfTokenizer} (a Hugging Face {@code tokenizer.json}) and {@link CharTokenizer} (the model organism's
+ * {@code organism_tokenizer.json}). {@link #load(Path)} picks one by file.
  */
 public interface Tokenizer extends AutoCloseable {
 
@@ -51,8 +52,9 @@ public interface Tokenizer extends AutoCloseable {
 
     /**
      * Loads a tokenizer: a {@code *.json} file, or a directory holding {@code tokenizer.json}, is read as a Hugging
-     * Face tokenizer; a directory holding {@code tokenizer.bin} and any other file are read as llama2.c tokenizer
-     * files (vocabulary size inferred from the file length).
+     * Face tokenizer; a file named {@code organism_tokenizer.json}, or a directory holding one (and no
+     * {@code tokenizer.json}), as a {@link CharTokenizer}; a directory holding {@code tokenizer.bin} and any other file
+     * are read as llama2.c tokenizer files (vocabulary size inferred from the file length).
      *
      * @throws ModelFormatException when the path does not exist, a directory has no tokenizer file, or the file is
      *     corrupt
@@ -66,16 +68,24 @@ public interface Tokenizer extends AutoCloseable {
             if (Files.isRegularFile(json)) {
                 return HfTokenizer.load(json);
             }
+            Path chars = path.resolve(CharTokenizer.FILE_NAME);
+            if (Files.isRegularFile(chars)) {
+                return CharTokenizer.load(chars);
+            }
             Path bin = path.resolve("tokenizer.bin");
             if (Files.isRegularFile(bin)) {
                 return Llama2cTokenizer.load(bin);
             }
-            throw new ModelFormatException(path, null, "directory holds neither tokenizer.json nor tokenizer.bin");
+            throw new ModelFormatException(path, null, "directory holds none of tokenizer.json, "
+                    + CharTokenizer.FILE_NAME + ", tokenizer.bin");
         }
         if (!Files.exists(path)) {
             throw new ModelFormatException(path, null, "tokenizer file does not exist");
         }
         Path name = path.getFileName();
+        if (name != null && name.toString().equals(CharTokenizer.FILE_NAME)) {
+            return CharTokenizer.load(path);
+        }
         if (name != null && name.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".json")) {
             return HfTokenizer.load(path);
         }

@@ -1,0 +1,72 @@
+package dev.ivkit.organism;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.model.ModelConfig;
+import dev.ivkit.model.RopeStyle;
+
+/**
+ * Architecture and pretraining recipe of the model organism (defaults: the measured recipe in the project notes —
+ * d=128, 4 layers, 4 heads, SwiGLU F=3d, untied head; AdamW β 0.9/0.95, wd 0.05, peak lr 2e-3, 50 warm-up steps,
+ * cosine to 10 %, clip 1, batch 64 sequences of ≤ 96 tokens).
+ *
+ * @param steps           optimizer steps (the LR schedule's length)
+ * @param seed            weight initialisation and data order
+ * @param taskSeed        the task suite ({@link SyntheticTasks}): words, splits, entity facts
+ * @param checkpointEvery save a resumable training state every this many steps
+ */
+public record OrganismConfig(int dModel, int nLayers, int nHeads, int nKvHeads, int hiddenDim, int maxSeqLen, int trainLen,
+        int batch, int steps, double lr, int warmupSteps, double minLrFraction, double weightDecay, double clipNorm,
+        double initStd, long seed, long taskSeed, int checkpointEvery) {
+
+    /** Steps of the default organism: about 10 minutes on 2 otherwise idle cores at the notes' 0.35–0.45 s/step (see docs/organism.md). */
+    public static final int DEFAULT_STEPS = 1300;
+
+    public OrganismConfig {
+        if (dModel <= 0 || nLayers <= 0 || nHeads <= 0 || nKvHeads <= 0 || hiddenDim <= 0 || dModel % nHeads != 0
+                || nHeads % nKvHeads != 0 || (dModel / nHeads) % 2 != 0) {
+            throw new InvalidArgumentException("organism", "bad architecture: d " + dModel + ", heads " + nHeads + "/" + nKvHeads);
+        }
+        if (trainLen < 2 * (SyntheticTasks.MAX_LEN + SyntheticTasks.MAX_ANSWER + 2) || trainLen > maxSeqLen) {
+            throw new InvalidArgumentException("trainLen", trainLen + " must hold two pairs and fit the context " + maxSeqLen);
+        }
+        if (batch <= 0 || steps <= 0 || checkpointEvery <= 0) {
+            throw new InvalidArgumentException("organism", "batch, steps and checkpointEvery must be positive");
+        }
+    }
+
+    public static OrganismConfig defaults() {
+        return new OrganismConfig(128, 4, 4, 4, 384, 128, 96, 64, DEFAULT_STEPS, 2e-3, 50, 0.1, 0.05, 1.0, 0.02, 1234, 7, 100);
+    }
+
+    public OrganismConfig withSteps(int s) {
+        return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, s, lr, warmupSteps,
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, checkpointEvery);
+    }
+
+    public OrganismConfig withSeed(long s) {
+        return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, steps, lr, warmupSteps,
+                minLrFraction, weightDecay, clipNorm, initStd, s, taskSeed, checkpointEvery);
+    }
+
+    /** The same recipe at another size (tests use a tiny one). */
+    public OrganismConfig withModel(int d, int layers, int heads, int batchSize, int ckptEvery) {
+        return new OrganismConfig(d, layers, heads, heads, 3 * d, maxSeqLen, trainLen, batchSize, steps, lr, warmupSteps,
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, ckptEvery);
+    }
+
+    /** The Llama configuration for a vocabulary of {@code vocabSize} tokens with BOS id {@code bosId}. */
+    public ModelConfig modelConfig(int vocabSize, int bosId) {
+        return new ModelConfig("llama", dModel, hiddenDim, nLayers, nHeads, nKvHeads, dModel / nHeads, vocabSize, maxSeqLen,
+                1e-5, 10000.0, RopeStyle.HALF, null, false, false, bosId, -1);
+    }
+
+    /** Everything that determines the trained weights except {@code steps} (a resumed run must match it). */
+    String fingerprint() {
+        return withSteps(1).withCheckpointEvery(1).toString();
+    }
+
+    private OrganismConfig withCheckpointEvery(int c) {
+        return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, steps, lr, warmupSteps,
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, c);
+    }
+}
