@@ -1,0 +1,139 @@
+package dev.ivkit.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ReportWriter on hand-made inputs: each section appears exactly when its data exists; bad files are typed errors. */
+class ReportWriterTest {
+    static final ReportWriter.Footer FOOTER = new ReportWriter.Footer("ivkit report run <dir>", "ivkit 9.9");
+
+    static String render(Path dir) {
+        return new ReportWriter(dir, FOOTER).render();
+    }
+
+    static List<String> sections(Path dir) {
+        ReportWriter w = new ReportWriter(dir, FOOTER);
+        w.render();
+        return w.sections();
+    }
+
+    /** Every inline SVG of the page parses as XML. */
+    static int checkSvgs(String html) throws Exception {
+        Matcher m = Pattern.compile("<svg .*?</svg>", Pattern.DOTALL).matcher(html);
+        int n = 0;
+        while (m.find()) {
+            PlotsTest.parse(m.group());
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void fullRunHasEverySectionAndIsSelfContained(@TempDir Path tmp) throws Exception {
+        ReportFixtures.full(tmp);
+        ReportWriter w = new ReportWriter(tmp, FOOTER);
+        Path out = tmp.resolve("report.html");
+        List<String> s = w.write(out);
+        assertEquals(List.of("Causal indirect effect per head", "Layer sweep", "Forgetting metrics (results.json, seq1)",
+                "Accuracy matrices (results.json, seq1)", "IV similarity vs. accuracy (results.json, seq1)",
+                "Knowledge vs. instruction (results.json, seq1)", "Knowledge vs. instruction (probe)", "Training curves"), s);
+        String html = Files.readString(out);
+        // 1 scan + 5 base CIE maps, 2 sweeps (eval.json, base model), 1 forgetting, 6 matrices, 1 scatter, 6 knowledge, 1 probe, 1 training
+        assertEquals(24, checkSvgs(html));
+        assertFalse(html.contains("<script"), "no script");
+        assertFalse(html.contains("http://") && html.replace("http://www.w3.org/2000/svg", "").contains("http://"),
+                "no external references");
+        assertFalse(html.contains("https://"));
+        assertFalse(html.contains("<img"));
+        assertTrue(html.contains("ivkit report run &lt;dir&gt;") && html.contains("ivkit 9.9"), "footer, escaped");
+        assertTrue(html.contains("<table>") && html.contains("0.569 ± 0.005"), "AP mean ± sd over seeds");
+        // the report itself is ignored on a re-run, and re-rendering is deterministic
+        assertEquals(html, new ReportWriter(tmp, FOOTER).render());
+    }
+
+    @Test
+    void eachSourceAloneGivesOnlyItsSections(@TempDir Path tmp) {
+        ReportFixtures.scan(tmp.resolve("a"), 4, 4);
+        assertEquals(List.of("Causal indirect effect per head"), sections(tmp.resolve("a")));
+        ReportFixtures.evalSweep(tmp.resolve("b"), 6);
+        assertEquals(List.of("Layer sweep"), sections(tmp.resolve("b")));
+        ReportFixtures.probe(tmp.resolve("c"), "antonym", 0.1, 0.4);
+        assertEquals(List.of("Knowledge vs. instruction (probe)"), sections(tmp.resolve("c")));
+        ReportFixtures.metrics(tmp.resolve("d"), 20);
+        assertEquals(List.of("Training curves"), sections(tmp.resolve("d")));
+        ReportFixtures.results(tmp.resolve("e"), List.of("naive"), 1);
+        assertEquals(6, sections(tmp.resolve("e")).size(), sections(tmp.resolve("e")).toString());
+    }
+
+    @Test
+    void subfoldersAreScannedOneLevelDeepOnly(@TempDir Path tmp) {
+        ReportFixtures.scan(tmp.resolve("one"), 4, 4);
+        ReportFixtures.probe(tmp.resolve("one").resolve("two"), "deep", 0.1, 0.2);
+        ReportWriter w = new ReportWriter(tmp, FOOTER);
+        assertEquals(List.of(tmp.resolve("one").resolve("scan.json")), w.inputs());
+    }
+
+    @Test
+    void sparseAndUnknownFieldsAreTolerated(@TempDir Path tmp) throws Exception {
+        // results.json with only a summary (no seeds): forgetting bars from the summary, nothing else
+        ReportFixtures.write(tmp.resolve("results.json"), Map.of("methods", Map.of("naive",
+                Map.of("summary", Map.of("AP", Map.of("mean", 0.5, "n", 1)), "future", List.of(1, 2)))));
+        // eval.json without a sweep: a table row, no plot
+        ReportFixtures.write(tmp.resolve("x").resolve("eval.json"), Map.of("settings", Map.of("zero_shot", List.of(
+                Map.of("layer", -1, "top1", 0.1), Map.of("layer", 3, "top1", 0.4)))));
+        // scan.json without cie and a probe with nothing: no sections
+        ReportFixtures.write(tmp.resolve("y").resolve("scan.json"), Map.of("task", "t"));
+        ReportFixtures.write(tmp.resolve("z").resolve("probe.json"), Map.of("whatever", 1));
+        String html = render(tmp);
+        assertEquals(List.of("Layer sweep", "Forgetting metrics (results.json)"), sections(tmp));
+        assertEquals(1, checkSvgs(html));
+    }
+
+    @Test
+    void namesAreEscaped(@TempDir Path tmp) {
+        ReportFixtures.probe(tmp, "<script>alert('x')</script>", 0.1, 0.2);
+        String html = render(tmp);
+        assertFalse(html.contains("<script>"));
+        assertTrue(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    }
+
+    @Test
+    void badInputsAreTypedErrorsNamingTheFile(@TempDir Path tmp) throws Exception {
+        ReportException none = assertThrows(ReportException.class, () -> render(tmp.resolve("missing")));
+        assertEquals(tmp.resolve("missing"), none.file());
+        ReportException empty = assertThrows(ReportException.class, () -> render(tmp));
+        assertTrue(empty.getMessage().contains("nothing to report"), empty.getMessage());
+
+        Path bad = tmp.resolve("r1").resolve("results.json");
+        Files.createDirectories(bad.getParent());
+        Files.writeString(bad, "{\"methods\": {");
+        ReportException e = assertThrows(ReportException.class, () -> render(bad.getParent()));
+        assertEquals(bad, e.file());
+        assertTrue(e.getMessage().startsWith(bad.toString()), e.getMessage());
+
+        Path shape = tmp.resolve("r2").resolve("results.json");
+        ReportFixtures.write(shape, Map.of("methods", Map.of("naive", Map.of("seeds", Map.of("0", Map.of("AP", "high"))))));
+        ReportException f = assertThrows(ReportException.class, () -> render(shape.getParent()));
+        assertEquals("methods.naive.seeds.0.AP", f.field());
+
+        Path matrix = tmp.resolve("r3").resolve("scan.json");
+        ReportFixtures.write(matrix, Map.of("cie", List.of(List.of(1, "x"))));
+        assertEquals("cie[0][1]", assertThrows(ReportException.class, () -> render(matrix.getParent())).field());
+
+        Path lines = tmp.resolve("r4").resolve("metrics.jsonl");
+        Files.createDirectories(lines.getParent());
+        Files.writeString(lines, "{\"step\": 1, \"loss\": 2}\nnot json\n");
+        assertEquals("line 2", assertThrows(ReportException.class, () -> render(lines.getParent())).field());
+    }
+}
