@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** The {@code ivkit} command line. Errors print one line to stderr and exit non-zero (stack trace with --verbose). */
 @Command(name = "ivkit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Instruction vectors in Llama-family models.",
-        subcommands = {InfoCommand.class, GenerateCommand.class})
+        subcommands = {InfoCommand.class, GenerateCommand.class, ContinualCommand.class})
 public final class Main {
     /** Exit code for bad input (files, arguments). */
     public static final int EXIT_BAD_INPUT = 2;

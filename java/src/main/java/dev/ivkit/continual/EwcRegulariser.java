@@ -8,7 +8,6 @@ import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.RunResult;
-import dev.ivkit.train.Regulariser;
 import dev.ivkit.train.TrainBatch;
 import dev.ivkit.util.Torch;
 import java.util.ArrayList;
@@ -36,7 +35,7 @@ import org.bytedeco.pytorch.global.torch;
  * <pre>  λ/2 · Σ_modules Σ_entries F ⊙ (s · B A)²</pre>
  * (s = alpha / rank). The value is reported in the trainer's {@code pr} column.
  */
-public final class EwcRegulariser implements Regulariser {
+public final class EwcRegulariser extends ParameterPenalty {
     private final Map<String, Tensor> fisher;   // module path -> [out, in] float32
     private final double lambda;
 
@@ -49,7 +48,7 @@ public final class EwcRegulariser implements Regulariser {
         this.lambda = lambda;
     }
 
-    /** The penalty for the adapter's current weights (with gradient). */
+    @Override
     public Tensor penalty(LoraAdapter a) {
         Tensor total = torch.zeros(new long[] {}, Torch.options(torch.ScalarType.Float));
         double s = a.config().scaling();
@@ -62,23 +61,6 @@ public final class EwcRegulariser implements Regulariser {
             total = total.add(f.mul(delta.mul(delta)).sum());
         }
         return total.mul(new Scalar(lambda / 2));
-    }
-
-    @Override
-    public Prepared prepare(LlamaModel model, TrainBatch batch, int step, int totalSteps) {
-        LoraAdapter a = model.adapter();
-        return new Prepared() {
-            @Override
-            public HookPlan trainingPlan() {
-                return HookPlan.empty();
-            }
-
-            @Override
-            public Terms terms(RunResult training) {
-                Tensor p = penalty(a);
-                return new Terms(p, 0, 0, p.item_double());
-            }
-        };
     }
 
     /**

@@ -1,11 +1,6 @@
 package dev.ivkit.continual;
 
-import dev.ivkit.hooks.HookPlan;
-import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LoraAdapter;
-import dev.ivkit.model.RunResult;
-import dev.ivkit.train.Regulariser;
-import dev.ivkit.train.TrainBatch;
 import dev.ivkit.util.Torch;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +15,7 @@ import org.bytedeco.pytorch.global.torch;
  * down-projections ([rank, in]; the earlier ones constant). Pushes the new task's LoRA subspace to be orthogonal to
  * the earlier tasks'. O-LoRA's L2 term on B (λ2) is not included. Reported in the trainer's {@code pr} column.
  */
-public final class OLoraRegulariser implements Regulariser {
+public final class OLoraRegulariser extends ParameterPenalty {
     private final List<Map<String, Tensor>> previousA;   // per earlier task: module path -> A [rank, in]
     private final double lambda;
 
@@ -29,7 +24,7 @@ public final class OLoraRegulariser implements Regulariser {
         this.lambda = lambda;
     }
 
-    /** The term for the current adapter (with gradient through its A). */
+    @Override
     public Tensor penalty(LoraAdapter a) {
         Map<String, Tensor> cur = new LinkedHashMap<>();
         a.all().forEach((k, v) -> cur.put(k, v[0]));
@@ -50,20 +45,4 @@ public final class OLoraRegulariser implements Regulariser {
         return total.mul(new Scalar(lambda));
     }
 
-    @Override
-    public Prepared prepare(LlamaModel model, TrainBatch batch, int step, int totalSteps) {
-        LoraAdapter a = model.adapter();
-        return new Prepared() {
-            @Override
-            public HookPlan trainingPlan() {
-                return HookPlan.empty();
-            }
-
-            @Override
-            public Terms terms(RunResult training) {
-                Tensor p = penalty(a);
-                return new Terms(p, 0, 0, p.item_double());
-            }
-        };
-    }
 }

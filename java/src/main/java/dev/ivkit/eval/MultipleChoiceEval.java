@@ -51,9 +51,12 @@ public final class MultipleChoiceEval {
         this.tokenizer = tokenizer;
     }
 
-    /** {sum of log-probabilities, token count} of {@code choice} after {@code context}. */
+    /**
+     * {sum of log-probabilities, token count} of {@code choice} after {@code context}. A context too long for the
+     * model's window loses tokens from its start (the first token, BOS, is kept).
+     */
     public double[] score(String context, String choice) {
-        TokenizedPrompt tp = TokenizedPrompt.of(tokenizer, context, choice);
+        TokenizedPrompt tp = fitWindow(TokenizedPrompt.of(tokenizer, context, choice), model.config().maxSeqLen());
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             long[] ids = tp.teacherForcedIds();
             int n = tp.targetIds().length, pos = tp.predictPosition();
@@ -70,6 +73,18 @@ public final class MultipleChoiceEval {
             }
             return new double[] {sum, n};
         }
+    }
+
+    static TokenizedPrompt fitWindow(TokenizedPrompt tp, int window) {
+        int[] p = tp.promptIds();
+        int keep = window - tp.targetIds().length;
+        if (p.length <= keep || keep < 2) {
+            return tp;
+        }
+        int[] q = new int[keep];
+        q[0] = p[0];
+        System.arraycopy(p, p.length - (keep - 1), q, 1, keep - 1);
+        return new TokenizedPrompt(q, tp.targetIds());
     }
 
     public Result run(List<Item> items) {
