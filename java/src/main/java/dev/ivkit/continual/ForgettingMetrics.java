@@ -1,0 +1,74 @@
+package dev.ivkit.continual;
+
+import dev.ivkit.InvalidArgumentException;
+
+/**
+ * Continual-learning summary metrics of Lopez-Paz &amp; Ranzato, "Gradient Episodic Memory for Continual Learning"
+ * (NeurIPS 2017, §5). With T tasks, {@code R[i][j]} = test score on task j after training task i (0-based here),
+ * and {@code b[j]} = score on task j of the model before any training:
+ * <pre>
+ *   AP  (their ACC) = 1/T     · Σ_{j=0}^{T-1} R[T-1][j]
+ *   BWT             = 1/(T-1) · Σ_{j=0}^{T-2} (R[T-1][j] − R[j][j])
+ *   FWT             = 1/(T-1) · Σ_{j=1}^{T-1} (R[j-1][j] − b[j])
+ * </pre>
+ * Negative BWT is forgetting. BWT and FWT are undefined (NaN) for one task. Method-spec §5.5 gives the same
+ * formulas; the IV papers' code computes none of them.
+ */
+public final class ForgettingMetrics {
+    private ForgettingMetrics() {}
+
+    /** AP, BWT, FWT of one run. */
+    public record Summary(double ap, double bwt, double fwt) {}
+
+    public static Summary of(double[][] r, double[] b) {
+        return new Summary(ap(r), bwt(r), fwt(r, b));
+    }
+
+    public static double ap(double[][] r) {
+        int t = check(r);
+        double s = 0;
+        for (int j = 0; j < t; j++) {
+            s += r[t - 1][j];
+        }
+        return s / t;
+    }
+
+    public static double bwt(double[][] r) {
+        int t = check(r);
+        if (t < 2) {
+            return Double.NaN;
+        }
+        double s = 0;
+        for (int j = 0; j < t - 1; j++) {
+            s += r[t - 1][j] - r[j][j];
+        }
+        return s / (t - 1);
+    }
+
+    public static double fwt(double[][] r, double[] b) {
+        int t = check(r);
+        if (b == null || b.length != t) {
+            throw new InvalidArgumentException("b", "need one initial score per task (" + t + ")");
+        }
+        if (t < 2) {
+            return Double.NaN;
+        }
+        double s = 0;
+        for (int j = 1; j < t; j++) {
+            s += r[j - 1][j] - b[j];
+        }
+        return s / (t - 1);
+    }
+
+    private static int check(double[][] r) {
+        if (r == null || r.length == 0) {
+            throw new InvalidArgumentException("R", "empty accuracy matrix");
+        }
+        for (double[] row : r) {
+            if (row.length != r.length) {
+                throw new InvalidArgumentException("R", "accuracy matrix must be T×T, got a row of " + row.length + " for T=" + r.length);
+            }
+        }
+        return r.length;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.ivkit.continual;
+
+import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.iv.CieScan;
+import dev.ivkit.iv.HeadRanking;
+import dev.ivkit.iv.InstructionVector;
+import dev.ivkit.iv.MeanActivations;
+import dev.ivkit.iv.RankCorrelation;
+import dev.ivkit.iv.ScanMethod;
+import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.util.Torch;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * IV extraction on the model as it is now and the comparisons of method-spec §3.3–3.4: mean head outputs z at the
+ * last prompt token over the task's IV prompts, CIE of every head (EXACT scan, the mean added at the last token as
+ * the IV authors' code does), top-k heads by mean Δprob, IV = Σ_heads W_O·mean z.
+ */
+public final class IvDynamics {
+    private IvDynamics() {}
+
+    /** Extracts the task's IV on {@code model}. With {@code heads} null the top-k heads of this scan are used. */
+    public static InstructionVector extract(LlamaModel model, List<TokenizedPrompt> prompts, int k, List<HeadRanking.Head> heads,
+            Map<String, Object> meta) {
+        try (PointerScope s = new PointerScope()) {
+            Tensor meanZ = MeanActivations.compute(model, prompts, 8);
+            double[][] scores = HeadRanking.scores(new CieScan(model, meanZ, PatchMode.ADD).scan(prompts, ScanMethod.EXACT, null),
+                    HeadRanking.By.PROB);
+            int kk = Math.min(k, scores.length * scores[0].length);
+            return InstructionVector.build(model, meanZ, scores, heads != null ? heads : HeadRanking.top(scores, kk), meta);
+        }
+    }
+
+    public static double cosine(Tensor a, Tensor b) {
+        float[] x = Torch.toFloatArray(a), y = Torch.toFloatArray(b);
+        double d = 0, nx = 0, ny = 0;
+        for (int i = 0; i < x.length; i++) {
+            d += (double) x[i] * y[i];
+            nx += (double) x[i] * x[i];
+            ny += (double) y[i] * y[i];
+        }
+        return nx == 0 || ny == 0 ? 0 : d / Math.sqrt(nx * ny);
+    }
+
+    /** |A ∩ B| / |A ∪ B| of two head sets (scores ignored). */
+    public static double jaccard(List<HeadRanking.Head> a, List<HeadRanking.Head> b) {
+        Set<List<Integer>> x = new HashSet<>(), y = new HashSet<>();
+        a.forEach(h -> x.add(List.of(h.layer(), h.head())));
+        b.forEach(h -> y.add(List.of(h.layer(), h.head())));
+        Set<List<Integer>> union = new HashSet<>(x);
+        union.addAll(y);
+        x.retainAll(y);
+        return union.isEmpty() ? 1 : (double) x.size() / union.size();
+    }
+
+    /** [layer][head] of a CIE tensor. */
+    public static double[][] map(Tensor cie) {
+        int l = (int) cie.size(0), h = (int) cie.size(1);
+        float[] f = Torch.toFloatArray(cie);
+        double[][] out = new double[l][h];
+        for (int i = 0; i < l; i++) {
+            for (int j = 0; j < h; j++) {
+                out[i][j] = f[i * h + j];
+            }
+        }
+        return out;
+    }
+
+    /** ‖after − before‖₂ / ‖before‖₂ over the CIE maps. */
+    public static double relativeChange(double[][] before, double[][] after) {
+        double d = 0, n = 0;
+        for (int i = 0; i < before.length; i++) {
+            for (int j = 0; j < before[i].length; j++) {
+                d += (after[i][j] - before[i][j]) * (after[i][j] - before[i][j]);
+                n += before[i][j] * before[i][j];
+            }
+        }
+        return n == 0 ? Double.NaN : Math.sqrt(d / n);
+    }
+
+    public static double spearman(double[][] a, double[][] b) {
+        return RankCorrelation.spearman(a, b);
+    }
+}

@@ -1,0 +1,217 @@
+package dev.ivkit.eval;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.data.DataFormatException;
+import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.hooks.HookPlan;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.util.Torch;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Multiple-choice evaluation by log-likelihood (the lm-evaluation-harness way): for each item, every choice is
+ * scored as the summed log-probability of its tokens after the context, teacher-forced; {@code accuracy} takes the
+ * choice with the largest sum, {@code accuracyNorm} the largest per-token mean (length-normalised, fairer to choices
+ * of different lengths such as HellaSwag endings). Loaders for the HellaSwag / BoolQ / COPA subsets in
+ * {@code ../shared/data/general_eval} are included.
+ */
+public final class MultipleChoiceEval {
+    /** One question: context text, choice continuations (with their leading space), index of the right one. */
+    public record Item(String context, List<String> choices, int gold) {
+        public Item {
+            if (choices == null || choices.size() < 2 || gold < 0 || gold >= choices.size()) {
+                throw new InvalidArgumentException("item", "need >= 2 choices and a gold index among them");
+            }
+            choices = List.copyOf(choices);
+        }
+    }
+
+    public record Result(int items, double accuracy, double accuracyNorm) {}
+
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+
+    public MultipleChoiceEval(LlamaModel model, Tokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    /**
+     * {sum of log-probabilities, token count} of {@code choice} after {@code context}. A context too long for the
+     * model's window loses tokens from its start (the first token, BOS, is kept).
+     */
+    public double[] score(String context, String choice) {
+        TokenizedPrompt tp = fitWindow(TokenizedPrompt.of(tokenizer, context, choice), model.config().maxSeqLen());
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            long[] ids = tp.teacherForcedIds();
+            int n = tp.targetIds().length, pos = tp.predictPosition();
+            Tensor lp = model.forward(torch.tensor(ids).reshape(1, ids.length), HookPlan.empty()).logits().select(0, 0)
+                    .narrow(0, pos, n).to(torch.ScalarType.Float).log_softmax(1);
+            long[] tgt = new long[n];
+            for (int i = 0; i < n; i++) {
+                tgt[i] = tp.targetIds()[i];
+            }
+            float[] v = Torch.toFloatArray(lp.gather(1, torch.tensor(tgt).unsqueeze(1)));
+            double sum = 0;
+            for (float x : v) {
+                sum += x;
+            }
+            return new double[] {sum, n};
+        }
+    }
+
+    static TokenizedPrompt fitWindow(TokenizedPrompt tp, int window) {
+        int[] p = tp.promptIds();
+        int keep = window - tp.targetIds().length;
+        if (p.length <= keep || keep < 2) {
+            return tp;
+        }
+        int[] q = new int[keep];
+        q[0] = p[0];
+        System.arraycopy(p, p.length - (keep - 1), q, 1, keep - 1);
+        return new TokenizedPrompt(q, tp.targetIds());
+    }
+
+    public Result run(List<Item> items) {
+        if (items.isEmpty()) {
+            throw new InvalidArgumentException("items", "nothing to evaluate");
+        }
+        int ok = 0, okNorm = 0;
+        for (Item it : items) {
+            double[][] s = new double[it.choices().size()][];
+            for (int c = 0; c < s.length; c++) {
+                s[c] = score(it.context(), it.choices().get(c));
+            }
+            ok += pick(s, false) == it.gold() ? 1 : 0;
+            okNorm += pick(s, true) == it.gold() ? 1 : 0;
+        }
+        return new Result(items.size(), (double) ok / items.size(), (double) okNorm / items.size());
+    }
+
+    /** The chosen index from {sum, tokens} per choice: largest sum, or largest sum/tokens; ties go to the first. */
+    public static int pick(double[][] scores, boolean normalised) {
+        int best = 0;
+        double bv = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < scores.length; c++) {
+            double v = normalised ? scores[c][0] / scores[c][1] : scores[c][0];
+            if (v > bv) {
+                bv = v;
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    // ------------------------------------------------------------------------------------------------- loaders
+
+    /** First {@code cap} items of {@code hellaswag_val_first1000.jsonl} ({"ctx","label","endings"}). */
+    public static List<Item> hellaSwag(Path jsonl, int cap, int maxContextChars) {
+        List<Item> out = new ArrayList<>();
+        List<String> lines = readLines(jsonl);
+        for (int i = 0; i < lines.size() && out.size() < cap; i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            JsonObject o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
+            List<String> endings = new ArrayList<>();
+            for (JsonElement e : o.getAsJsonArray("endings")) {
+                endings.add(" " + e.getAsString());
+            }
+            out.add(new Item(clip(o.get("ctx").getAsString(), maxContextChars, true), endings, o.get("label").getAsInt()));
+        }
+        return out;
+    }
+
+    /**
+     * BoolQ in SAPT's schema ({"input": "question: …\npassage: …", "output": "True"|"False"}): context = the input cut
+     * to {@code maxContextChars} (the passage is cut, the question comes first) + "\nAnswer:", choices " True" / " False".
+     */
+    public static List<Item> boolQ(Path testJson, int cap, int maxContextChars) {
+        List<Item> out = new ArrayList<>();
+        for (JsonObject o : instances(testJson, cap)) {
+            String gold = o.get("output").getAsString().strip();
+            out.add(new Item(clip(o.get("input").getAsString(), maxContextChars, false) + "\nAnswer:", List.of(" True", " False"),
+                    gold.equalsIgnoreCase("True") ? 0 : 1));
+        }
+        return out;
+    }
+
+    private static final Pattern COPA = Pattern.compile(
+            "Which sentence is the (cause|effect) of \"(.*)\"\\? Choose one between A and B\\.\\s*\\nA: (.*)\\nB: (.*)", Pattern.DOTALL);
+
+    /**
+     * COPA in SAPT's schema: the premise and alternatives are parsed out of the input and scored the usual way
+     * (premise without its final period + " because" / " so", then each alternative with a lower-cased first letter).
+     * An input that does not parse falls back to context = input + "\nAnswer:" with choices " A" / " B".
+     */
+    public static List<Item> copa(Path testJson, int cap) {
+        List<Item> out = new ArrayList<>();
+        for (JsonObject o : instances(testJson, cap)) {
+            String in = o.get("input").getAsString();
+            int gold = o.get("output").getAsString().strip().equals("A") ? 0 : 1;
+            Matcher m = COPA.matcher(in.strip());
+            if (m.matches()) {
+                String premise = m.group(2).strip();
+                if (premise.endsWith(".")) {
+                    premise = premise.substring(0, premise.length() - 1);
+                }
+                String conn = m.group(1).equals("cause") ? " because" : " so";
+                out.add(new Item(premise + conn, List.of(" " + lowerFirst(m.group(3).strip()), " " + lowerFirst(m.group(4).strip())), gold));
+            } else {
+                out.add(new Item(in + "\nAnswer:", List.of(" A", " B"), gold));
+            }
+        }
+        return out;
+    }
+
+    private static String lowerFirst(String s) {
+        return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    }
+
+    /** Cuts text to at most {@code max} characters: keeps the end ({@code keepEnd}) or the start. */
+    static String clip(String s, int max, boolean keepEnd) {
+        if (max <= 0 || s.length() <= max) {
+            return s;
+        }
+        return keepEnd ? s.substring(s.length() - max) : s.substring(0, max);
+    }
+
+    private static List<JsonObject> instances(Path json, int cap) {
+        try {
+            JsonObject root = JsonParser.parseString(Files.readString(json, StandardCharsets.UTF_8)).getAsJsonObject();
+            List<JsonObject> out = new ArrayList<>();
+            for (JsonElement e : root.getAsJsonArray("Instances")) {
+                if (out.size() >= cap) {
+                    break;
+                }
+                out.add(e.getAsJsonObject());
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            throw new DataFormatException(json, -1, "cannot read multiple-choice instances: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> readLines(Path p) {
+        try {
+            return Files.readAllLines(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new DataFormatException(p, -1, "cannot read: " + e.getMessage(), e);
+        }
+    }
+}

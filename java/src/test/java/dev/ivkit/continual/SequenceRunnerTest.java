@@ -1,0 +1,100 @@
+package dev.ivkit.continual;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.ivkit.testutil.SharedData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SequenceRunnerTest {
+    /** The first two tasks of seq1 with tiny caps, short "Input/Output" prompts and a large LR for stories260K. */
+    static SequenceSpec tinySeq1() {
+        SequenceSpec s = SequenceSpec.builtin("seq1");
+        s.tasks = s.tasks.subList(0, 2);
+        s.prompt = "io";
+        s.trainCap = 16;
+        s.testCap = 4;
+        s.ivPrompts = 2;
+        s.probeCap = 2;
+        s.layerSweep = false;
+        s.maxInputChars = 120;
+        s.hyper.lr = 1e-2;
+        s.hyper.batchSize = 8;
+        s.hyper.gradAccum = 1;
+        s.hyper.ivHeads = 4;
+        s.hyper.ewcExamples = 4;
+        s.hyper.replayPerTask = 4;
+        s.hyper.replayRatio = 0.25;
+        s.general.hellaswag = 2;
+        s.general.boolq = 2;
+        s.general.copa = 2;
+        s.general.maxContextChars = 200;
+        return s.copy();
+    }
+
+    static SequenceRunner runner(SequenceSpec s, Path out) {
+        Path model = SharedData.stories260K();
+        return new SequenceRunner(s, SharedData.root().resolve("data"), model.resolve("stories260K.bin"), model.resolve("tok512.bin"), out);
+    }
+
+    @Test
+    void builtinSequencesParseAndNameTheirFallbacks() {
+        assertEquals(List.of(618, 1290, 589, 511, 1357), SequenceSpec.builtin("seq0").tasks.stream().map(t -> t.id).toList());
+        assertEquals(List.of(195, 1343, 1310, 1292, 363), SequenceSpec.builtin("seq1").tasks.stream().map(t -> t.id).toList());
+        SequenceSpec s2 = SequenceSpec.builtin("seq2");
+        assertEquals(List.of(360, 363, 1290, 339, 1510), s2.tasks.stream().map(t -> t.id).toList());
+        assertEquals("dev", s2.tasks.get(3).train.split);    // task339: no SAPO train → SAPO dev
+        assertEquals("superni", s2.tasks.get(2).train.format);   // task1290: SAPT train
+        for (String n : List.of("seq0", "seq1", "seq2")) {
+            for (SequenceSpec.Task t : SequenceSpec.builtin(n).tasks) {
+                for (SequenceSpec.Source src : List.of(t.train, t.test)) {
+                    Path p = SharedData.root().resolve("data").resolve(src.path);
+                    assertTrue(Files.exists("sapo".equals(src.format) ? p.resolve(src.split + ".json") : p), n + " " + t.name + " " + src.path);
+                }
+            }
+        }
+        assertThrows(dev.ivkit.InvalidArgumentException.class, () -> SequenceSpec.parse("{\"tasks\": []}", "x"));
+    }
+
+    @Test
+    void twoTasksOfSeq1EndToEndAndAResumedRunWritesTheSameResults(@TempDir Path tmp) throws Exception {
+        SequenceSpec s = tinySeq1();
+        List<Method> methods = List.of(Method.NAIVE, Method.IV_GUIDED, Method.LWF, Method.EWC, Method.REPLAY, Method.OLORA);
+        Path full = runner(s, tmp.resolve("full")).run(methods, List.of(1L));
+        JsonObject r = JsonParser.parseString(Files.readString(full)).getAsJsonObject();
+        for (Method m : methods) {
+            JsonObject run = r.getAsJsonObject("methods").getAsJsonObject(m.id).getAsJsonObject("seeds").getAsJsonObject("1");
+            JsonArray mat = run.getAsJsonArray("accuracy_matrix");
+            assertEquals(2, mat.size());
+            assertEquals(2, mat.get(0).getAsJsonArray().size());
+            assertNotNull(run.get("BWT"), m.id);
+            assertEquals(run.get("AP").getAsDouble(), (mat.get(1).getAsJsonArray().get(0).getAsDouble() + mat.get(1).getAsJsonArray().get(1).getAsDouble()) / 2, 1e-12);
+            JsonArray dyn = run.getAsJsonArray("iv_dynamics");
+            assertEquals(2, dyn.get(1).getAsJsonArray().size());
+            JsonObject first = dyn.get(1).getAsJsonArray().get(0).getAsJsonObject();
+            assertTrue(first.has("iv_cosine") && first.has("head_jaccard") && first.has("recovery") && first.has("knowledge"), first.toString());
+        }
+        assertEquals(2, r.getAsJsonObject("initial").getAsJsonArray("accuracy").size());
+
+        // kill after the first task of the second method, then re-run
+        Path cut = tmp.resolve("cut");
+        SequenceRunner killer = runner(s, cut).afterTask((m, seed, k) -> {
+            if (m == Method.IV_GUIDED && k == 0) {
+                throw new IllegalStateException("simulated kill after task 1");
+            }
+        });
+        assertThrows(IllegalStateException.class, () -> killer.run(methods, List.of(1L)));
+        assertTrue(Files.exists(cut.resolve("runs/iv-guided/seed-1/state.json")));
+        Path resumed = runner(s, cut).run(methods, List.of(1L));
+        assertEquals(Files.readString(full), Files.readString(resumed));
+    }
+}
