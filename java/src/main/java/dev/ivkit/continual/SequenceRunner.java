@@ -19,7 +19,7 @@ import dev.ivkit.model.io.Safetensors;
 import dev.ivkit.model.tokenizer.Tokenizer;
 import dev.ivkit.train.IvGuidedRegulariser;
 import dev.ivkit.train.IvSchedule;
-import dev.ivkit.train.KlDirection;
+import dev.ivkit.kernels.KlDirection;
 import dev.ivkit.train.LrSchedule;
 import dev.ivkit.train.Regulariser;
 import dev.ivkit.train.TrainConfig;
