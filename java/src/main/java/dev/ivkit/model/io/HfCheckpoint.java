@@ -161,6 +161,8 @@ public final class HfCheckpoint {
             root = el.getAsJsonObject();
         } catch (NoSuchFileException e) {
             throw new ModelFormatException(index, null, "file not found", e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ModelFormatException(index, null, "not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + index + ": " + e.getMessage(), e);
         } catch (JsonParseException e) {
