@@ -105,16 +105,7 @@ class BadInputCorpusTest {
 
     /** config.json + model.safetensors for {@code cfg}, random weights edited by {@code edit} (no validation). */
     static void writeHf(Path dir, ModelConfig cfg, Consumer<LinkedHashMap<String, Tensor>> edit) {
-        try (PointerScope s = new PointerScope()) {
-            torch.manual_seed(1);
-            LinkedHashMap<String, Tensor> w = new LinkedHashMap<>();
-            for (Map.Entry<String, long[]> e : HfCheckpoint.expectedShapes(cfg).entrySet()) {
-                w.put(e.getKey(), torch.randn(e.getValue()));
-            }
-            edit.accept(w);
-            HfConfig.write(dir, cfg);
-            Safetensors.write(dir.resolve(HfCheckpoint.WEIGHTS), w, Map.of("format", "pt"));
-        }
+        TestModels.writeHf(dir, cfg, 1.0, edit);
     }
 
     // ------------------------------------------------------------------------------------- building bad files

@@ -6,24 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ivkit.cli.Main;
 import dev.ivkit.model.ModelConfig;
 import dev.ivkit.model.RopeStyle;
-import dev.ivkit.model.io.HfCheckpoint;
-import dev.ivkit.model.io.HfConfig;
-import dev.ivkit.model.io.Safetensors;
 import dev.ivkit.testutil.SharedData;
+import dev.ivkit.testutil.TestModels;
 import dev.ivkit.util.Torch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,15 +43,7 @@ class NoNetworkTest {
         Torch.init();
         ModelConfig cfg = new ModelConfig("llama", 8, 12, 1, 2, 1, 4, 50257, 64, 1e-5, 10000.0, RopeStyle.HALF, null,
                 false, false, 50256, 50256);
-        try (PointerScope s = new PointerScope()) {
-            torch.manual_seed(1);
-            LinkedHashMap<String, Tensor> w = new LinkedHashMap<>();
-            for (Map.Entry<String, long[]> e : HfCheckpoint.expectedShapes(cfg).entrySet()) {
-                w.put(e.getKey(), torch.randn(e.getValue()).mul(new Scalar(0.1)));
-            }
-            HfConfig.write(dir, cfg);
-            Safetensors.write(dir.resolve(HfCheckpoint.WEIGHTS), w, Map.of("format", "pt"));
-        }
+        TestModels.writeHf(dir, cfg, 0.1, w -> {});
         return dir;
     }
 
