@@ -55,10 +55,22 @@ public final class Main {
         return cmd.getParent() == null ? "" : (cmd.getParent().getParent() == null ? name : qualifiedName(cmd.getParent()) + " " + name);
     }
 
+    /**
+     * The error's message on one line: messages that embed a parser's exception (Gson's "MalformedJsonException: …
+     * See https://…" spans two lines) keep their first line, without the embedded exception's class name.
+     */
     static String describe(Throwable ex) {
         String m = ex.getMessage();
-        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+        if (m == null || m.isBlank()) {
+            return ex.getClass().getSimpleName();
+        }
+        String first = m.strip().lines().findFirst().orElse("");
+        return EMBEDDED_EXCEPTION.matcher(first).replaceAll("");
     }
+
+    /** "com.google.gson.stream.MalformedJsonException: " and the like, inside a message. */
+    private static final java.util.regex.Pattern EMBEDDED_EXCEPTION =
+            java.util.regex.Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ");
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override

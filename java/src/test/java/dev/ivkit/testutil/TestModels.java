@@ -47,6 +47,25 @@ public final class TestModels {
         return new LlamaModel(c, w, torch.ScalarType.Float);
     }
 
+    /**
+     * Writes config.json + model.safetensors of a seeded random model for {@code cfg} in Hugging Face names (std
+     * {@code std}), after {@code edit} has changed the tensors as it likes (nothing is validated: tests damage files so).
+     */
+    public static java.nio.file.Path writeHf(java.nio.file.Path dir, ModelConfig c, double std,
+            java.util.function.Consumer<LinkedHashMap<String, Tensor>> edit) {
+        try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+            torch.manual_seed(1);
+            LinkedHashMap<String, Tensor> w = new LinkedHashMap<>();
+            for (Map.Entry<String, long[]> e : dev.ivkit.model.io.HfCheckpoint.expectedShapes(c).entrySet()) {
+                w.put(e.getKey(), rnd(std, e.getValue()));
+            }
+            edit.accept(w);
+            dev.ivkit.model.io.HfConfig.write(dir, c);
+            dev.ivkit.model.io.Safetensors.write(dir.resolve(dev.ivkit.model.io.HfCheckpoint.WEIGHTS), w, Map.of("format", "pt"));
+        }
+        return dir;
+    }
+
     private static Tensor rnd(double std, long... shape) {
         return torch.randn(shape).mul(new Scalar(std));
     }

@@ -27,6 +27,7 @@ import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Hugging Face checkpoints of Llama-family models: {@code config.json} plus {@code model.safetensors}, or shards
@@ -115,6 +116,9 @@ public final class HfCheckpoint {
             for (String name : expected.keySet()) {
                 try (PointerScope s = new PointerScope()) {
                     Tensor t = where.get(name).read(name);
+                    if (!torch.isfinite(t).all().item_bool()) {
+                        throw new ModelFormatException(where.get(name).path(), name, "tensor " + name + " contains NaN or Inf");
+                    }
                     if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
                         t = t.to(dtype);
                     }
@@ -157,6 +161,8 @@ public final class HfCheckpoint {
             root = el.getAsJsonObject();
         } catch (NoSuchFileException e) {
             throw new ModelFormatException(index, null, "file not found", e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ModelFormatException(index, null, "not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + index + ": " + e.getMessage(), e);
         } catch (JsonParseException e) {

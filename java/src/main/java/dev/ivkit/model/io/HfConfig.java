@@ -50,6 +50,8 @@ public final class HfConfig {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new ModelFormatException(file, null, "file not found", e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ModelFormatException(file, null, "not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
