@@ -385,7 +385,7 @@ public final class Demo {
                     new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
             case "iv-guided", "iv-guided-nopr" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer,
                     IvGuidedRegulariser.Site.ATTN_OUT, ALPHA1, ALPHA2, id.equals("iv-guided") ? ALPHA_PR : 0, TEMPERATURE,
-                    KlDirection.REVERSE, false, iv.heads(), null));
+                    KlDirection.REVERSE, false, id.equals("iv-guided") ? iv.heads() : List.of(), null));
             default -> throw new IllegalArgumentException(id);
         };
     }
