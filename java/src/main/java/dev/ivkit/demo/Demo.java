@@ -280,7 +280,9 @@ public final class Demo {
                         ids[i * len + j] = j < pad ? tok.padId() : q.get(j - pad);
                         mask[i * len + j] = j < pad ? 0 : 1;
                     }
-                    pos[i] = len - step - 1;   // the last prompt token of every unfinished row (left padding)
+                    // the last prompt token of every unfinished row (left padding); a finished row (no longer growing,
+                    // its answer already taken) gets its own last token so that the position is a real one
+                    pos[i] = doneRow[i] ? len - 1 : len - step - 1;
                 }
                 long[] next;
                 try (PointerScope sc = new PointerScope()) {
