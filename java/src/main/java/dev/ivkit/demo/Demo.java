@@ -142,6 +142,7 @@ public final class Demo {
                 }
                 runs.put(METHOD_IDS.get(m), rs);
             }
+            deleteTree(out.resolve("work"));
             Map<String, Object> results = results(base, runs, initialIv, scores);
             AtomicFiles.writeString(out.resolve("results.json"), JSON.toJson(results) + "\n");
             summary.put("methods", methodSummary(base, runs));
