@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 @Command(name = "ivkit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Instruction vectors in Llama-family models.",
         subcommands = {InfoCommand.class, GenerateCommand.class, TrainCommand.class, ScanCommand.class, ExtractCommand.class,
-                EvaluateCommand.class, ProbeCommand.class, OrganismCommand.class, ReportCommand.class, ContinualCommand.class})
+                EvaluateCommand.class, ProbeCommand.class, OrganismCommand.class, ReportCommand.class, ContinualCommand.class,
+                DemoCommand.class})
 public final class Main {
     /** Exit code for bad input (files, arguments). */
     public static final int EXIT_BAD_INPUT = 2;

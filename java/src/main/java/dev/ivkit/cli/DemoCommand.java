@@ -1,0 +1,58 @@
+package dev.ivkit.cli;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.demo.Demo;
+import dev.ivkit.demo.DemoSettings;
+import dev.ivkit.organism.Organism;
+import dev.ivkit.organism.OrganismConfig;
+import dev.ivkit.report.ReportWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ivkit demo}: organism → IVs → continual fine-tuning → report.html, summary.json and a console table. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "The IV study end to end on the model organism (pretrained first when absent): IVs of its tasks, "
+                + "continual fine-tuning with naive, lwf, iv-guided and iv-guided-nopr, report.html and summary.json.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "runs/demo", description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--seeds", defaultValue = "3", description = "seeds per method (default: ${DEFAULT-VALUE})")
+    int seeds;
+
+    @Option(names = "--organism", description = "organism folder (default: $IVKIT_CACHE/organism-v1 or ~/.cache/ivkit/organism-v1; "
+            + "trained there when absent)")
+    Path organism;
+
+    @Option(names = "--quick", description = "a much smaller run (a few queries and steps; for tests)")
+    boolean quick;
+
+    @Override
+    public Integer call() {
+        if (seeds <= 0) {
+            throw new InvalidArgumentException("seeds", "must be positive, got " + seeds);
+        }
+        long t0 = System.nanoTime();
+        Path dir = organism != null ? organism : Organism.defaultDir();
+        Organism org;
+        if (Organism.exists(dir)) {
+            org = Organism.load(dir);
+        } else {
+            System.err.println("[demo] no organism in " + dir + ": pretraining it (about 10 minutes on 2 idle cores)");
+            org = Organism.loadOrTrain(dir, OrganismConfig.defaults());
+        }
+        Map<String, Object> summary;
+        try (org) {
+            DemoSettings s = quick ? DemoSettings.quick(seeds) : DemoSettings.full(seeds);
+            summary = new Demo(dir, out, s, System.err).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
+                    + (quick ? " --quick" : ""), new Main.Version().getVersion()[0]));
+        }
+        System.out.print(Demo.table(summary));
+        System.out.printf("%nwrote %s, %s and %s in %.1f s%n", out.resolve("summary.json"), out.resolve("results.json"),
+                out.resolve("report.html"), (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+}
