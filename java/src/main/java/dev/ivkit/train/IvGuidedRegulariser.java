@@ -11,7 +11,6 @@ import dev.ivkit.kernels.FusedKl;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.RunResult;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import org.bytedeco.pytorch.NoGradGuard;
