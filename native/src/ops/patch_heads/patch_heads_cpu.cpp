@@ -28,10 +28,10 @@ void check_targets(int64_t batch, int64_t seq, int64_t heads, const int64_t* row
                     static_cast<long long>(i), static_cast<long long>(rows[i]), static_cast<long long>(batch));
         IVKIT_CHECK(positions[i] >= 0 && positions[i] < seq, "patch_heads: positions[%lld]=%lld is out of range [0, %lld)",
                     static_cast<long long>(i), static_cast<long long>(positions[i]), static_cast<long long>(seq));
-        IVKIT_CHECK(head_idx[i] >= 0 && head_idx[i] < heads, "patch_heads: head_idx[%lld]=%lld is out of range [0, %lld)",
+        IVKIT_CHECK(head_idx[i] >= 0 && head_idx[i] < heads, "patch_heads: heads[%lld]=%lld is out of range [0, %lld)",
                     static_cast<long long>(i), static_cast<long long>(head_idx[i]), static_cast<long long>(heads));
         const int64_t key = (rows[i] * seq + positions[i]) * heads + head_idx[i];
-        IVKIT_CHECK(seen.insert(key).second, "patch_heads: patch %lld targets (row %lld, position %lld, head %lld) twice",
+        IVKIT_CHECK(seen.insert(key).second, "patch_heads: heads[%lld]: patch targets (row %lld, position %lld, head %lld) twice",
                     static_cast<long long>(i), static_cast<long long>(rows[i]), static_cast<long long>(positions[i]),
                     static_cast<long long>(head_idx[i]));
     }

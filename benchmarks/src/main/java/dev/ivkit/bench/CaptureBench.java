@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,7 +33,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * heads, one capture per layer: {@link #capture}), and with the same captures summed into one
  * {@link MeanAccumulator} per layer ({@link #captureMean}, as {@code MeanActivations} does). All three use
  * {@link LogitsMode#NONE}: without the lm_head the forward is cheaper, so the capture's share is the larger one.
- * Plans are built once per trial (they are immutable); accumulators keep summing across calls.
+ * Plans are built once per trial (they are immutable); accumulators keep summing across calls. The capture ratio
+ * of the results table comes from {@link #paired} and {@link #pairedMean}, which time a plain and a capturing
+ * forward back to back in every call (alternating which goes first), so both see the same machine load; the three
+ * separate benchmarks give the absolute rates.
  *
  * <p>HOW TO RUN: {@code benchmarks/run.sh}, or
  * {@code java -jar benchmarks/target/benchmarks.jar CaptureBench -p model=random22M}.
@@ -103,6 +107,56 @@ public class CaptureBench {
     @Benchmark
     public long captureMean(Work work) {
         return run(meanPlan, work);
+    }
+
+    /**
+     * Wall time of the plain and the capturing forward, summed over one iteration of {@link #paired} or
+     * {@link #pairedMean}: the capture ratio is captureNs / plainNs of the same iteration, so load that drifts
+     * between benchmarks (this machine is shared) cancels out.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class PairTimes {
+        public long plainNs;
+        public long captureNs;
+        long calls;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            plainNs = 0;
+            captureNs = 0;
+        }
+    }
+
+    /** A plain forward and a capturing forward back to back, in alternating order; times in {@link PairTimes}. */
+    @Benchmark
+    public long paired(PairTimes times) {
+        return pair(capturePlan, times);
+    }
+
+    /** As {@link #paired}, with the captures summed into mean accumulators. */
+    @Benchmark
+    public long pairedMean(PairTimes times) {
+        return pair(meanPlan, times);
+    }
+
+    private long pair(HookPlan withCaptures, PairTimes times) {
+        boolean plainFirst = (times.calls++ & 1) == 0;
+        long captured = 0;
+        for (int k = 0; k < 2; k++) {
+            boolean plain = (k == 0) == plainFirst;
+            long t0 = System.nanoTime();
+            try (PointerScope scope = new PointerScope()) {
+                captured += llama.forward(tokens, null, plain ? HookPlan.empty() : withCaptures, null, LogitsMode.NONE).captures().size();
+            }
+            long dt = System.nanoTime() - t0;
+            if (plain) {
+                times.plainNs += dt;
+            } else {
+                times.captureNs += dt;
+            }
+        }
+        return captured;
     }
 
     /** One forward; returns the number of captured tensors (and the last layer's count of accumulated rows). */

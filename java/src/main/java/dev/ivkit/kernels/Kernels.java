@@ -61,8 +61,10 @@ public final class Kernels {
         if (scales != null && (Torch.dtype(scales) != torch.ScalarType.Float || scales.dim() != 1 || scales.size(0) != n)) {
             throw new InvalidArgumentException("scales", "expected float32 [" + n + "], got " + scales.scalar_type() + " " + Torch.shape(scales));
         }
-        checkRows(rows, nRows);
         boolean cuda = x.is_cuda();
+        if (cuda) {
+            checkRows(rows, nRows);  // the CPU kernel checks its indices itself, without a host copy
+        }
         for (Tensor t : new Tensor[] {v, rows, scales}) {
             if (t != null && t.is_cuda() != cuda) {
                 throw new InvalidArgumentException("device", "x, v, rows and scales must be on one device");
@@ -80,7 +82,7 @@ public final class Kernels {
         }
     }
 
-    /** Row indices in range and distinct: checked in Java so that the CUDA path (device memory) is covered too. */
+    /** Row indices in range and distinct, checked in Java for the CUDA path (its indices live in device memory). */
     private static void checkRows(Tensor rows, long nRows) {
         long[] r = Torch.toLongArray(rows);
         java.util.BitSet seen = new java.util.BitSet();
@@ -179,7 +181,9 @@ public final class Kernels {
         } else {
             throw new InvalidArgumentException("values", "expected [" + n + ", " + s[3] + "] or [" + s[3] + "], got " + Torch.shape(values));
         }
-        checkTargets(Torch.toLongArray(rows), Torch.toLongArray(positions), Torch.toLongArray(heads), s);
+        if (z.is_cuda()) {  // the CPU kernel checks ranges and duplicates itself, without host copies
+            checkTargets(Torch.toLongArray(rows), Torch.toLongArray(positions), Torch.toLongArray(heads), s);
+        }
         int m = mode == PatchMode.REPLACE ? 0 : 1;
         if (!z.is_cuda()) {
             Status.check(IvkitNative.ivkit_patch_heads(z.data_ptr().address(), s[0], s[1], s[2], s[3], dtype,
@@ -316,6 +320,9 @@ public final class Kernels {
                 || !positions.is_contiguous()) {
             throw new InvalidArgumentException("positions", "expected contiguous int64 [" + batch + "], got "
                     + Torch.dtype(positions) + " " + Torch.shape(positions));
+        }
+        if (!positions.is_cuda()) {
+            return;  // the CPU kernel range-checks positions itself, without a host copy
         }
         long[] p = Torch.toLongArray(positions);
         for (int b = 0; b < p.length; b++) {

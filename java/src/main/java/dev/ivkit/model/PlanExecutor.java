@@ -4,6 +4,7 @@ import dev.ivkit.hooks.Capture;
 import dev.ivkit.hooks.HeadPatch;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
+import dev.ivkit.hooks.Positions;
 import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.kernels.Kernels;
 import dev.ivkit.kernels.PatchMode;
@@ -28,6 +29,7 @@ final class PlanExecutor {
     private final int seqLen;
     private final torch.ScalarType dtype;
     private final Map<HookSite, Tensor> out;
+    private final Map<Object, Tensor> positionTensors = new java.util.IdentityHashMap<>();
 
     PlanExecutor(HookPlan plan, int batch, int seqLen, torch.ScalarType dtype, Map<HookSite, Tensor> out) {
         this.plan = plan;
@@ -125,12 +127,11 @@ final class PlanExecutor {
     /** Records the captures at a site: one position per row → [batch, ...], all → the tensor itself, or a running sum. */
     void capture(HookSite site, Tensor act) {
         for (Capture c : plan.capturesAt(site)) {
-            long[] pos = c.positions().resolve(batch, seqLen, "positions of capture " + site);
-            if (pos == null) {
+            if (c.positions().mode() == Positions.Mode.ALL) {
                 out.put(site, act);
                 continue;
             }
-            Tensor posT = Torch.onDevice(Torch.fromLongs(pos), act);
+            Tensor posT = positionsTensor(c.positions(), act);
             boolean native4d = site.kind() == HookSite.Kind.ATTN_Z && !tracked(act) && act.is_contiguous();
             if (c.accumulator() != null) {
                 if (native4d) {
@@ -145,6 +146,21 @@ final class PlanExecutor {
                 out.put(site, select(act, posT));
             }
         }
+    }
+
+    /**
+     * One int64 position per row on act's device, built once per forward and shared by every capture with the same
+     * positions (a plan capturing every layer at the last token builds one tensor, not one per layer). The plan was
+     * validated before the forward, so the positions are in range.
+     */
+    private Tensor positionsTensor(Positions p, Tensor act) {
+        Object key = p.mode() == Positions.Mode.LAST ? Positions.Mode.LAST : p;
+        Tensor t = positionTensors.get(key);
+        if (t == null || t.is_cuda() != act.is_cuda()) {
+            t = Torch.onDevice(Torch.fromLongs(p.resolve(batch, seqLen, "positions")), act);
+            positionTensors.put(key, t);
+        }
+        return t;
     }
 
     private Tensor select(Tensor act, Tensor posT) {
