@@ -111,8 +111,8 @@ public final class Demo {
             log.println("[demo 1/3] organism accuracies (" + s.evalPerTask() + " test queries per task)");
             List<Organism.TaskScores> scores = Organism.evaluate(model, tok, tasks, s.evalPerTask(), EVAL_SEED);
             // ---- 2. IVs
-            log.println("[demo 2/3] IVs of the " + pre.size() + " pretrained tasks: exact CIE scan, top-" + s.ivHeads()
-                    + " heads, layer sweep on bare 0-shot");
+            log.println("[demo 2/3] IVs of the " + pre.size() + " pretrained tasks: exact CIE scan, top-k heads (k in "
+                    + s.ivHeadChoices() + ") and layer chosen on bare 0-shot validation queries");
             Map<String, Double> ivAcc = new LinkedHashMap<>();
             List<Object> initialIv = new ArrayList<>();
             Progress p = new Progress("IVs", pre.size());
@@ -182,34 +182,65 @@ public final class Demo {
         return tasks.dataset(t, true, n, EVAL_SEED).examples().stream().map(q -> SyntheticTasks.instruction(t, q)).toList();
     }
 
-    /** One pretrained task's IV, layer sweep on validation queries, test accuracy at the best layer. */
+    /**
+     * One pretrained task's IV: one exact scan, then for each candidate head count k the IV of the top-k heads and a
+     * layer sweep on the validation queries; the (k, layer) with the best validation accuracy (fewest heads on ties)
+     * is kept and its accuracy on the test queries reported.
+     */
     private Map<String, Object> ivStage(LlamaModel model, Task t, boolean writeFiles, Map<String, Double> ivAcc) {
-        InstructionVector iv = IvDynamics.extract(model, fewShotPrompts(t, s.ivPrompts(), IV_SEED), s.ivHeads(), null,
-                Map.of("task", t.name()));
-        ivs.put(t.name(), iv);
+        List<TokenizedPrompt> prompts = fewShotPrompts(t, s.ivPrompts(), IV_SEED);
         List<Prompt> val = bare(t, false, s.valPerTask(), VAL_SEED);
         int layers = model.config().nLayers();
-        List<Object> sweep = new ArrayList<>();
+        int maxHeads = layers * model.config().nHeads();
+        List<Object> all = new ArrayList<>();
+        List<Object> sweep = new ArrayList<>();   // the chosen k's layer sweep, after the no-IV baseline
         double base = greedyAccuracy(model, val, null, -1);
         sweep.add(Map.of("layer", -1, "top1", base));
+        List<Object> bestSweep = List.of();
+        InstructionVector iv = null;
         int best = 0;
         double bestAcc = -1;
-        for (int l = 0; l < layers; l++) {
-            double a = greedyAccuracy(model, val, iv.vector(), l);
-            sweep.add(Map.of("layer", l, "top1", a));
-            if (a > bestAcc) {
-                bestAcc = a;
-                best = l;
+        for (int k : s.ivHeadChoices().stream().map(c -> Math.min(c, maxHeads)).distinct().sorted().toList()) {
+            InstructionVector cand;
+            try (PointerScope sc = new PointerScope()) {   // the IV's own tensors are retained past the scope
+                cand = iv == null ? IvDynamics.extract(model, prompts, k, null, Map.of("task", t.name()))
+                        : InstructionVector.build(model, iv.meanZ(), IvDynamics.map(iv.cie()), HeadRanking.top(IvDynamics.map(iv.cie()), k),
+                                Map.of("task", t.name()));
+            }
+            boolean better = false;
+            List<Object> kSweep = new ArrayList<>();
+            for (int l = 0; l < layers; l++) {
+                double a = greedyAccuracy(model, val, cand.vector(), l);
+                kSweep.add(Map.of("layer", l, "top1", a));
+                all.add(Map.of("heads", k, "layer", l, "top1", a));
+                if (a > bestAcc) {
+                    bestAcc = a;
+                    best = l;
+                    better = true;
+                }
+            }
+            if (iv == null || better) {
+                if (iv != null) {
+                    iv.close();
+                }
+                iv = cand;
+                bestSweep = kSweep;
+            } else {
+                cand.close();
             }
         }
+        sweep.addAll(bestSweep);
+        ivs.put(t.name(), iv);
         bestLayer.put(t.name(), best);
         ivAcc.put(t.name(), greedyAccuracy(model, bare(t, true, s.evalPerTask(), EVAL_SEED), iv.vector(), best));
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("task", t.name());
         e.put("layer", best);
+        e.put("k", iv.heads().size());
         e.put("heads", iv.heads().stream().map(h -> List.of(h.layer(), h.head(), h.score())).toList());
         e.put("cie", IvDynamics.map(iv.cie()));
-        e.put("layer_sweep_top1", sweep);   // here: greedy exact match of bare 0-shot + IV on the validation queries
+        e.put("layer_sweep_top1", sweep);   // here: greedy exact match of bare 0-shot + IV (chosen k) on the validation queries
+        e.put("head_count_sweep", all);      // every (k, layer) tried, same measure
         if (writeFiles) {
             writeScanAndEval(model, t, iv, val);
         }
@@ -365,10 +396,10 @@ public final class Demo {
                 for (TaskExample e : tasks.dataset(t, false, s.trainExamples(), TRAIN_SEED + seed).examples()) {
                     data.add(TokenizedPrompt.of(tok, SyntheticTasks.instruction(t, e).text(), e.output() + SyntheticTasks.END));
                 }
-                TrainConfig cfg = new TrainConfig(s.lr(), LrSchedule.Kind.CONSTANT, 0, 1, s.batch(), 1, 1.0, 0.0, sd, 1000, 0,
+                TrainConfig cfg = new TrainConfig(s.lr(), LrSchedule.Kind.CONSTANT, 0, s.epochs(), s.batch(), 1, 1.0, 0.0, sd, 1000, 0,
                         Integer.MAX_VALUE);
                 Regulariser reg = regulariser(id, model, ivs.get(t.name()), regLayer);
-                try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, List.of("q_proj", "v_proj")), sd)) {
+                try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, s.loraTargets()), sd)) {
                     Trainer.Result r = new Trainer(model, cfg, reg, work.resolve("task-" + k)).train(a, data, null, false);
                     losses.add(r.losses().get(r.losses().size() - 1));
                     model.mergeAdapter();
@@ -524,8 +555,8 @@ public final class Demo {
         d.put("icl_accuracy", "5-shot greedy exact match, mean over the pretrained tasks (test words)");
         d.put("instruction_accuracy", "instruction 0-shot ([task]x>) exact match, mean over the pretrained tasks");
         d.put("zero_shot_accuracy", "bare 0-shot (x>) exact match, mean over the pretrained tasks");
-        d.put("zero_shot_iv_accuracy", "bare 0-shot with the task's IV added after the layer chosen on validation queries, "
-                + "last prompt token, scale 1");
+        d.put("zero_shot_iv_accuracy", "bare 0-shot with the task's IV (top-k heads, k and the layer chosen together on "
+                + "validation queries) added after that layer, last prompt token, scale 1");
         d.put("accuracy_matrix", "columns: pretrained abilities (mean instruction 0-shot over the pretrained tasks), then the "
                 + "fine-tuning tasks; row 0 = the organism, row k = after fine-tuning task k");
         d.put("AP", "mean of the last row of the accuracy matrix");

@@ -182,14 +182,17 @@ public final class OrganismTrainer {
         List<Tensor> params = new ArrayList<>(weights.values());
         int total = minutes > 0 ? -1 : cfg.steps();   // -1: not yet estimated
         int start = 0;
+        double priorSeconds = 0, priorLoss = Double.NaN;   // from a resumed state: time spent and last loss before it
         List<Double> losses = new ArrayList<>();
         try (LlamaModel model = new LlamaModel(mc, weights, torch.ScalarType.Float);
                 AdamW opt = new AdamW(params, 0.9, 0.95, 1e-8, cfg.weightDecay())) {
             if (Files.isRegularFile(stateFile)) {
-                int[] restored = restore(stateFile, names, params, opt);
+                Restored restored = restore(stateFile, names, params, opt);
                 if (restored != null) {
-                    start = restored[0];
-                    total = restored[1];
+                    start = restored.step();
+                    total = restored.total();
+                    priorSeconds = restored.seconds();
+                    priorLoss = restored.loss();
                 }
             }
             int resumedFrom = start;
@@ -236,16 +239,16 @@ public final class OrganismTrainer {
                 int done = step + 1;
                 progress.update(done, String.format("loss %.4f", lossEma));
                 if (done % cfg.checkpointEvery() == 0 || done == stopAfter) {
-                    save(stateFile, names, params, opt, done, total);
+                    save(stateFile, names, params, opt, done, total, priorSeconds + (System.nanoTime() - t0) / 1e9, lv);
                 }
                 if (done == stopAfter) {
-                    return new Result(done, resumedFrom, lv, (System.nanoTime() - t0) / 1e9, losses);
+                    return new Result(done, resumedFrom, lv, priorSeconds + (System.nanoTime() - t0) / 1e9, losses);
                 }
             }
             writeModel(out, weights);
             deleteState(out);
-            double fin = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
-            return new Result(total, resumedFrom, fin, (System.nanoTime() - t0) / 1e9, losses);
+            double fin = losses.isEmpty() ? priorLoss : losses.get(losses.size() - 1);
+            return new Result(total, resumedFrom, fin, priorSeconds + (System.nanoTime() - t0) / 1e9, losses);
         }
     }
 
@@ -262,7 +265,7 @@ public final class OrganismTrainer {
         }
     }
 
-    private void save(Path file, List<String> names, List<Tensor> params, AdamW opt, int step, int total) {
+    private void save(Path file, List<String> names, List<Tensor> params, AdamW opt, int step, int total, double seconds, double loss) {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             LinkedHashMap<String, Tensor> all = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) {
@@ -271,14 +274,18 @@ public final class OrganismTrainer {
             opt.state().forEach((k, v) -> all.put("opt." + k, v));
             Files.createDirectories(file.getParent());
             Safetensors.write(file, all, Map.of("step", Integer.toString(step), "total", Integer.toString(total),
-                    "adam_step", Long.toString(opt.stepCount()), "recipe", cfg.fingerprint()));
+                    "adam_step", Long.toString(opt.stepCount()), "recipe", cfg.fingerprint(),
+                    "seconds", Double.toString(seconds), "loss", Double.toString(loss)));
         } catch (IOException e) {
             throw new IvkitException("cannot write the training state " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Loads a saved state into the parameters and optimizer; {step, total}, or null when it is another recipe's. */
-    private int[] restore(Path file, List<String> names, List<Tensor> params, AdamW opt) {
+    /** What a saved state holds besides tensors: steps done, schedule length, wall seconds so far, last loss. */
+    private record Restored(int step, int total, double seconds, double loss) {}
+
+    /** Loads a saved state into the parameters and optimizer; null when it is another recipe's. */
+    private Restored restore(Path file, List<String> names, List<Tensor> params, AdamW opt) {
         Map<String, String> meta;
         try (var f = Safetensors.open(file)) {
             meta = f.metadata();
@@ -304,7 +311,9 @@ public final class OrganismTrainer {
             });
             opt.load(optState, Long.parseLong(meta.get("adam_step")));
         }
-        return new int[] {Integer.parseInt(meta.get("step")), Integer.parseInt(meta.get("total"))};
+        // states written before "seconds"/"loss" were recorded resume with 0 s and no loss
+        return new Restored(Integer.parseInt(meta.get("step")), Integer.parseInt(meta.get("total")),
+                Double.parseDouble(meta.getOrDefault("seconds", "0")), Double.parseDouble(meta.getOrDefault("loss", "NaN")));
     }
 
     static void deleteState(Path out) {

@@ -74,6 +74,14 @@ class OrganismTest {
         assertFalse(Files.exists(resumed.resolve(HfCheckpoint.WEIGHTS)));
         OrganismTrainer.Result rest = new OrganismTrainer(tiny(12)).train(resumed, 0, -1);
         assertEquals(6, rest.resumedFrom());
+        assertTrue(rest.seconds() > part.seconds(), "the resumed run's time includes the interrupted part's");
+        // a state saved after the last step: the rerun trains nothing, yet reports the run's time and last loss
+        Path late = tmp.resolve("late");
+        OrganismTrainer.Result all = new OrganismTrainer(tiny(12)).train(late, 0, 12);
+        OrganismTrainer.Result none = new OrganismTrainer(tiny(12)).train(late, 0, -1);
+        assertEquals(12, none.resumedFrom());
+        assertEquals(all.finalLoss(), none.finalLoss());
+        assertTrue(none.seconds() >= all.seconds(), none.seconds() + " < " + all.seconds());
         try (PointerScope s = new PointerScope()) {
             Map<String, Tensor> a = Safetensors.readAll(straight.resolve(HfCheckpoint.WEIGHTS));
             Map<String, Tensor> b = Safetensors.readAll(resumed.resolve(HfCheckpoint.WEIGHTS));
