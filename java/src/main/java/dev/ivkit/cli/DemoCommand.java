@@ -23,7 +23,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seeds", defaultValue = "3", description = "seeds per method (default: ${DEFAULT-VALUE})")
     int seeds;
 
-    @Option(names = "--organism", description = "organism folder (default: $IVKIT_CACHE/organism-v1 or ~/.cache/ivkit/organism-v1; "
+    @Option(names = "--organism", description = "organism folder (default: $IVKIT_CACHE/organism-v2 or ~/.cache/ivkit/organism-v2; "
             + "trained there when absent)")
     Path organism;
 

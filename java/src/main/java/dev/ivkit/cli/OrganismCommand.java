@@ -27,15 +27,19 @@ final class OrganismCommand {
         @Option(names = "--seed", description = "initialisation and data-order seed (default: the recipe's)")
         Long seed;
 
-        @Option(names = "--out", description = "output folder (default: $IVKIT_CACHE/organism-v1 or ~/.cache/ivkit/organism-v1)")
+        @Option(names = "--out", description = "output folder (default: $IVKIT_CACHE/organism-v2 or ~/.cache/ivkit/organism-v2)")
         Path out;
+
+        @Option(names = "--held-out-strict", description = "keep the fine-tuning tasks (rotl, prev) out of pretraining entirely "
+                + "(organism-v1's recipe); by default they are pretrained as few-shot sequences only, never with their task token")
+        boolean strict;
 
         @Override
         public Integer call() {
             if (steps <= 0 || minutes < 0) {
                 throw new InvalidArgumentException("steps/minutes", "must be positive");
             }
-            OrganismConfig cfg = OrganismConfig.defaults().withSteps(steps);
+            OrganismConfig cfg = OrganismConfig.defaults().withSteps(steps).withHeldOutInContext(!strict);
             if (seed != null) {
                 cfg = cfg.withSeed(seed);
             }
@@ -67,7 +71,8 @@ final class OrganismCommand {
             System.out.printf("recipe:         %d steps x %d seqs x <=%d tokens, AdamW lr %.0e (warm-up %d, cosine to %.0f%%), wd %.2f, clip %.1f, seed %d, task seed %d%n",
                     cfg.steps(), cfg.batch(), cfg.trainLen(), cfg.lr(), cfg.warmupSteps(), 100 * cfg.minLrFraction(), cfg.weightDecay(),
                     cfg.clipNorm(), cfg.seed(), cfg.taskSeed());
-            System.out.printf("tasks:          %s pretrained; %s held out%n", names(tasks.pretrainTasks()), names(tasks.heldOutTasks()));
+            System.out.printf("tasks:          %s pretrained; %s held out (%s)%n", names(tasks.pretrainTasks()), names(tasks.heldOutTasks()),
+                    cfg.heldOutInContext() ? "pretrained as few-shot sequences only, task token never trained" : "never pretrained");
             if (exists) {
                 Organism.Info info = Organism.readInfo(dir);
                 System.out.printf("training:       %d steps, %.1f s, final loss %.4f%n", info.steps(), info.trainSeconds(), info.finalLoss());
@@ -85,7 +90,7 @@ final class OrganismCommand {
         System.out.printf("%-10s %-7s %7s %7s %7s%n", "task", "kind", "5-shot", "instr", "bare");
         for (Organism.TaskScores s : scores) {
             System.out.printf("%-10s %-7s %7.2f %7.2f %7.2f%s%n", s.task(), s.kind().name().toLowerCase(), s.fewShot(), s.instruction(),
-                    s.bare(), s.pretrain() ? "" : "  (held out of pretraining)");
+                    s.bare(), s.pretrain() ? "" : "  (held out: task token never trained)");
         }
         for (Kind k : new Kind[] {Kind.STRING, Kind.LOOKUP, null}) {
             System.out.printf("%-18s %7.3f %7.3f %7.3f%n", "mean " + (k == null ? "(pretrained)" : k.name().toLowerCase()),

@@ -13,10 +13,13 @@ import dev.ivkit.model.RopeStyle;
  * @param seed            weight initialisation and data order
  * @param taskSeed        the task suite ({@link SyntheticTasks}): words, splits, entity facts
  * @param checkpointEvery save a resumable training state every this many steps
+ * @param heldOutInContext pretrain the held-out (fine-tuning) tasks as few-shot sequences only, never with their task
+ *                        token, so that the organism can do them in context (and their IVs carry the ability) while
+ *                        their instruction format stays new for fine-tuning — the paper's setting
  */
 public record OrganismConfig(int dModel, int nLayers, int nHeads, int nKvHeads, int hiddenDim, int maxSeqLen, int trainLen,
         int batch, int steps, double lr, int warmupSteps, double minLrFraction, double weightDecay, double clipNorm,
-        double initStd, long seed, long taskSeed, int checkpointEvery) {
+        double initStd, long seed, long taskSeed, int checkpointEvery, boolean heldOutInContext) {
 
     /** Steps of the default organism: about 10 minutes on 2 otherwise idle cores at the notes' 0.35–0.45 s/step (see docs/organism.md). */
     public static final int DEFAULT_STEPS = 1300;
@@ -35,23 +38,29 @@ public record OrganismConfig(int dModel, int nLayers, int nHeads, int nKvHeads, 
     }
 
     public static OrganismConfig defaults() {
-        return new OrganismConfig(128, 4, 4, 4, 384, 128, 96, 64, DEFAULT_STEPS, 2e-3, 50, 0.1, 0.05, 1.0, 0.02, 1234, 7, 100);
+        return new OrganismConfig(128, 4, 4, 4, 384, 128, 96, 64, DEFAULT_STEPS, 2e-3, 50, 0.1, 0.05, 1.0, 0.02, 1234, 7, 100, true);
+    }
+
+    /** The same recipe with the held-out tasks pretrained in context or not at all. */
+    public OrganismConfig withHeldOutInContext(boolean v) {
+        return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, steps, lr, warmupSteps,
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, checkpointEvery, v);
     }
 
     public OrganismConfig withSteps(int s) {
         return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, s, lr, warmupSteps,
-                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, checkpointEvery);
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, checkpointEvery, heldOutInContext);
     }
 
     public OrganismConfig withSeed(long s) {
         return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, steps, lr, warmupSteps,
-                minLrFraction, weightDecay, clipNorm, initStd, s, taskSeed, checkpointEvery);
+                minLrFraction, weightDecay, clipNorm, initStd, s, taskSeed, checkpointEvery, heldOutInContext);
     }
 
     /** The same recipe at another size (tests use a tiny one). */
     public OrganismConfig withModel(int d, int layers, int heads, int batchSize, int ckptEvery) {
         return new OrganismConfig(d, layers, heads, heads, 3 * d, maxSeqLen, trainLen, batchSize, steps, lr, warmupSteps,
-                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, ckptEvery);
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, ckptEvery, heldOutInContext);
     }
 
     /** The Llama configuration for a vocabulary of {@code vocabSize} tokens with BOS id {@code bosId}. */
@@ -67,6 +76,6 @@ public record OrganismConfig(int dModel, int nLayers, int nHeads, int nKvHeads, 
 
     private OrganismConfig withCheckpointEvery(int c) {
         return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, steps, lr, warmupSteps,
-                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, c);
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, c, heldOutInContext);
     }
 }

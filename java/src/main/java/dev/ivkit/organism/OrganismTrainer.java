@@ -49,14 +49,19 @@ public final class OrganismTrainer {
     private final SyntheticTasks tasks;
     private final CharTokenizer tok;
     private final ModelConfig mc;
-    private final List<SyntheticTasks.Task> pretrain;
+    /** Tasks a pretraining sequence is drawn from: the pretrained ones, plus the held-out ones when in context. */
+    private final List<SyntheticTasks.Task> drawn;
 
     public OrganismTrainer(OrganismConfig cfg) {
         this.cfg = cfg;
         this.tasks = new SyntheticTasks(cfg.taskSeed());
         this.tok = tasks.tokenizer();
         this.mc = cfg.modelConfig(tok.vocabSize(), tok.bosId());
-        this.pretrain = tasks.pretrainTasks();
+        List<SyntheticTasks.Task> d = new ArrayList<>(tasks.pretrainTasks());
+        if (cfg.heldOutInContext()) {
+            d.addAll(tasks.heldOutTasks());
+        }
+        this.drawn = List.copyOf(d);
     }
 
     public ModelConfig modelConfig() {
@@ -106,12 +111,12 @@ public final class OrganismTrainer {
         int len = 0;
         int sep = tok.id(SyntheticTasks.SEP), end = tok.id(SyntheticTasks.END);
         for (int b = 0; b < cfg.batch(); b++) {
-            SyntheticTasks.Task task = pretrain.get(r.nextInt(pretrain.size()));
+            SyntheticTasks.Task task = drawn.get(r.nextInt(drawn.size()));
             int[] ids = new int[cfg.trainLen()];
             boolean[] isTarget = new boolean[cfg.trainLen()];
             int n = 0;
             ids[n++] = tok.bosId();
-            if (r.nextBoolean()) {
+            if (r.nextBoolean() && task.pretrain()) {   // a held-out task never shows its task token
                 ids[n++] = tok.id(task.instruction());
             }
             while (true) {
