@@ -62,10 +62,11 @@ import org.bytedeco.pytorch.global.torch;
  *   <li>IV of every pretrained task: mean head outputs z over clean 5-shot prompts, EXACT CIE scan in ADD mode (the
  *       mean z added at the last token, as {@link IvDynamics#extract} and the IV authors' code do), top-k heads, IV.
  *       The IV is added to the bare 0-shot prompt at the residual stream after layer L, at the last prompt token
- *       only (the organism notes found adding at every generated token worse); L is chosen per task on validation
- *       queries (train-split words), the accuracy is reported on the test queries.
+ *       only (the organism notes found adding at every generated token worse); k and L are chosen per task on
+ *       validation queries (train-split words), the accuracy is reported on the test queries.
  *   <li>Continual fine-tuning on the held-out tasks (rotl, prev) in instruction format, a fresh LoRA per task merged
- *       after it, with naive, LwF (KL only), IV-guided and IV-guided without head preservation, each over seeds.
+ *       after it, with naive, LwF (KL only), IV-guided and IV-guided without head preservation, each over seeds. The
+ *       IV-guided reference adds the new task's IV (chosen like the others) after its chosen layer.
  * </ol>
  * The accuracy matrix of {@code results.json} has three "tasks": the pretrained abilities (mean instruction 0-shot
  * accuracy over the pretrained tasks; "learned" by pretraining, row 0 = the organism), then rotl and prev.
@@ -89,6 +90,7 @@ public final class Demo {
     private List<Task> pre, held;
     private final Map<String, InstructionVector> ivs = new LinkedHashMap<>();
     private final Map<String, Integer> bestLayer = new LinkedHashMap<>();
+    private final List<Object> heldIv = new ArrayList<>();
 
     public Demo(Path organismDir, Path out, DemoSettings settings, PrintStream log) {
         this.organismDir = organismDir;
@@ -121,9 +123,11 @@ public final class Demo {
                 initialIv.add(ivStage(model, t, i == 0, ivAcc));
                 p.update(i + 1, t.name());
             }
-            for (Task t : held) {   // the IV-guided regulariser's vector for the new tasks (base model, 5-shot prompts)
-                ivs.put(t.name(), IvDynamics.extract(model, fewShotPrompts(t, s.ivPrompts(), IV_SEED), s.ivHeads(), null,
-                        Map.of("task", t.name())));
+            for (Task t : held) {   // the IV-guided regulariser's vector for the new tasks (organism, 5-shot prompts)
+                IvChoice c = chooseIv(model, t);
+                ivs.put(t.name(), c.iv());
+                bestLayer.put(t.name(), c.layer());
+                heldIv.add(ivEntry(t, c));
             }
             summary.putAll(organismSummary(scores, ivAcc));
             // ---- 3. continual
@@ -182,20 +186,22 @@ public final class Demo {
         return tasks.dataset(t, true, n, EVAL_SEED).examples().stream().map(q -> SyntheticTasks.instruction(t, q)).toList();
     }
 
+    /** A task's IV with the head count and layer chosen on validation queries, and the sweeps behind the choice. */
+    private record IvChoice(InstructionVector iv, int layer, List<Object> sweep, List<Object> all, List<Prompt> val) {}
+
     /**
-     * One pretrained task's IV: one exact scan, then for each candidate head count k the IV of the top-k heads and a
-     * layer sweep on the validation queries; the (k, layer) with the best validation accuracy (fewest heads on ties)
-     * is kept and its accuracy on the test queries reported.
+     * One exact scan of the task's 5-shot prompts, then for each candidate head count k the IV of the top-k heads and a
+     * layer sweep of bare 0-shot + IV on the validation queries (train words); the (k, layer) with the best validation
+     * accuracy (fewest heads on ties) is kept.
      */
-    private Map<String, Object> ivStage(LlamaModel model, Task t, boolean writeFiles, Map<String, Double> ivAcc) {
+    private IvChoice chooseIv(LlamaModel model, Task t) {
         List<TokenizedPrompt> prompts = fewShotPrompts(t, s.ivPrompts(), IV_SEED);
         List<Prompt> val = bare(t, false, s.valPerTask(), VAL_SEED);
         int layers = model.config().nLayers();
         int maxHeads = layers * model.config().nHeads();
         List<Object> all = new ArrayList<>();
         List<Object> sweep = new ArrayList<>();   // the chosen k's layer sweep, after the no-IV baseline
-        double base = greedyAccuracy(model, val, null, -1);
-        sweep.add(Map.of("layer", -1, "top1", base));
+        sweep.add(Map.of("layer", -1, "top1", greedyAccuracy(model, val, null, -1)));
         List<Object> bestSweep = List.of();
         InstructionVector iv = null;
         int best = 0;
@@ -230,20 +236,32 @@ public final class Demo {
             }
         }
         sweep.addAll(bestSweep);
+        return new IvChoice(iv, best, sweep, all, val);
+    }
+
+    /** One pretrained task's IV ({@link #chooseIv}) and its bare 0-shot + IV accuracy on the test queries. */
+    private Map<String, Object> ivStage(LlamaModel model, Task t, boolean writeFiles, Map<String, Double> ivAcc) {
+        IvChoice c = chooseIv(model, t);
+        InstructionVector iv = c.iv();
         ivs.put(t.name(), iv);
-        bestLayer.put(t.name(), best);
-        ivAcc.put(t.name(), greedyAccuracy(model, bare(t, true, s.evalPerTask(), EVAL_SEED), iv.vector(), best));
+        bestLayer.put(t.name(), c.layer());
+        ivAcc.put(t.name(), greedyAccuracy(model, bare(t, true, s.evalPerTask(), EVAL_SEED), iv.vector(), c.layer()));
+        Map<String, Object> e = ivEntry(t, c);
+        if (writeFiles) {
+            writeScanAndEval(model, t, iv, c.val());
+        }
+        return e;
+    }
+
+    private static Map<String, Object> ivEntry(Task t, IvChoice c) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("task", t.name());
-        e.put("layer", best);
-        e.put("k", iv.heads().size());
-        e.put("heads", iv.heads().stream().map(h -> List.of(h.layer(), h.head(), h.score())).toList());
-        e.put("cie", IvDynamics.map(iv.cie()));
-        e.put("layer_sweep_top1", sweep);   // here: greedy exact match of bare 0-shot + IV (chosen k) on the validation queries
-        e.put("head_count_sweep", all);      // every (k, layer) tried, same measure
-        if (writeFiles) {
-            writeScanAndEval(model, t, iv, val);
-        }
+        e.put("layer", c.layer());
+        e.put("k", c.iv().heads().size());
+        e.put("heads", c.iv().heads().stream().map(h -> List.of(h.layer(), h.head(), h.score())).toList());
+        e.put("cie", IvDynamics.map(c.iv().cie()));
+        e.put("layer_sweep_top1", c.sweep());   // here: greedy exact match of bare 0-shot + IV (chosen k) on the validation queries
+        e.put("head_count_sweep", c.all());      // every (k, layer) tried, same measure
         return e;
     }
 
@@ -388,7 +406,6 @@ public final class Demo {
         List<Double> losses = new ArrayList<>();
         stages.add(base);
         try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float)) {
-            int regLayer = model.config().nLayers() / 3;
             for (int k = 0; k < held.size(); k++) {
                 Task t = held.get(k);
                 long sd = seed * 1009L + k;
@@ -398,7 +415,7 @@ public final class Demo {
                 }
                 TrainConfig cfg = new TrainConfig(s.lr(), LrSchedule.Kind.CONSTANT, 0, s.epochs(), s.batch(), 1, 1.0, 0.0, sd, 1000, 0,
                         Integer.MAX_VALUE);
-                Regulariser reg = regulariser(id, model, ivs.get(t.name()), regLayer);
+                Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()));
                 try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, s.loraTargets()), sd)) {
                     Trainer.Result r = new Trainer(model, cfg, reg, work.resolve("task-" + k)).train(a, data, null, false);
                     losses.add(r.losses().get(r.losses().size() - 1));
@@ -417,8 +434,9 @@ public final class Demo {
             case "lwf" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
                     IvGuidedRegulariser.Site.ATTN_OUT, ALPHA1, ALPHA2, 0, TEMPERATURE, KlDirection.REVERSE, false, List.of(),
                     new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
+            // the IV where it was chosen: after layer L (resid_post), the site of the bare 0-shot + IV evaluation
             case "iv-guided", "iv-guided-nopr" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer,
-                    IvGuidedRegulariser.Site.ATTN_OUT, ALPHA1, ALPHA2, id.equals("iv-guided") ? ALPHA_PR : 0, TEMPERATURE,
+                    IvGuidedRegulariser.Site.RESID_POST, ALPHA1, ALPHA2, id.equals("iv-guided") ? ALPHA_PR : 0, TEMPERATURE,
                     KlDirection.REVERSE, false, id.equals("iv-guided") ? iv.heads() : List.of(), null));
             default -> throw new IllegalArgumentException(id);
         };
@@ -588,6 +606,7 @@ public final class Demo {
         Map<String, Object> init = new LinkedHashMap<>();
         init.put("accuracy", initialRow(base));
         init.put("iv", initialIv);
+        init.put("fine_tuning_iv", heldIv);   // the regulariser's IVs of the new tasks, chosen the same way
         List<Object> kn = new ArrayList<>();
         for (int j = 0; j < pre.size(); j++) {
             kn.add(Map.of("task", pre.get(j).name(), "knowledge_p", base.knowledgeP()[j], "instruction_p", base.instructionP()[j]));
