@@ -95,8 +95,11 @@ class LoraTest {
             explicit.mergeAdapter();
             explicit.attachAdapter(second);
             explicit.mergeAdapter();
+            // atol 5e-5, not 1e-5: the attached adapter computes x W^T + s (x A^T) B^T, the merged one x (W + s B A)^T —
+            // different fp32 summation orders through 5 layers. Measured max |diff| 2.24e-5 (1 of 4,096 logits) on an
+            // AMD EPYC with OPENBLAS_CORETYPE unset (OpenBLAS picks its own kernels); within 1e-5 with it set to Haswell.
             Compare.assertClose(explicit.forward(tokens(), HookPlan.empty()).logits(), m.forward(tokens(), HookPlan.empty()).logits(),
-                    1e-5, 1e-5, "merged first + attached second");
+                    1e-5, 5e-5, "merged first + attached second");
             m.setAdapterEnabled(false);   // the reference model of task 2 = base + task 1
             explicit.unmergeAdapter(second);
             Compare.assertClose(explicit.forward(tokens(), HookPlan.empty()).logits(), m.forward(tokens(), HookPlan.empty()).logits(),
