@@ -26,6 +26,8 @@ public final class ResultsTable {
     static final double CAPTURE_TARGET = 1.05;
     /** EXACT scan speed as a multiple of NAIVE's, at 10-shot prompts. */
     static final double SCAN_TARGET = 30;
+    /** IV-guided training step time as a multiple of a plain LoRA step's. */
+    static final double TRAIN_STEP_TARGET = 1.25;
 
     private ResultsTable() {}
 
@@ -182,6 +184,11 @@ public final class ResultsTable {
                 scanRow(t, r, partner(results, "ScanBench.naive", r));
             }
         }
+        for (Result r : results) {
+            if (r.name().equals("TrainStepBench.ivGuided")) {
+                trainStepRow(t, r, partner(results, "TrainStepBench.plainLora", r));
+            }
+        }
         Map<String, Result> klComposites = new LinkedHashMap<>();
         for (Result r : results) {
             if (r.name().equals("KlRowsBench.composite")) {
@@ -264,6 +271,17 @@ public final class ResultsTable {
                         + (pairedCapture != null ? " (paired)" : ""),
                 String.format(Locale.ROOT, "≤ %.2f×", CAPTURE_TARGET),
                 Double.isNaN(ratio) ? "—" : ratio <= CAPTURE_TARGET ? "met" : "not met");
+    }
+
+    /** An IV-guided training micro-step against a plain LoRA one (time per step): ratio, target ≤ TRAIN_STEP_TARGET. */
+    private static void trainStepRow(StringBuilder t, Result iv, Result plain) {
+        String unit = unit(iv.primary().unit());
+        double ratio = plain == null ? Double.NaN : iv.primary().p50() / plain.primary().p50();
+        row(t, "LoRA train micro-step " + iv.param("model") + ", 4×64 tokens, IV-guided vs plain (fwd+bwd, no update)",
+                "IV-guided " + figure(iv.primary(), unit) + (plain == null ? "" : ", plain " + figure(plain.primary(), unit)),
+                Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.2f× plain time", ratio),
+                String.format(Locale.ROOT, "≤ %.2f×", TRAIN_STEP_TARGET),
+                Double.isNaN(ratio) ? "—" : ratio <= TRAIN_STEP_TARGET ? "met" : "not met");
     }
 
     /** CIE scan EXACT against NAIVE (scans/s), with the ideal FLOP ratio from the flops counters. */
