@@ -146,9 +146,7 @@ public class CaptureBench {
         for (int k = 0; k < 2; k++) {
             boolean plain = (k == 0) == plainFirst;
             long t0 = System.nanoTime();
-            try (PointerScope scope = new PointerScope()) {
-                captured += llama.forward(tokens, null, plain ? HookPlan.empty() : withCaptures, null, LogitsMode.NONE).captures().size();
-            }
+            captured += forward(plain ? HookPlan.empty() : withCaptures);
             long dt = System.nanoTime() - t0;
             if (plain) {
                 times.plainNs += dt;
@@ -159,11 +157,17 @@ public class CaptureBench {
         return captured;
     }
 
-    /** One forward; returns the number of captured tensors (and the last layer's count of accumulated rows). */
+    /** One forward counted in {@code work}. */
     private long run(HookPlan plan, Work work) {
+        long captured = forward(plan);
+        work.add((long) BATCH * SEQ, flopsPerCall);
+        return captured;
+    }
+
+    /** One forward in its own scope; returns the number of captured tensors (and the last layer's count of accumulated rows). */
+    private long forward(HookPlan plan) {
         try (PointerScope scope = new PointerScope()) {
             RunResult r = llama.forward(tokens, null, plan, null, LogitsMode.NONE);
-            work.add((long) BATCH * SEQ, flopsPerCall);
             return r.captures().size() + accumulators[accumulators.length - 1].count();
         }
     }
