@@ -41,7 +41,7 @@ final class DemoCommand implements Callable<Integer> {
         if (Organism.exists(dir)) {
             org = Organism.load(dir);
         } else {
-            System.err.println("[demo] no organism in " + dir + ": pretraining it (about 10 minutes on 2 idle cores)");
+            System.err.println("[demo] no organism in " + dir + ": pretraining it (17.5 minutes measured on 2 cores)");
             org = Organism.loadOrTrain(dir, OrganismConfig.defaults());
         }
         Map<String, Object> summary;

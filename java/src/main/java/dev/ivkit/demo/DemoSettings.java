@@ -9,8 +9,7 @@ import java.util.List;
  * @param evalPerTask   test queries per task (accuracies, recovery)
  * @param valPerTask    validation queries per task (train-split words) for choosing the IV's layer and head count
  * @param ivPrompts     clean 5-shot prompts per task for mean z and the exact CIE scan
- * @param ivHeads       top-k heads of the IV of a held-out task (the regulariser's vector; no validation there)
- * @param ivHeadChoices candidate k for the pretrained tasks' IVs, chosen with the layer on the validation queries
+ * @param ivHeadChoices candidate top-k head counts of every task's IV, chosen with the layer on validation queries
  * @param probePerTask  examples per task in the knowledge probe
  * @param trainExamples instruction examples per fine-tuning task
  * @param epochs        passes over them (steps per task: epochs · trainExamples / batch)
@@ -19,13 +18,13 @@ import java.util.List;
  * @param loraTargets   projections that get a LoRA adapter during fine-tuning
  * @param seeds         seeds 1..N per method
  */
-public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, int ivHeads, List<Integer> ivHeadChoices, int probePerTask,
+public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<Integer> ivHeadChoices, int probePerTask,
         int trainExamples, int epochs, int batch, double lr, List<String> loraTargets, int seeds) {
     /** Every projection of a block: measured, q/v alone cannot learn prev (loss 1.88 after 144 steps at lr 1e-3). */
     static final List<String> ALL_PROJECTIONS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
     public DemoSettings {
-        if (evalPerTask <= 0 || valPerTask <= 0 || ivPrompts <= 0 || ivHeads <= 0 || probePerTask <= 0 || trainExamples <= 0
+        if (evalPerTask <= 0 || valPerTask <= 0 || ivPrompts <= 0 || probePerTask <= 0 || trainExamples <= 0
                 || epochs <= 0 || batch <= 0 || !(lr > 0) || seeds <= 0) {
             throw new InvalidArgumentException("demo", "every size must be positive");
         }
@@ -44,12 +43,12 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, int i
      * 96 steps of batch 16 per fine-tuning task (512 examples, 3 epochs) with LoRA on every projection.
      */
     public static DemoSettings full(int seeds) {
-        return new DemoSettings(40, 20, 8, 4, List.of(4, 8, 16), 12, 512, 3, 16, 1e-3, ALL_PROJECTIONS, seeds);
+        return new DemoSettings(40, 20, 8, List.of(4, 8, 16), 12, 512, 3, 16, 1e-3, ALL_PROJECTIONS, seeds);
     }
 
     /** A much smaller run (tests): a handful of queries and 4 steps per task. */
     public static DemoSettings quick(int seeds) {
-        return new DemoSettings(6, 4, 2, 4, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds);
+        return new DemoSettings(6, 4, 2, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds);
     }
 
     public int stepsPerTask() {
