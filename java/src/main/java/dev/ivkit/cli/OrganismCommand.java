@@ -30,6 +30,12 @@ final class OrganismCommand {
         @Option(names = "--out", description = "output folder (default: $IVKIT_CACHE/organism-v2 or ~/.cache/ivkit/organism-v2)")
         Path out;
 
+        @Option(names = "--batch", description = "sequences per step (default: the recipe's)")
+        Integer batch;
+
+        @Option(names = "--lr", description = "peak learning rate (default: the recipe's)")
+        Double lr;
+
         @Option(names = "--held-out-strict", description = "keep the fine-tuning tasks (rotl, prev) out of pretraining entirely "
                 + "(organism-v1's recipe); by default they are pretrained as few-shot sequences only, never with their task token")
         boolean strict;
@@ -42,6 +48,9 @@ final class OrganismCommand {
             OrganismConfig cfg = OrganismConfig.defaults().withSteps(steps).withHeldOutInContext(!strict);
             if (seed != null) {
                 cfg = cfg.withSeed(seed);
+            }
+            if (batch != null || lr != null) {
+                cfg = cfg.withBatchAndLr(batch != null ? batch : cfg.batch(), lr != null ? lr : cfg.lr());
             }
             Path dir = out != null ? out : Organism.defaultDir();
             Organism.Info info = Organism.train(dir, cfg, minutes);

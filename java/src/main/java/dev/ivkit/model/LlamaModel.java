@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -224,14 +225,18 @@ public final class LlamaModel implements AutoCloseable {
         Tensor positions = realBefore.clamp_min(new Scalar(0));  // [batch, pos]
 
         // attention mask over keys [batch, 1, pos, total]: causal, key is real, or the diagonal (keeps padded
-        // queries finite; their outputs are never read)
+        // queries finite; their outputs are never read). Without padding or cache: plain causal (null), which lets
+        // the fused attention kernel skip the masked half.
         Tensor keyMask = cache == null ? mask : writeCacheMask(cache, mask, past, seqLen);
-        Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total)).reshape(seqLen, 1);
-        Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total)).reshape(1, total);
-        Tensor causal = kIdx.le(qIdx);                          // [pos, total]
-        Tensor diag = kIdx.eq(qIdx);
-        Tensor allowed = causal.logical_and(keyMask.unsqueeze(1)).logical_or(diag);  // [batch, pos, total]
-        Tensor blocked = allowed.logical_not().unsqueeze(1);    // [batch, 1, pos, total]
+        Tensor allowed = null;
+        if (attentionMask != null || cache != null) {
+            Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total)).reshape(seqLen, 1);
+            Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total)).reshape(1, total);
+            Tensor causal = kIdx.le(qIdx);                          // [pos, total]
+            Tensor diag = kIdx.eq(qIdx);
+            allowed = causal.logical_and(keyMask.unsqueeze(1)).logical_or(diag).unsqueeze(1);  // [batch, 1, pos, total]
+        }
+        Rope.Angles angles = rope.angles(positions, dtype);
 
         Map<HookSite, Tensor> captures = new LinkedHashMap<>();
         PlanExecutor hooks = new PlanExecutor(plan, batch, seqLen, dtype, captures);
@@ -248,7 +253,7 @@ public final class LlamaModel implements AutoCloseable {
             return new Tensor[] {cache.k[l].narrow(2, 0, total), cache.v[l].narrow(2, 0, total)};
         };
         for (int l = startLayer; l < cfg.nLayers(); l++) {
-            x = block(l, x, positions, blocked, kv, hooks);
+            x = block(l, x, angles, allowed, kv, hooks);
         }
         if (cache != null) {
             cache.realCount.add_(mask.to(torch.ScalarType.Long).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
@@ -264,7 +269,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** One decoder block: attention (with head patches and hooks) and SwiGLU MLP. x [batch, pos, d_model]. */
-    private Tensor block(int l, Tensor x, Tensor positions, Tensor blocked, KeyValues kv, PlanExecutor hooks) {
+    private Tensor block(int l, Tensor x, Rope.Angles angles, Tensor allowed, KeyValues kv, PlanExecutor hooks) {
         Layer ly = layers[l];
         long batch = x.size(0), seqLen = x.size(1);
         hooks.capture(HookSite.residPre(l), x);
@@ -272,11 +277,11 @@ public final class LlamaModel implements AutoCloseable {
         Tensor q = proj(l, "q_proj", h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
         Tensor k = proj(l, "k_proj", h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
         Tensor v = proj(l, "v_proj", h, ly.wv, ly.bv).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
-        q = rope.apply(q, positions).transpose(1, 2);       // [batch, head, pos, d_head]
-        k = rope.apply(k, positions).transpose(1, 2);       // [batch, kv_head, pos, d_head]
+        q = rope.apply(q, angles).transpose(1, 2);          // [batch, head, pos, d_head]
+        k = rope.apply(k, angles).transpose(1, 2);          // [batch, kv_head, pos, d_head]
         v = v.transpose(1, 2);
         Tensor[] all = kv.apply(l, k, v);
-        Tensor z = attention(q, all[0], all[1], blocked).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
+        Tensor z = attention(q, all[0], all[1], allowed).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
         z = hooks.patchHeads(l, z);
         hooks.capture(HookSite.attnZ(l), z);
         Tensor attnOut = proj(l, "o_proj", z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo, null);
@@ -346,7 +351,8 @@ public final class LlamaModel implements AutoCloseable {
             Tensor positions = torch.arange(new Scalar(past), new Scalar(total)).reshape(1, seqLen).expand(rows, seqLen).contiguous();
             Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total)).reshape(seqLen, 1);
             Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total)).reshape(1, total);
-            Tensor blocked = kIdx.gt(qIdx).reshape(1, 1, seqLen, total);
+            Tensor allowed = kIdx.le(qIdx).reshape(1, 1, seqLen, total);
+            Rope.Angles angles = rope.angles(positions, dtype);
             Map<HookSite, Tensor> captures = new LinkedHashMap<>();
             PlanExecutor hooks = new PlanExecutor(plan, rows, seqLen, dtype, captures);
             KeyValues kv = (l, k, v) -> {
@@ -358,7 +364,7 @@ public final class LlamaModel implements AutoCloseable {
             };
             Tensor x = residIn.to(dtype);
             for (int l = startLayer; l < cfg.nLayers(); l++) {
-                x = block(l, x, positions, blocked, kv, hooks);
+                x = block(l, x, angles, allowed, kv, hooks);
             }
             return new RunResult(lmHead(x, plan, hooks, logitsMode), captures);
         } finally {
@@ -389,18 +395,15 @@ public final class LlamaModel implements AutoCloseable {
         return cache.mask.narrow(1, 0, past + seqLen);
     }
 
-    /** softmax(q k^T * scale, masked) v with grouped-query heads; softmax in float32. q [b,h,t,d], k/v [b,kv,s,d]. */
-    private Tensor attention(Tensor q, Tensor k, Tensor v, Tensor blocked) {
-        int group = cfg.groupSize();
-        if (group > 1) {
-            long b = k.size(0), s = k.size(2);
-            k = k.unsqueeze(2).expand(b, cfg.nKvHeads(), group, s, cfg.headDim()).reshape(b, cfg.nHeads(), s, cfg.headDim());
-            v = v.unsqueeze(2).expand(b, cfg.nKvHeads(), group, s, cfg.headDim()).reshape(b, cfg.nHeads(), s, cfg.headDim());
-        }
-        Tensor scores = q.matmul(k.transpose(2, 3)).to(torch.ScalarType.Float).mul(new Scalar(attnScale));
-        scores = scores.masked_fill(blocked, new Scalar(Double.NEGATIVE_INFINITY));
-        Tensor p = scores.softmax(3).to(dtype);
-        return p.matmul(v);
+    /**
+     * softmax(q k^T * scale, masked) v with grouped-query heads, by libtorch's fused scaled-dot-product attention
+     * (float32 accumulation). q [b,h,t,d], k/v [b,kv,s,d]; {@code allowed} [b or 1, 1, t, s] bool (true = attend),
+     * or null for the plain causal mask (t == s).
+     */
+    private Tensor attention(Tensor q, Tensor k, Tensor v, Tensor allowed) {
+        boolean gqa = cfg.groupSize() > 1;
+        TensorOptional mask = allowed == null ? new TensorOptional() : new TensorOptional(allowed);
+        return torch.scaled_dot_product_attention(q, k, v, mask, 0.0, allowed == null, new DoubleOptional(attnScale), gqa);
     }
 
     /** RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * w, cast back to the model dtype. */

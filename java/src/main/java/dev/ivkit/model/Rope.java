@@ -38,16 +38,25 @@ final class Rope {
         this.sin = torch.tensor(s).reshape(maxPos, half);
     }
 
+    /** cos/sin of per-row positions, gathered once per forward and shared by every layer's q and k. */
+    record Angles(Tensor cos, Tensor sin) {}
+
     /**
-     * @param x         [batch, pos, head, d_head]
      * @param positions [batch, pos] int64
-     * @return rotated copy of x, same dtype
+     * @param dtype     the dtype of the tensors to rotate
+     * @return cos/sin [batch, pos, 1, d_head/2] for {@link #apply(Tensor, Angles)}
      */
-    Tensor apply(Tensor x, Tensor positions) {
-        long b = x.size(0), t = x.size(1), h = x.size(2), d = x.size(3);
+    Angles angles(Tensor positions, torch.ScalarType dtype) {
+        long b = positions.size(0), t = positions.size(1);
         Tensor flat = positions.reshape(-1);
-        Tensor c = cos.index_select(0, flat).reshape(b, t, 1, half).to(x.scalar_type());
-        Tensor s = sin.index_select(0, flat).reshape(b, t, 1, half).to(x.scalar_type());
+        return new Angles(cos.index_select(0, flat).reshape(b, t, 1, half).to(dtype),
+                sin.index_select(0, flat).reshape(b, t, 1, half).to(dtype));
+    }
+
+    /** Rotates x [batch, pos, head, d_head] by angles of the same batch and positions; returns a copy, same dtype. */
+    Tensor apply(Tensor x, Angles a) {
+        long b = x.size(0), t = x.size(1), h = x.size(2), d = x.size(3);
+        Tensor c = a.cos(), s = a.sin();
         if (style == RopeStyle.INTERLEAVED) {
             Tensor pairs = x.reshape(b, t, h, half, 2);
             Tensor x0 = pairs.select(4, 0), x1 = pairs.select(4, 1);

@@ -52,6 +52,15 @@ public record OrganismConfig(int dModel, int nLayers, int nHeads, int nKvHeads, 
                 minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, checkpointEvery, heldOutInContext);
     }
 
+    /** The same recipe with another batch size (sequences per step) and peak learning rate. */
+    public OrganismConfig withBatchAndLr(int batchSize, double peakLr) {
+        if (!(peakLr > 0) || !Double.isFinite(peakLr)) {
+            throw new InvalidArgumentException("lr", "must be a positive finite number, got " + peakLr);
+        }
+        return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batchSize, steps, peakLr, warmupSteps,
+                minLrFraction, weightDecay, clipNorm, initStd, seed, taskSeed, checkpointEvery, heldOutInContext);
+    }
+
     public OrganismConfig withSeed(long s) {
         return new OrganismConfig(dModel, nLayers, nHeads, nKvHeads, hiddenDim, maxSeqLen, trainLen, batch, steps, lr, warmupSteps,
                 minLrFraction, weightDecay, clipNorm, initStd, s, taskSeed, checkpointEvery, heldOutInContext);

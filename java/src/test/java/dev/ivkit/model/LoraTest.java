@@ -72,7 +72,10 @@ class LoraTest {
             Tensor want = explicit.forward(tokens(), HookPlan.empty()).logits();
             m.attachAdapter(a);
             Tensor viaAdapter = m.forward(tokens(), HookPlan.empty()).logits();
-            Compare.assertClose(want, viaAdapter, 1e-5, 1e-5, "x W^T + s x A^T B^T vs x (W + s B A)^T");
+            // atol 5e-5 as in stackingMergesTheFirstThenTrainsAFresh: two fp32 summation orders through 5 layers, and
+            // the fused attention (online softmax in blocks) rounds differently per input. Measured max |diff|
+            // 1.31e-5 (1 of 4,096 logits) once attention went through scaled_dot_product_attention.
+            Compare.assertClose(want, viaAdapter, 1e-5, 5e-5, "x W^T + s x A^T B^T vs x (W + s B A)^T");
             m.mergeAdapter();
             assertEquals(null, m.adapter());
             Compare.assertClose(want, m.forward(tokens(), HookPlan.empty()).logits(), 1e-5, 1e-5, "merged");
