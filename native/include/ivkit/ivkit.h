@@ -43,6 +43,10 @@ IVKIT_API const char* ivkit_version(void);
 IVKIT_API const char* ivkit_last_error(void);
 /* A call that does nothing and returns IVKIT_OK: measures the JNI crossing. */
 IVKIT_API ivkit_status_t ivkit_noop(void);
+/* Threads of the loaded OpenBLAS (the BLAS under libtorch), or -1 when no OpenBLAS is loaded. */
+IVKIT_API int ivkit_blas_get_threads(void);
+/* Sets them (n >= 1); returns the count before, or -1 (nothing changed) when no OpenBLAS is loaded or n < 1. */
+IVKIT_API int ivkit_blas_set_threads(int n);
 
 /*
  * add_rows: the residual-stream intervention.

@@ -3,10 +3,12 @@ package dev.ivkit.cli;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.demo.Demo;
 import dev.ivkit.demo.DemoSettings;
+import dev.ivkit.kernels.KlDirection;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;
 import dev.ivkit.report.ReportWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,9 +25,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seeds", defaultValue = "3", description = "seeds per method (default: ${DEFAULT-VALUE})")
     int seeds;
 
-    @Option(names = "--organism", description = "organism folder (default: $IVKIT_CACHE/organism-v2 or ~/.cache/ivkit/organism-v2; "
+    @Option(names = "--organism", description = "organism folder (default: $IVKIT_CACHE/organism-v3 or ~/.cache/ivkit/organism-v3; "
             + "trained there when absent)")
     Path organism;
+
+    @Option(names = "--methods", split = ",", description = "methods to run, comma-separated (default: naive,lwf,iv-guided,iv-guided-nopr)")
+    List<String> methods;
+
+    @Option(names = "--kl", defaultValue = "reverse", description = "direction of the KL terms: reverse = KL(p_new || p_ref), the "
+            + "IV authors' (default); forward = KL(p_ref || p_new)")
+    String kl;
 
     @Option(names = "--quick", description = "a much smaller run (a few queries and steps; for tests)")
     boolean quick;
@@ -41,18 +50,28 @@ final class DemoCommand implements Callable<Integer> {
         if (Organism.exists(dir)) {
             org = Organism.load(dir);
         } else {
-            System.err.println("[demo] no organism in " + dir + ": pretraining it (17.5 minutes measured on 2 cores)");
+            System.err.println("[demo] no organism in " + dir + ": pretraining it (about 10 minutes on 2 cores)");
             org = Organism.loadOrTrain(dir, OrganismConfig.defaults());
         }
         Map<String, Object> summary;
         try (org) {
-            DemoSettings s = quick ? DemoSettings.quick(seeds) : DemoSettings.full(seeds);
+            DemoSettings s = (quick ? DemoSettings.quick(seeds) : DemoSettings.full(seeds))
+                    .with(methods != null ? methods : DemoSettings.METHODS, klDirection(kl));
             summary = new Demo(dir, out, s, System.err).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
-                    + (quick ? " --quick" : ""), new Main.Version().getVersion()[0]));
+                    + (quick ? " --quick" : "") + (methods != null ? " --methods " + String.join(",", methods) : "")
+                    + (kl.equals("reverse") ? "" : " --kl " + kl), new Main.Version().getVersion()[0]));
         }
         System.out.print(Demo.table(summary));
         System.out.printf("%nwrote %s, %s and %s in %.1f s%n", out.resolve("summary.json"), out.resolve("results.json"),
                 out.resolve("report.html"), (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    private static KlDirection klDirection(String kl) {
+        return switch (kl) {
+            case "reverse" -> KlDirection.REVERSE;
+            case "forward" -> KlDirection.FORWARD;
+            default -> throw new InvalidArgumentException("--kl", "must be forward or reverse, got " + kl);
+        };
     }
 }

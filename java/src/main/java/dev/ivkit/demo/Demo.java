@@ -5,7 +5,6 @@ import com.google.gson.GsonBuilder;
 import dev.ivkit.IvkitException;
 import dev.ivkit.continual.ForgettingMetrics;
 import dev.ivkit.continual.IvDynamics;
-import dev.ivkit.continual.Method;
 import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.TokenizedPrompt;
@@ -73,8 +72,6 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class Demo {
     static final Gson JSON = new GsonBuilder().serializeNulls().setPrettyPrinting().disableHtmlEscaping().create();
-    static final List<Method> METHODS = List.of(Method.NAIVE, Method.LWF, Method.IV_GUIDED, Method.IV_GUIDED);
-    static final List<String> METHOD_IDS = List.of("naive", "lwf", "iv-guided", "iv-guided-nopr");
     static final long EVAL_SEED = 99, VAL_SEED = 5, IV_SEED = 11, TRAIN_SEED = 21;
     static final String PRETRAINED = "pretrained (instr. 0-shot)";
     static final double ALPHA1 = 1.0, ALPHA2 = 0.1, ALPHA_PR = 1.0, TEMPERATURE = 2.0;
@@ -131,20 +128,20 @@ public final class Demo {
             }
             summary.putAll(organismSummary(scores, ivAcc));
             // ---- 3. continual
-            log.println("[demo 3/3] continual fine-tuning on " + names(held) + ": " + String.join(", ", METHOD_IDS) + " x "
+            log.println("[demo 3/3] continual fine-tuning on " + names(held) + ": " + String.join(", ", s.methods()) + " x "
                     + s.seeds() + " seeds, " + s.stepsPerTask() + " steps per task");
             Stage base = measure(model, false);
             Map<String, List<Run>> runs = new LinkedHashMap<>();
-            Progress cp = new Progress("fine-tuning", (long) METHOD_IDS.size() * s.seeds() * held.size());
+            Progress cp = new Progress("fine-tuning", (long) s.methods().size() * s.seeds() * held.size());
             int done = 0;
-            for (int m = 0; m < METHOD_IDS.size(); m++) {
+            for (String m : s.methods()) {
                 List<Run> rs = new ArrayList<>();
                 for (int seed = 1; seed <= s.seeds(); seed++) {
                     rs.add(runOne(m, seed, base));
                     done += held.size();
-                    cp.update(done, METHOD_IDS.get(m) + " seed " + seed);
+                    cp.update(done, m + " seed " + seed);
                 }
-                runs.put(METHOD_IDS.get(m), rs);
+                runs.put(m, rs);
             }
             deleteTree(out.resolve("work"));
             Map<String, Object> results = results(base, runs, initialIv, scores);
@@ -399,8 +396,7 @@ public final class Demo {
         return new Stage(instr, h, kp, ip, with);
     }
 
-    private Run runOne(int methodIndex, int seed, Stage base) {
-        String id = METHOD_IDS.get(methodIndex);
+    private Run runOne(String id, int seed, Stage base) {
         Path work = out.resolve("work").resolve(id + "-seed-" + seed);
         List<Stage> stages = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
@@ -415,7 +411,7 @@ public final class Demo {
                 }
                 TrainConfig cfg = new TrainConfig(s.lr(), LrSchedule.Kind.CONSTANT, 0, s.epochs(), s.batch(), 1, 1.0, 0.0, sd, 1000, 0,
                         Integer.MAX_VALUE);
-                Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()));
+                Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()), s.klDirection());
                 try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, s.loraTargets()), sd)) {
                     Trainer.Result r = new Trainer(model, cfg, reg, work.resolve("task-" + k)).train(a, data, null, false);
                     losses.add(r.losses().get(r.losses().size() - 1));
@@ -428,16 +424,16 @@ public final class Demo {
         return new Run(stages, losses);
     }
 
-    private static Regulariser regulariser(String id, LlamaModel model, InstructionVector iv, int layer) {
+    private static Regulariser regulariser(String id, LlamaModel model, InstructionVector iv, int layer, KlDirection kl) {
         return switch (id) {
             case "naive" -> null;
             case "lwf" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
-                    IvGuidedRegulariser.Site.ATTN_OUT, ALPHA1, ALPHA2, 0, TEMPERATURE, KlDirection.REVERSE, false, List.of(),
+                    IvGuidedRegulariser.Site.ATTN_OUT, ALPHA1, ALPHA2, 0, TEMPERATURE, kl, false, List.of(),
                     new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
             // the IV where it was chosen: after layer L (resid_post), the site of the bare 0-shot + IV evaluation
             case "iv-guided", "iv-guided-nopr" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer,
                     IvGuidedRegulariser.Site.RESID_POST, ALPHA1, ALPHA2, id.equals("iv-guided") ? ALPHA_PR : 0, TEMPERATURE,
-                    KlDirection.REVERSE, false, id.equals("iv-guided") ? iv.heads() : List.of(), null));
+                    kl, false, id.equals("iv-guided") ? iv.heads() : List.of(), null));
             default -> throw new IllegalArgumentException(id);
         };
     }

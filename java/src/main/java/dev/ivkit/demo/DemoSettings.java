@@ -1,6 +1,7 @@
 package dev.ivkit.demo;
 
 import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.kernels.KlDirection;
 import java.util.List;
 
 /**
@@ -17,9 +18,14 @@ import java.util.List;
  * @param lr            fine-tuning learning rate (constant)
  * @param loraTargets   projections that get a LoRA adapter during fine-tuning
  * @param seeds         seeds 1..N per method
+ * @param methods       the methods to run, a subset of {@link #METHODS} in that order
+ * @param klDirection   direction of the KL terms of lwf and the IV-guided methods (default the authors' reverse KL)
  */
 public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<Integer> ivHeadChoices, int probePerTask,
-        int trainExamples, int epochs, int batch, double lr, List<String> loraTargets, int seeds) {
+        int trainExamples, int epochs, int batch, double lr, List<String> loraTargets, int seeds, List<String> methods,
+        KlDirection klDirection) {
+    /** Every method of the demo, in the order of its tables. */
+    public static final List<String> METHODS = List.of("naive", "lwf", "iv-guided", "iv-guided-nopr");
     /** Every projection of a block: measured, q/v alone cannot learn prev (loss 1.88 after 144 steps at lr 1e-3). */
     static final List<String> ALL_PROJECTIONS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -34,8 +40,15 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
         if (loraTargets == null || loraTargets.isEmpty()) {
             throw new InvalidArgumentException("loraTargets", "need at least one projection");
         }
+        if (methods == null || methods.isEmpty() || !METHODS.containsAll(methods)) {
+            throw new InvalidArgumentException("methods", "must be a non-empty subset of " + METHODS + ", got " + methods);
+        }
+        if (klDirection == null) {
+            throw new InvalidArgumentException("klDirection", "must be forward or reverse");
+        }
         ivHeadChoices = List.copyOf(ivHeadChoices);
         loraTargets = List.copyOf(loraTargets);
+        methods = METHODS.stream().filter(methods::contains).toList();
     }
 
     /**
@@ -43,12 +56,19 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
      * 96 steps of batch 16 per fine-tuning task (512 examples, 3 epochs) with LoRA on every projection.
      */
     public static DemoSettings full(int seeds) {
-        return new DemoSettings(40, 20, 8, List.of(4, 8, 16), 12, 512, 3, 16, 1e-3, ALL_PROJECTIONS, seeds);
+        return new DemoSettings(40, 20, 8, List.of(4, 8, 16), 12, 512, 3, 16, 1e-3, ALL_PROJECTIONS, seeds, METHODS,
+                KlDirection.REVERSE);
     }
 
     /** A much smaller run (tests): a handful of queries and 4 steps per task. */
     public static DemoSettings quick(int seeds) {
-        return new DemoSettings(6, 4, 2, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds);
+        return new DemoSettings(6, 4, 2, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds, METHODS, KlDirection.REVERSE);
+    }
+
+    /** The same run restricted to some methods and with a KL direction. */
+    public DemoSettings with(List<String> methodIds, KlDirection direction) {
+        return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
+                loraTargets, seeds, methodIds, direction);
     }
 
     public int stepsPerTask() {

@@ -22,6 +22,10 @@ public final class IvkitNative {
 
     public static native int ivkit_noop();
 
+    public static native int ivkit_blas_get_threads();
+
+    public static native int ivkit_blas_set_threads(int n);
+
     public static native int ivkit_add_rows(@Cast("void*") long x, @Cast("int64_t") long nRows, @Cast("int64_t") long d,
             int dtype, @Cast("const void*") long v, @Cast("int64_t") long vRowStride, @Cast("const int64_t*") long rows,
             @Cast("const float*") long scales, @Cast("int64_t") long n, float scale);

@@ -39,6 +39,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Rope rope;
     private final Map<String, String>[] modulePaths;
     private final double attnScale;
+    private final boolean ownsWeights;
     private final AtomicBoolean busy = new AtomicBoolean();
     private LoraAdapter adapter;
     private boolean adapterEnabled = true;
@@ -86,6 +87,30 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         this.attnScale = 1.0 / Math.sqrt(cfg.headDim());
+        this.ownsWeights = true;
+    }
+
+    private LlamaModel(LlamaModel o) {
+        this.cfg = o.cfg;
+        this.dtype = o.dtype;
+        this.weights = o.weights;
+        this.embed = o.embed;
+        this.finalNorm = o.finalNorm;
+        this.lmHead = o.lmHead;
+        this.layers = o.layers;
+        this.rope = new Rope(cfg);
+        this.modulePaths = o.modulePaths;
+        this.attnScale = o.attnScale;
+        this.ownsWeights = false;
+    }
+
+    /**
+     * A second model over the same weight tensors, for another thread (a model is confined to one): data-parallel
+     * training runs one replica per shard. It has no adapter; closing it frees only its own RoPE tables, and it must
+     * not be used after this model is closed.
+     */
+    public LlamaModel replica() {
+        return new LlamaModel(this);
     }
 
     private static Tensor require(Map<String, Tensor> w, String name) {
@@ -542,8 +567,10 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Tensor t : weights.values()) {
-            t.close();
+        if (ownsWeights) {
+            for (Tensor t : weights.values()) {
+                t.close();
+            }
         }
         rope.close();
     }

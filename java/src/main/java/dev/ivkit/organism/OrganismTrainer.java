@@ -154,15 +154,6 @@ public final class OrganismTrainer {
         return new Batch(ids, mask, cfg.batch(), len);
     }
 
-    /** Mean answer cross-entropy of a batch (with the graph, for backward). */
-    static Tensor loss(LlamaModel model, Batch b) {
-        Tensor ids = torch.tensor(b.ids()).reshape(b.rows(), b.len());
-        Tensor mask = torch.tensor(b.mask()).reshape(b.rows(), b.len() - 1);
-        Tensor logits = model.forward(ids.narrow(1, 0, b.len() - 1), HookPlan.empty()).logits();   // [rows, len-1, vocab]
-        Tensor nll = logits.log_softmax(2).gather(2, ids.narrow(1, 1, b.len() - 1).unsqueeze(2)).squeeze(2).neg();
-        return nll.mul(mask).sum().div(mask.sum());
-    }
-
     /**
      * Trains into {@code out}: resumes from {@code out/train-state/} when it holds a state of this recipe, else starts
      * fresh. Writes the final model (HF layout + tokenizer) into {@code out} and removes the training state.
@@ -190,7 +181,8 @@ public final class OrganismTrainer {
         double priorSeconds = 0, priorLoss = Double.NaN;   // from a resumed state: time spent and last loss before it
         List<Double> losses = new ArrayList<>();
         try (LlamaModel model = new LlamaModel(mc, weights, torch.ScalarType.Float);
-                AdamW opt = new AdamW(params, 0.9, 0.95, 1e-8, cfg.weightDecay())) {
+                AdamW opt = new AdamW(params, 0.9, 0.95, 1e-8, cfg.weightDecay());
+                ShardedGradient grads = new ShardedGradient(model, params, cfg.shards())) {
             if (Files.isRegularFile(stateFile)) {
                 Restored restored = restore(stateFile, names, params, opt);
                 if (restored != null) {
@@ -222,22 +214,16 @@ public final class OrganismTrainer {
                 }
                 LrSchedule sched = new LrSchedule(LrSchedule.Kind.COSINE, cfg.lr(), cfg.warmupSteps(),
                         total > 0 ? total : Math.max(cfg.warmupSteps() + 1, 10), cfg.minLrFraction());
-                double lv;
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor loss = loss(model, batch(step));
-                    lv = loss.item_double();
-                    if (!Double.isFinite(lv)) {
-                        throw new TrainingDivergedException("organism loss is " + lv + " at step " + step);
-                    }
-                    loss.backward();
+                double lv = grads.compute(batch(step));
+                if (!Double.isFinite(lv)) {
+                    throw new TrainingDivergedException("organism loss is " + lv + " at step " + step);
                 }
                 double norm = AdamW.clipGradNorm(params, cfg.clipNorm());
                 if (!Double.isFinite(norm)) {
                     throw new TrainingDivergedException("organism gradient is not finite at step " + step);
                 }
                 try (PointerScope scope = new PointerScope()) {
-                    opt.step(sched.at(step));
-                    opt.zeroGrad();
+                    opt.step(sched.at(step));   // the next compute() overwrites the gradients: no zeroing
                 }
                 losses.add(lv);
                 lossEma = Double.isNaN(lossEma) ? lv : 0.95 * lossEma + 0.05 * lv;

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OrganismTest {
     /** Tiny recipe: warm-up 5, checkpoints every 4 steps. */
     static OrganismConfig tiny(int steps) {
-        return new OrganismConfig(32, 2, 2, 2, 96, 128, 96, 16, steps, 3e-3, 5, 0.1, 0.05, 1.0, 0.02, 1234, 7, 4, true);
+        return new OrganismConfig(32, 2, 2, 2, 96, 128, 96, 16, steps, 3e-3, 5, 0.1, 0.05, 1.0, 0.02, 1234, 7, 4, true, 2);
     }
 
     @Test
