@@ -19,6 +19,7 @@ import dev.ivkit.iv.KnowledgeProbe;
 import dev.ivkit.kernels.KlDirection;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
+import dev.ivkit.model.ModelReplicas;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelLoader;
@@ -35,6 +36,7 @@ import dev.ivkit.train.Regulariser;
 import dev.ivkit.train.TrainConfig;
 import dev.ivkit.train.Trainer;
 import dev.ivkit.util.AtomicFiles;
+import dev.ivkit.util.Parallel;
 import dev.ivkit.util.Progress;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -114,35 +116,35 @@ public final class Demo {
                     + s.ivHeadChoices() + ") and layer chosen on bare 0-shot validation queries");
             Map<String, Double> ivAcc = new LinkedHashMap<>();
             List<Object> initialIv = new ArrayList<>();
-            Progress p = new Progress("IVs", pre.size());
-            for (int i = 0; i < pre.size(); i++) {
-                Task t = pre.get(i);
-                initialIv.add(ivStage(model, t, i == 0, ivAcc));
-                p.update(i + 1, t.name());
+            // every task's IV (the held-out ones for the IV-guided regulariser: organism, 5-shot prompts), one model
+            // replica per thread
+            List<Task> ivTasks = new ArrayList<>(pre);
+            ivTasks.addAll(held);
+            List<IvChoice> choices;
+            try (ModelReplicas replicas = new ModelReplicas(model)) {
+                choices = Parallel.map(ivTasks, new Progress("IVs", ivTasks.size()), Task::name, t -> chooseIv(replicas.get(), t));
             }
-            for (Task t : held) {   // the IV-guided regulariser's vector for the new tasks (organism, 5-shot prompts)
-                IvChoice c = chooseIv(model, t);
+            for (int i = 0; i < ivTasks.size(); i++) {
+                Task t = ivTasks.get(i);
+                IvChoice c = choices.get(i);
                 ivs.put(t.name(), c.iv());
                 bestLayer.put(t.name(), c.layer());
-                heldIv.add(ivEntry(t, c));
+                if (t.pretrain()) {
+                    ivAcc.put(t.name(), c.testAccuracy());
+                    initialIv.add(ivEntry(t, c));
+                    if (i == 0) {
+                        writeScanAndEval(model, t, c.iv(), c.val());
+                    }
+                } else {
+                    heldIv.add(ivEntry(t, c));
+                }
             }
             summary.putAll(organismSummary(scores, ivAcc));
             // ---- 3. continual
             log.println("[demo 3/3] continual fine-tuning on " + names(held) + ": " + String.join(", ", s.methods()) + " x "
                     + s.seeds() + " seeds, " + s.stepsPerTask() + " steps per task");
             Stage base = measure(model, false);
-            Map<String, List<Run>> runs = new LinkedHashMap<>();
-            Progress cp = new Progress("fine-tuning", (long) s.methods().size() * s.seeds() * held.size());
-            int done = 0;
-            for (String m : s.methods()) {
-                List<Run> rs = new ArrayList<>();
-                for (int seed = 1; seed <= s.seeds(); seed++) {
-                    rs.add(runOne(m, seed, base));
-                    done += held.size();
-                    cp.update(done, m + " seed " + seed);
-                }
-                runs.put(m, rs);
-            }
+            Map<String, List<Run>> runs = runAll(base);
             deleteTree(out.resolve("work"));
             Map<String, Object> results = results(base, runs, initialIv, scores);
             AtomicFiles.writeString(out.resolve("results.json"), JSON.toJson(results) + "\n");
@@ -184,12 +186,13 @@ public final class Demo {
     }
 
     /** A task's IV with the head count and layer chosen on validation queries, and the sweeps behind the choice. */
-    private record IvChoice(InstructionVector iv, int layer, List<Object> sweep, List<Object> all, List<Prompt> val) {}
+    private record IvChoice(InstructionVector iv, int layer, List<Object> sweep, List<Object> all, List<Prompt> val,
+            double testAccuracy) {}
 
     /**
      * One exact scan of the task's 5-shot prompts, then for each candidate head count k the IV of the top-k heads and a
      * layer sweep of bare 0-shot + IV on the validation queries (train words); the (k, layer) with the best validation
-     * accuracy (fewest heads on ties) is kept.
+     * accuracy (fewest heads on ties) is kept, and a pretrained task's bare 0-shot + IV accuracy on the test queries.
      */
     private IvChoice chooseIv(LlamaModel model, Task t) {
         List<TokenizedPrompt> prompts = fewShotPrompts(t, s.ivPrompts(), IV_SEED);
@@ -233,21 +236,9 @@ public final class Demo {
             }
         }
         sweep.addAll(bestSweep);
-        return new IvChoice(iv, best, sweep, all, val);
-    }
-
-    /** One pretrained task's IV ({@link #chooseIv}) and its bare 0-shot + IV accuracy on the test queries. */
-    private Map<String, Object> ivStage(LlamaModel model, Task t, boolean writeFiles, Map<String, Double> ivAcc) {
-        IvChoice c = chooseIv(model, t);
-        InstructionVector iv = c.iv();
-        ivs.put(t.name(), iv);
-        bestLayer.put(t.name(), c.layer());
-        ivAcc.put(t.name(), greedyAccuracy(model, bare(t, true, s.evalPerTask(), EVAL_SEED), iv.vector(), c.layer()));
-        Map<String, Object> e = ivEntry(t, c);
-        if (writeFiles) {
-            writeScanAndEval(model, t, iv, c.val());
-        }
-        return e;
+        // bare 0-shot + IV on the test queries (reported for the pretrained tasks)
+        double test = t.pretrain() ? greedyAccuracy(model, bare(t, true, s.evalPerTask(), EVAL_SEED), iv.vector(), best) : Double.NaN;
+        return new IvChoice(iv, best, sweep, all, val, test);
     }
 
     private static Map<String, Object> ivEntry(Task t, IvChoice c) {
@@ -396,7 +387,30 @@ public final class Demo {
         return new Stage(instr, h, kp, ip, with);
     }
 
-    private Run runOne(String id, int seed, Stage base) {
+    /**
+     * Every (method, seed) run of the continual stage, on as many threads as there are cores (each run loads its own
+     * model and is single-threaded, with single-threaded BLAS while they run), collected in method-then-seed order:
+     * the runs are independent, so the results do not depend on the thread count.
+     */
+    private Map<String, List<Run>> runAll(Stage base) {
+        record Job(String method, int seed) {}
+        List<Job> jobs = new ArrayList<>();
+        for (String m : s.methods()) {
+            for (int seed = 1; seed <= s.seeds(); seed++) {
+                jobs.add(new Job(m, seed));
+            }
+        }
+        boolean oneThread = Parallel.workers(jobs.size()) == 1;
+        List<Run> done = Parallel.map(jobs, new Progress("fine-tuning", jobs.size()), j -> j.method() + " seed " + j.seed(),
+                j -> runOne(j.method(), j.seed(), base, oneThread));
+        Map<String, List<Run>> runs = new LinkedHashMap<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            runs.computeIfAbsent(jobs.get(i).method(), k -> new ArrayList<>()).add(done.get(i));
+        }
+        return runs;
+    }
+
+    private Run runOne(String id, int seed, Stage base, boolean progressBars) {
         Path work = out.resolve("work").resolve(id + "-seed-" + seed);
         List<Stage> stages = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
@@ -413,7 +427,8 @@ public final class Demo {
                         Integer.MAX_VALUE);
                 Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()), s.klDirection());
                 try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, s.loraTargets()), sd)) {
-                    Trainer.Result r = new Trainer(model, cfg, reg, work.resolve("task-" + k)).train(a, data, null, false);
+                    Trainer trainer = new Trainer(model, cfg, reg, work.resolve("task-" + k));
+                    Trainer.Result r = (progressBars ? trainer : trainer.quiet()).train(a, data, null, false);
                     losses.add(r.losses().get(r.losses().size() - 1));
                     model.mergeAdapter();
                 }

@@ -8,10 +8,12 @@ import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.ModelLoader;
+import dev.ivkit.model.ModelReplicas;
 import dev.ivkit.model.io.HfCheckpoint;
 import dev.ivkit.model.io.HfConfig;
 import dev.ivkit.model.tokenizer.CharTokenizer;
 import dev.ivkit.util.AtomicFiles;
+import dev.ivkit.util.Parallel;
 import dev.ivkit.util.Torch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -160,21 +162,24 @@ public final class Organism implements AutoCloseable {
      * the test split (demonstrations from the train split).
      */
     public static List<TaskScores> evaluate(LlamaModel model, CharTokenizer tok, SyntheticTasks tasks, int perTask, long seed) {
-        List<TaskScores> out = new ArrayList<>();
-        for (SyntheticTasks.Task t : tasks.tasks()) {
-            List<TaskExample> queries = tasks.dataset(t, true, perTask, seed).examples();
-            List<TaskExample> pool = tasks.dataset(t, false, 64, seed).examples();
-            Random r = new Random(SyntheticTasks.mix(seed, t.name().hashCode()));
-            List<Prompt> few = new ArrayList<>(), instr = new ArrayList<>(), bare = new ArrayList<>();
-            for (TaskExample q : queries) {
-                few.add(SyntheticTasks.fewShot(sample(pool, SHOTS, r), q));
-                instr.add(SyntheticTasks.instruction(t, q));
-                bare.add(SyntheticTasks.bare(q));
-            }
-            out.add(new TaskScores(t.name(), t.kind(), t.pretrain(), accuracy(model, tok, few), accuracy(model, tok, instr),
-                    accuracy(model, tok, bare)));
+        try (ModelReplicas replicas = new ModelReplicas(model)) {   // tasks on parallel threads (Parallel), in task order
+            return Parallel.map(tasks.tasks(), null, SyntheticTasks.Task::name, t -> evaluate(replicas.get(), tok, tasks, t, perTask, seed));
         }
-        return out;
+    }
+
+    private static TaskScores evaluate(LlamaModel model, CharTokenizer tok, SyntheticTasks tasks, SyntheticTasks.Task t, int perTask,
+            long seed) {
+        List<TaskExample> queries = tasks.dataset(t, true, perTask, seed).examples();
+        List<TaskExample> pool = tasks.dataset(t, false, 64, seed).examples();
+        Random r = new Random(SyntheticTasks.mix(seed, t.name().hashCode()));
+        List<Prompt> few = new ArrayList<>(), instr = new ArrayList<>(), bare = new ArrayList<>();
+        for (TaskExample q : queries) {
+            few.add(SyntheticTasks.fewShot(sample(pool, SHOTS, r), q));
+            instr.add(SyntheticTasks.instruction(t, q));
+            bare.add(SyntheticTasks.bare(q));
+        }
+        return new TaskScores(t.name(), t.kind(), t.pretrain(), accuracy(model, tok, few), accuracy(model, tok, instr),
+                accuracy(model, tok, bare));
     }
 
     private static List<TaskExample> sample(List<TaskExample> pool, int k, Random r) {

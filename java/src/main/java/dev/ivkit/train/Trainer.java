@@ -67,6 +67,8 @@ public final class Trainer {
     /** What a finished run reports. */
     public record Result(int steps, List<Double> losses, Path adapterDir) {}
 
+    private boolean quiet;
+
     public Trainer(LlamaModel model, TrainConfig cfg, Regulariser reg, Path outDir) {
         this.model = model;
         this.cfg = cfg;
@@ -79,6 +81,12 @@ public final class Trainer {
     /** A string identifying the run's arguments; resuming with different arguments is refused. */
     public Trainer argsFingerprint(String fp) {
         this.argsFingerprint = fp;
+        return this;
+    }
+
+    /** No progress bar (a caller that runs several trainings at once reports its own progress). */
+    public Trainer quiet() {
+        this.quiet = true;
         return this;
     }
 
@@ -180,7 +188,7 @@ public final class Trainer {
         model.setAdapterEnabled(true);
         List<Double> losses = new ArrayList<>();
         int step = state.step(), metricsLines = state.metricsLines();
-        Progress progress = leader() ? new Progress("train", total) : null;
+        Progress progress = leader() && !quiet ? new Progress("train", total) : null;
         try {
             for (int epoch = state.epoch(); epoch < cfg.epochs(); epoch++) {
                 List<Integer> order = order(data.size(), epoch);
