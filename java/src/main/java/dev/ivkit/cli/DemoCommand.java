@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
         if (Organism.exists(dir)) {
             org = Organism.load(dir);
         } else {
-            System.err.println("[demo] no organism in " + dir + ": pretraining it (about 10 minutes on 2 cores)");
+            System.err.println("[demo] no organism in " + dir + ": pretraining it (7 to 12 minutes on 2 cores)");
             org = Organism.loadOrTrain(dir, OrganismConfig.defaults());
         }
         Map<String, Object> summary;

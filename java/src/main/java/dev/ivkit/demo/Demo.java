@@ -89,6 +89,7 @@ public final class Demo {
     private List<Task> pre, held;
     private final Map<String, InstructionVector> ivs = new LinkedHashMap<>();
     private final Map<String, Integer> bestLayer = new LinkedHashMap<>();
+    private final Map<String, Boolean> everyToken = new LinkedHashMap<>();
     private final List<Object> heldIv = new ArrayList<>();
 
     public Demo(Path organismDir, Path out, DemoSettings settings, PrintStream log) {
@@ -129,6 +130,7 @@ public final class Demo {
                 IvChoice c = choices.get(i);
                 ivs.put(t.name(), c.iv());
                 bestLayer.put(t.name(), c.layer());
+                everyToken.put(t.name(), c.everyToken());
                 if (t.pretrain()) {
                     ivAcc.put(t.name(), c.testAccuracy());
                     initialIv.add(ivEntry(t, c));
@@ -186,13 +188,14 @@ public final class Demo {
     }
 
     /** A task's IV with the head count and layer chosen on validation queries, and the sweeps behind the choice. */
-    private record IvChoice(InstructionVector iv, int layer, List<Object> sweep, List<Object> all, List<Prompt> val,
-            double testAccuracy) {}
+    private record IvChoice(InstructionVector iv, int layer, boolean everyToken, List<Object> sweep, List<Object> all,
+            List<Prompt> val, double testAccuracy) {}
 
     /**
      * One exact scan of the task's 5-shot prompts, then for each candidate head count k the IV of the top-k heads and a
-     * layer sweep of bare 0-shot + IV on the validation queries (train words); the (k, layer) with the best validation
-     * accuracy (fewest heads on ties) is kept, and a pretrained task's bare 0-shot + IV accuracy on the test queries.
+     * layer sweep of bare 0-shot + IV on the validation queries (train words), with the IV at the last prompt token and
+     * (pretrained tasks) also at every generated token; the (k, mode, layer) with the best validation accuracy (fewest
+     * heads, then last-token-only on ties) is kept, and a pretrained task's bare 0-shot + IV accuracy on the test queries.
      */
     private IvChoice chooseIv(LlamaModel model, Task t) {
         List<TokenizedPrompt> prompts = fewShotPrompts(t, s.ivPrompts(), IV_SEED);
@@ -201,11 +204,15 @@ public final class Demo {
         int maxHeads = layers * model.config().nHeads();
         List<Object> all = new ArrayList<>();
         List<Object> sweep = new ArrayList<>();   // the chosen k's layer sweep, after the no-IV baseline
-        sweep.add(Map.of("layer", -1, "top1", greedyAccuracy(model, val, null, -1)));
+        sweep.add(Map.of("layer", -1, "top1", greedyAccuracy(model, val, null, -1, false)));
         List<Object> bestSweep = List.of();
         InstructionVector iv = null;
         int best = 0;
+        boolean bestEvery = false;
         double bestAcc = -1;
+        // where the IV goes while decoding: the last prompt token only (Todd et al.), or also every generated token (the
+        // IV authors' generate); the held-out tasks' IVs guide training, which adds them at the last prompt token only
+        List<Boolean> modes = t.pretrain() ? List.of(false, true) : List.of(false);
         for (int k : s.ivHeadChoices().stream().map(c -> Math.min(c, maxHeads)).distinct().sorted().toList()) {
             InstructionVector cand;
             try (PointerScope sc = new PointerScope()) {   // the IV's own tensors are retained past the scope
@@ -214,15 +221,19 @@ public final class Demo {
                                 Map.of("task", t.name()));
             }
             boolean better = false;
-            List<Object> kSweep = new ArrayList<>();
-            for (int l = 0; l < layers; l++) {
-                double a = greedyAccuracy(model, val, cand.vector(), l);
-                kSweep.add(Map.of("layer", l, "top1", a));
-                all.add(Map.of("heads", k, "layer", l, "top1", a));
-                if (a > bestAcc) {
-                    bestAcc = a;
-                    best = l;
-                    better = true;
+            for (boolean every : modes) {
+                List<Object> kSweep = new ArrayList<>();
+                for (int l = 0; l < layers; l++) {
+                    double a = greedyAccuracy(model, val, cand.vector(), l, every);
+                    kSweep.add(Map.of("layer", l, "top1", a));
+                    all.add(Map.of("heads", k, "layer", l, "every_token", every, "top1", a));
+                    if (a > bestAcc) {
+                        bestAcc = a;
+                        best = l;
+                        bestEvery = every;
+                        better = true;
+                        bestSweep = kSweep;
+                    }
                 }
             }
             if (iv == null || better) {
@@ -230,21 +241,22 @@ public final class Demo {
                     iv.close();
                 }
                 iv = cand;
-                bestSweep = kSweep;
             } else {
                 cand.close();
             }
         }
         sweep.addAll(bestSweep);
         // bare 0-shot + IV on the test queries (reported for the pretrained tasks)
-        double test = t.pretrain() ? greedyAccuracy(model, bare(t, true, s.evalPerTask(), EVAL_SEED), iv.vector(), best) : Double.NaN;
-        return new IvChoice(iv, best, sweep, all, val, test);
+        double test = t.pretrain() ? greedyAccuracy(model, bare(t, true, s.evalPerTask(), EVAL_SEED), iv.vector(), best, bestEvery)
+                : Double.NaN;
+        return new IvChoice(iv, best, bestEvery, sweep, all, val, test);
     }
 
     private static Map<String, Object> ivEntry(Task t, IvChoice c) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("task", t.name());
         e.put("layer", c.layer());
+        e.put("every_token", c.everyToken());
         e.put("k", c.iv().heads().size());
         e.put("heads", c.iv().heads().stream().map(h -> List.of(h.layer(), h.head(), h.score())).toList());
         e.put("cie", IvDynamics.map(c.iv().cie()));
@@ -286,13 +298,32 @@ public final class Demo {
 
     // ------------------------------------------------------------------------------------------------ greedy
 
-    /** Exact-match accuracy of batched greedy answers, optionally with {@code iv} added after {@code layer} at the last prompt token. */
-    double greedyAccuracy(LlamaModel model, List<Prompt> prompts, Tensor iv, int layer) {
+    /**
+     * Exact-match accuracy of batched greedy answers, optionally with {@code iv} added after {@code layer} at the last
+     * prompt token and, with {@code every}, also at every generated token.
+     */
+    double greedyAccuracy(LlamaModel model, List<Prompt> prompts, Tensor iv, int layer, boolean every) {
         if (iv == null) {
             return Organism.accuracy(model, tok, prompts);
         }
+        List<String> answers = greedyAnswers(model, tok, prompts, iv, layer, every);
+        int ok = 0;
+        for (int i = 0; i < answers.size(); i++) {
+            if (answers.get(i).equals(prompts.get(i).target())) {
+                ok++;
+            }
+        }
+        return (double) ok / answers.size();
+    }
+
+    /**
+     * Batched greedy answers (up to the first newline, at most {@code MAX_ANSWER + 1} tokens) with {@code iv} added after
+     * {@code layer} at the last prompt token and, with {@code every}, at every generated token; each step reruns the
+     * left-padded batch without a cache.
+     */
+    static List<String> greedyAnswers(LlamaModel model, CharTokenizer tok, List<Prompt> prompts, Tensor iv, int layer, boolean every) {
         int end = tok.id(SyntheticTasks.END);
-        int rows = prompts.size(), ok = 0;
+        int rows = prompts.size();
         List<List<Integer>> seqs = new ArrayList<>();
         StringBuilder[] ans = new StringBuilder[rows];
         boolean[] doneRow = new boolean[rows];
@@ -324,7 +355,24 @@ public final class Demo {
                 }
                 long[] next;
                 try (PointerScope sc = new PointerScope()) {
-                    HookPlan plan = HookPlan.builder().add(new ResidualAdd(HookSite.residPost(layer), Positions.of(pos), iv, 1f, null)).build();
+                    HookPlan.Builder b = HookPlan.builder().add(new ResidualAdd(HookSite.residPost(layer), Positions.of(pos), iv, 1f, null));
+                    for (int j = 1; every && j <= step; j++) {   // the tokens generated so far by rows still generating
+                        List<Integer> live = new ArrayList<>();
+                        for (int i = 0; i < rows; i++) {
+                            if (!doneRow[i]) {
+                                live.add(i);
+                            }
+                        }
+                        if (!live.isEmpty()) {
+                            int[] sel = live.stream().mapToInt(Integer::intValue).toArray();
+                            long[] at = new long[sel.length];
+                            for (int i = 0; i < sel.length; i++) {
+                                at[i] = pos[sel[i]] + j;
+                            }
+                            b.add(new ResidualAdd(HookSite.residPost(layer), Positions.of(at), iv, 1f, sel));
+                        }
+                    }
+                    HookPlan plan = b.build();
                     Tensor logits = model.forward(torch.tensor(ids).reshape(rows, len), torch.tensor(mask).reshape(rows, len), plan, null,
                             LogitsMode.LAST).logits();
                     next = dev.ivkit.util.Torch.toLongArray(logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false));
@@ -347,12 +395,11 @@ public final class Demo {
                 }
             }
         }
-        for (int i = 0; i < rows; i++) {
-            if (ans[i].toString().equals(prompts.get(i).target())) {
-                ok++;
-            }
+        List<String> out = new ArrayList<>();
+        for (StringBuilder a : ans) {
+            out.add(a.toString());
         }
-        return (double) ok / rows;
+        return out;
     }
 
     // ------------------------------------------------------------------------------------------------ continual
@@ -378,7 +425,8 @@ public final class Demo {
                     qs.stream().map(q -> SyntheticTasks.instruction(t, q)).toList());
             kp[j] = k.bare();
             ip[j] = k.instructed();
-            with[j] = recovery ? greedyAccuracy(model, ins, ivs.get(t.name()).vector(), bestLayer.get(t.name())) : Double.NaN;
+            with[j] = recovery ? greedyAccuracy(model, ins, ivs.get(t.name()).vector(), bestLayer.get(t.name()), everyToken.get(t.name()))
+                    : Double.NaN;
         }
         double[] h = new double[held.size()];
         for (int j = 0; j < held.size(); j++) {

@@ -18,7 +18,8 @@ import dev.ivkit.model.RopeStyle;
  *                        their instruction format stays new for fine-tuning — the paper's setting
  * @param shards          every batch is split into this many row shards whose gradients are computed in parallel (one
  *                        thread each, single-threaded BLAS) and summed in shard order: part of the recipe, because the
- *                        split changes float rounding; the same count reproduces the same weights on any machine
+ *                        split changes float rounding; the same count reproduces the same weights on the same machine (OpenBLAS
+ *                        picks its kernels per CPU, so other CPUs round differently)
  *                        (files written before it existed read as 1)
  */
 public record OrganismConfig(int dModel, int nLayers, int nHeads, int nKvHeads, int hiddenDim, int maxSeqLen, int trainLen,

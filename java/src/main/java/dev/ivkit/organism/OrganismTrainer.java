@@ -101,10 +101,10 @@ public final class OrganismTrainer {
     }
 
     /** A packed batch: ids [batch, len] and the loss mask over target positions [batch, len - 1]. */
-    record Batch(long[] ids, float[] mask, int rows, int len) {}
+    public record Batch(long[] ids, float[] mask, int rows, int len) {}
 
     /** The batch of optimizer step {@code step}: a pure function of the seed and the step. */
-    Batch batch(int step) {
+    public Batch batch(int step) {
         Random r = new Random(SyntheticTasks.mix(cfg.seed(), 0xBA7C4L + step));
         List<int[]> seqs = new ArrayList<>();
         List<boolean[]> targets = new ArrayList<>();
@@ -229,11 +229,12 @@ public final class OrganismTrainer {
                 lossEma = Double.isNaN(lossEma) ? lv : 0.95 * lossEma + 0.05 * lv;
                 int done = step + 1;
                 progress.update(done, String.format("loss %.4f", lossEma));
+                double soFar = priorSeconds + (System.nanoTime() - t0) / 1e9;
                 if (done % cfg.checkpointEvery() == 0 || done == stopAfter) {
-                    save(stateFile, names, params, opt, done, total, priorSeconds + (System.nanoTime() - t0) / 1e9, lv);
+                    save(stateFile, names, params, opt, done, total, soFar, lv);
                 }
-                if (done == stopAfter) {
-                    return new Result(done, resumedFrom, lv, priorSeconds + (System.nanoTime() - t0) / 1e9, losses);
+                if (done == stopAfter) {   // the time the state holds, so that a resumed run never reports less
+                    return new Result(done, resumedFrom, lv, soFar, losses);
                 }
             }
             writeModel(out, weights);

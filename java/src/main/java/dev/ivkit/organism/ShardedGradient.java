@@ -22,21 +22,30 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * The gradient of a batch's mean answer loss, computed over row shards in parallel: shard s runs the forward and
  * backward of its rows on its own thread and model replica (shared weights), with single-threaded BLAS, and the shard
- * gradients are summed in shard order into the parameters' {@code .grad}. Each shard divides by the whole batch's
+ * gradients are summed in shard order into the parameters' {@code .grad} (BLAS is set to cores / shards threads for
+ * the duration of each call and restored after it). Each shard divides by the whole batch's
  * target count, so the sum is the full-batch gradient; the fixed order keeps runs bit-reproducible for a given shard
  * count. On 2 cores two shards took 534 ms per organism step against 673–823 ms for one shard with two BLAS threads
  * (the BLAS worker spins while libtorch's element-wise work runs on one thread).
  */
-final class ShardedGradient implements AutoCloseable {
+public final class ShardedGradient implements AutoCloseable {
     private final LlamaModel[] replicas;
     private final List<Tensor> params;
     private final ExecutorService pool;
-    private final int blasBefore;
+    private final int blasThreads;   // BLAS threads while the shards run (-1: one shard, left as it is)
 
     /** What one shard returns: its part of the loss and its gradients (retained; released after summing). */
     private record Part(double loss, TensorVector grads) {}
 
-    ShardedGradient(LlamaModel model, List<Tensor> params, int shards) {
+    /**
+     * @param model  the model whose weights are {@code params} (shard 0 runs on it, the others on replicas)
+     * @param params the trainable weights, each requiring grad; their {@code .grad} is created (zeros) when absent
+     * @param shards row shards per batch (≥ 1), one thread each
+     */
+    public ShardedGradient(LlamaModel model, List<Tensor> params, int shards) {
+        if (shards < 1) {
+            throw new dev.ivkit.InvalidArgumentException("shards", "must be >= 1, got " + shards);
+        }
         this.params = params;
         this.replicas = new LlamaModel[shards];
         replicas[0] = model;
@@ -50,10 +59,10 @@ final class ShardedGradient implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            blasBefore = Blas.setThreads(Math.max(1, Runtime.getRuntime().availableProcessors() / shards));
+            blasThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / shards);
         } else {
             pool = null;
-            blasBefore = -1;
+            blasThreads = -1;
         }
         try (PointerScope sc = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             for (Tensor p : params) {
@@ -66,7 +75,7 @@ final class ShardedGradient implements AutoCloseable {
     }
 
     /** Sets every parameter's gradient to that of the batch's mean answer cross-entropy; returns that loss. */
-    double compute(OrganismTrainer.Batch b) {
+    public double compute(OrganismTrainer.Batch b) {
         double denom = 0;
         for (float m : b.mask()) {
             denom += m;
@@ -82,6 +91,7 @@ final class ShardedGradient implements AutoCloseable {
             jobs.add(() -> part(replicas[shard], b, lo, hi, d));
         }
         List<Part> parts = new ArrayList<>();
+        int blasBefore = blasThreads > 0 ? Blas.setThreads(blasThreads) : -1;
         try {
             if (pool == null) {
                 parts.add(jobs.get(0).call());
@@ -115,6 +125,9 @@ final class ShardedGradient implements AutoCloseable {
         } catch (Exception e) {
             throw new IvkitException("organism shard failed: " + e, e);
         } finally {
+            if (blasBefore > 0) {
+                Blas.setThreads(blasBefore);
+            }
             for (Part p : parts) {
                 p.grads().releaseReference();
             }
@@ -144,9 +157,6 @@ final class ShardedGradient implements AutoCloseable {
         }
         if (pool != null) {
             pool.shutdownNow();
-        }
-        if (blasBefore > 0) {
-            Blas.setThreads(blasBefore);
         }
     }
 }
