@@ -114,7 +114,8 @@ public final class Demo {
             List<Organism.TaskScores> scores = Organism.evaluate(model, tok, tasks, s.evalPerTask(), EVAL_SEED);
             // ---- 2. IVs
             log.println("[demo 2/3] IVs of the " + pre.size() + " pretrained tasks: exact CIE scan, top-k heads (k in "
-                    + s.ivHeadChoices() + ") and layer chosen on bare 0-shot validation queries");
+                    + s.ivHeadChoices() + "), layer and IV positions (last prompt token, or every token)"
+                    + " chosen on bare 0-shot validation queries");
             Map<String, Double> ivAcc = new LinkedHashMap<>();
             List<Object> initialIv = new ArrayList<>();
             // every task's IV (the held-out ones for the IV-guided regulariser: organism, 5-shot prompts), one model
