@@ -36,6 +36,16 @@ final class DemoCommand implements Callable<Integer> {
             + "IV authors' (default); forward = KL(p_ref || p_new)")
     String kl;
 
+    @Option(names = "--alpha1", description = "weight of the KL at the answer-predicting position, against the reference with "
+            + "the IV (lwf: without it); default 1, the IV authors'")
+    Double alpha1;
+
+    @Option(names = "--alpha2", description = "weight of the KL over every real position against the same reference; default 0.1")
+    Double alpha2;
+
+    @Option(names = "--alpha-pr", description = "weight of iv-guided's head-output preservation; default 1")
+    Double alphaPr;
+
     @Option(names = "--quick", description = "a much smaller run (a few queries and steps; for tests)")
     boolean quick;
 
@@ -43,6 +53,10 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         if (seeds <= 0) {
             throw new InvalidArgumentException("seeds", "must be positive, got " + seeds);
+        }
+        klDirection(kl);   // bad options fail before the organism is loaded or pretrained
+        for (Map.Entry<String, Double> w : new java.util.TreeMap<>(weights()).entrySet()) {
+            DemoSettings.checkWeight(w.getKey(), w.getValue());
         }
         long t0 = System.nanoTime();
         Path dir = organism != null ? organism : Organism.defaultDir();
@@ -57,14 +71,31 @@ final class DemoCommand implements Callable<Integer> {
         try (org) {
             DemoSettings s = (quick ? DemoSettings.quick(seeds) : DemoSettings.full(seeds))
                     .with(methods != null ? methods : DemoSettings.METHODS, klDirection(kl));
+            s = s.withWeights(alpha1 != null ? alpha1 : s.alpha1(), alpha2 != null ? alpha2 : s.alpha2(), alphaPr != null ? alphaPr : s.alphaPr());
             summary = new Demo(dir, out, s, System.err).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
                     + (quick ? " --quick" : "") + (methods != null ? " --methods " + String.join(",", methods) : "")
-                    + (kl.equals("reverse") ? "" : " --kl " + kl), new Main.Version().getVersion()[0]));
+                    + (kl.equals("reverse") ? "" : " --kl " + kl) + (alpha1 != null ? " --alpha1 " + alpha1 : "")
+                    + (alpha2 != null ? " --alpha2 " + alpha2 : "") + (alphaPr != null ? " --alpha-pr " + alphaPr : ""),
+                    new Main.Version().getVersion()[0]));
         }
         System.out.print(Demo.table(summary));
         System.out.printf("%nwrote %s, %s and %s in %.1f s%n", out.resolve("summary.json"), out.resolve("results.json"),
                 out.resolve("report.html"), (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    private Map<String, Double> weights() {
+        Map<String, Double> w = new java.util.HashMap<>();
+        if (alpha1 != null) {
+            w.put("--alpha1", alpha1);
+        }
+        if (alpha2 != null) {
+            w.put("--alpha2", alpha2);
+        }
+        if (alphaPr != null) {
+            w.put("--alpha-pr", alphaPr);
+        }
+        return w;
     }
 
     private static KlDirection klDirection(String kl) {

@@ -76,7 +76,7 @@ public final class Demo {
     static final Gson JSON = new GsonBuilder().serializeNulls().setPrettyPrinting().disableHtmlEscaping().create();
     static final long EVAL_SEED = 99, VAL_SEED = 5, IV_SEED = 11, TRAIN_SEED = 21;
     static final String PRETRAINED = "pretrained (instr. 0-shot)";
-    static final double ALPHA1 = 1.0, ALPHA2 = 0.1, ALPHA_PR = 1.0, TEMPERATURE = 2.0;
+    static final double TEMPERATURE = 2.0;
 
     private final Path organismDir;
     private final Path out;
@@ -474,7 +474,7 @@ public final class Demo {
                 }
                 TrainConfig cfg = new TrainConfig(s.lr(), LrSchedule.Kind.CONSTANT, 0, s.epochs(), s.batch(), 1, 1.0, 0.0, sd, 1000, 0,
                         Integer.MAX_VALUE);
-                Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()), s.klDirection());
+                Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()), s);
                 try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, s.loraTargets()), sd)) {
                     Trainer trainer = new Trainer(model, cfg, reg, work.resolve("task-" + k));
                     Trainer.Result r = (progressBars ? trainer : trainer.quiet()).train(a, data, null, false);
@@ -488,15 +488,16 @@ public final class Demo {
         return new Run(stages, losses);
     }
 
-    private static Regulariser regulariser(String id, LlamaModel model, InstructionVector iv, int layer, KlDirection kl) {
+    private static Regulariser regulariser(String id, LlamaModel model, InstructionVector iv, int layer, DemoSettings s) {
+        KlDirection kl = s.klDirection();
         return switch (id) {
             case "naive" -> null;
             case "lwf" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
-                    IvGuidedRegulariser.Site.ATTN_OUT, ALPHA1, ALPHA2, 0, TEMPERATURE, kl, false, List.of(),
+                    IvGuidedRegulariser.Site.ATTN_OUT, s.alpha1(), s.alpha2(), 0, TEMPERATURE, kl, false, List.of(),
                     new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
             // the IV where it was chosen: after layer L (resid_post), the site of the bare 0-shot + IV evaluation
             case "iv-guided", "iv-guided-nopr" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer,
-                    IvGuidedRegulariser.Site.RESID_POST, ALPHA1, ALPHA2, id.equals("iv-guided") ? ALPHA_PR : 0, TEMPERATURE,
+                    IvGuidedRegulariser.Site.RESID_POST, s.alpha1(), s.alpha2(), id.equals("iv-guided") ? s.alphaPr() : 0, TEMPERATURE,
                     kl, false, id.equals("iv-guided") ? iv.heads() : List.of(), null));
             default -> throw new IllegalArgumentException(id);
         };

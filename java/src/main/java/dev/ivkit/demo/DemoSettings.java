@@ -20,12 +20,17 @@ import java.util.List;
  * @param seeds         seeds 1..N per method
  * @param methods       the methods to run, a subset of {@link #METHODS} in that order
  * @param klDirection   direction of the KL terms of lwf and the IV-guided methods (default the authors' reverse KL)
+ * @param alpha1        weight of the KL at the answer-predicting position against the reference with the IV (lwf: without)
+ * @param alpha2        weight of the KL over every real position against the same reference
+ * @param alphaPr       weight of the head-output preservation of iv-guided (iv-guided-nopr and lwf: 0)
  */
 public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<Integer> ivHeadChoices, int probePerTask,
         int trainExamples, int epochs, int batch, double lr, List<String> loraTargets, int seeds, List<String> methods,
-        KlDirection klDirection) {
+        KlDirection klDirection, double alpha1, double alpha2, double alphaPr) {
     /** Every method of the demo, in the order of its tables. */
     public static final List<String> METHODS = List.of("naive", "lwf", "iv-guided", "iv-guided-nopr");
+    /** The IV authors' weights (their seq2 script): KL at the answer position 1, KL over all positions 0.1, heads 1. */
+    public static final double ALPHA1 = 1.0, ALPHA2 = 0.1, ALPHA_PR = 1.0;
     /** Every projection of a block: measured, q/v alone cannot learn prev (loss 1.88 after 144 steps at lr 1e-3). */
     static final List<String> ALL_PROJECTIONS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -46,6 +51,9 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
         if (klDirection == null) {
             throw new InvalidArgumentException("klDirection", "must be forward or reverse");
         }
+        checkWeight("alpha1", alpha1);
+        checkWeight("alpha2", alpha2);
+        checkWeight("alphaPr", alphaPr);
         ivHeadChoices = List.copyOf(ivHeadChoices);
         loraTargets = List.copyOf(loraTargets);
         methods = METHODS.stream().filter(methods::contains).toList();
@@ -57,18 +65,32 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
      */
     public static DemoSettings full(int seeds) {
         return new DemoSettings(40, 20, 8, List.of(4, 8, 16), 12, 512, 3, 16, 1e-3, ALL_PROJECTIONS, seeds, METHODS,
-                KlDirection.REVERSE);
+                KlDirection.REVERSE, ALPHA1, ALPHA2, ALPHA_PR);
     }
 
     /** A much smaller run (tests): a handful of queries and 4 steps per task. */
     public static DemoSettings quick(int seeds) {
-        return new DemoSettings(6, 4, 2, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds, METHODS, KlDirection.REVERSE);
+        return new DemoSettings(6, 4, 2, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds, METHODS, KlDirection.REVERSE,
+                ALPHA1, ALPHA2, ALPHA_PR);
     }
 
     /** The same run restricted to some methods and with a KL direction. */
     public DemoSettings with(List<String> methodIds, KlDirection direction) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methodIds, direction);
+                loraTargets, seeds, methodIds, direction, alpha1, alpha2, alphaPr);
+    }
+
+    /** The same run with other regulariser weights (the KL terms and head preservation). */
+    public DemoSettings withWeights(double a1, double a2, double pr) {
+        return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
+                loraTargets, seeds, methods, klDirection, a1, a2, pr);
+    }
+
+    /** Rejects a regulariser weight that is negative, NaN or infinite, naming {@code field}. */
+    public static void checkWeight(String field, double w) {
+        if (!(w >= 0) || !Double.isFinite(w)) {
+            throw new InvalidArgumentException(field, "must be a finite number >= 0, got " + w);
+        }
     }
 
     public int stepsPerTask() {

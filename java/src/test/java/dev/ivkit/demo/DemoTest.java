@@ -1,6 +1,7 @@
 package dev.ivkit.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,6 +65,37 @@ class DemoTest {
         assertTrue(html.contains("Causal indirect effect per head"), "CIE heatmap section");
         assertTrue(html.contains("Accuracy matrices"), "accuracy-matrix section");
         assertTrue(html.contains("Layer sweep"), "layer sweep section");
+    }
+
+    @Test
+    void zeroRegulariserWeightsReproduceNaiveFineTuningExactly(@TempDir Path tmp) throws Exception {
+        // --alpha1 0 --alpha2 0 leaves iv-guided-nopr with no term at all: its loss is the cross-entropy alone, so every
+        // seed's accuracy matrix must equal naive's (same data order and LoRA init per seed) — the weights reach training
+        Path org = tmp.resolve("organism");
+        Organism.train(org, OrganismConfig.defaults().withModel(32, 2, 2, 16, 1000).withSteps(30), 0);
+        Path out = tmp.resolve("demo");
+        assertEquals(0, Main.run("demo", "--quick", "--seeds", "2", "--organism", org.toString(), "--out", out.toString(),
+                "--methods", "naive,iv-guided-nopr", "--alpha1", "0", "--alpha2", "0"));
+        JsonObject methods = JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject().getAsJsonObject("methods");
+        for (String seed : List.of("1", "2")) {
+            JsonObject naive = methods.getAsJsonObject("naive").getAsJsonObject("seeds").getAsJsonObject(seed);
+            JsonObject zero = methods.getAsJsonObject("iv-guided-nopr").getAsJsonObject("seeds").getAsJsonObject(seed);
+            // the last training losses are sensitive to any gradient change (a tiny model's accuracies are not)
+            assertEquals(naive.get("train_loss_last"), zero.get("train_loss_last"), "seed " + seed);
+            assertEquals(naive.get("accuracy_matrix"), zero.get("accuracy_matrix"), "seed " + seed);
+        }
+        JsonObject settings = JsonParser.parseString(Files.readString(out.resolve("summary.json"))).getAsJsonObject().getAsJsonObject("settings");
+        assertEquals(0.0, settings.get("alpha1").getAsDouble());
+        assertEquals(DemoSettings.ALPHA_PR, settings.get("alphaPr").getAsDouble());
+    }
+
+    @Test
+    void badWeightFailsBeforeAnyOrganismIsTrained(@TempDir Path tmp) {
+        Path org = tmp.resolve("organism");
+        assertEquals(Main.EXIT_BAD_INPUT, Main.run("demo", "--organism", org.toString(), "--out", tmp.resolve("o").toString(), "--alpha2", "-0.5"));
+        assertEquals(Main.EXIT_BAD_INPUT, Main.run("demo", "--organism", org.toString(), "--out", tmp.resolve("o").toString(), "--alpha-pr", "NaN"));
+        assertFalse(Files.exists(org), "no pretraining started");
+        assertFalse(Files.exists(tmp.resolve("o")), "no output written");
     }
 
     private static void assertFinite(JsonElement e, String what) {
