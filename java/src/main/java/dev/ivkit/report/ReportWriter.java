@@ -427,6 +427,10 @@ public final class ReportWriter {
                         y[k] = t == null ? Double.NaN : t;
                     }
                     String task = orDash(Json.str(f, e, "task", p));
+                    JsonElement every = e == null ? null : e.get("every_token");   // the demo's choice of IV positions
+                    if (every != null && every.isJsonPrimitive() && every.getAsJsonPrimitive().isBoolean() && every.getAsBoolean()) {
+                        task += " (every token)";
+                    }
                     series.add(Plots.Series.of(shortName(task), x, y));
                     int bi = argmax(y);
                     rows.add(List.of(rel(f) + " (base model)", task, "—", "—", bi < 0 ? "—" : Integer.toString((int) x[bi]),
@@ -440,8 +444,9 @@ public final class ReportWriter {
                 return null;
             }
             Section s = new Section(id("sweep"), "Layer sweep");
-            s.note("Top-1 accuracy of the first answer token with the instruction vector added at each layer (solid) "
-                    + "against the model without it (dashed).");
+            s.note("Top-1 accuracy of the first answer token (eval.json; for the demo's results.json: exact match of the "
+                    + "greedy answer) with the instruction vector added at each layer (solid) against the model without it "
+                    + "(dashed); \"(every token)\" marks an IV added at every generated token, not only the last prompt token.");
             s.figures(figs);
             return s.table(List.of("source", "setting / task", "baseline top-1", "baseline F1", "best layer", "top-1 there",
                     "F1 there"), rows);

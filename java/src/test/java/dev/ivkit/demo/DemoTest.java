@@ -65,6 +65,12 @@ class DemoTest {
         assertTrue(html.contains("Causal indirect effect per head"), "CIE heatmap section");
         assertTrue(html.contains("Accuracy matrices"), "accuracy-matrix section");
         assertTrue(html.contains("Layer sweep"), "layer sweep section");
+        for (JsonElement e : r.getAsJsonObject("initial").getAsJsonArray("iv")) {   // the chosen IV positions are recorded and shown
+            JsonObject iv = e.getAsJsonObject();
+            assertTrue(iv.has("every_token"), "initial.iv[].every_token");
+            String label = iv.get("task").getAsString() + " (every token)";
+            assertEquals(iv.get("every_token").getAsBoolean(), html.contains(label), label);
+        }
     }
 
     @Test
