@@ -27,6 +27,7 @@ cmd=(java -jar "$jar" -rf json -rff "$out" "$@")
   echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "openblas_coretype=${OPENBLAS_CORETYPE:-unset}"
   echo "openblas_num_threads=$OPENBLAS_NUM_THREADS"
+  echo "glibc_tunables=${GLIBC_TUNABLES:-unset}"
   echo "ivkit_threads=${IVKIT_THREADS:-unset (ivkit default: 1 libtorch intra-op thread)}"
   echo "jdk=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')"
   echo "libtorch=$(cd benchmarks/target/lib && ls pytorch-*.jar | grep -v -- '-linux\|-windows\|-macosx' | sed 's/^pytorch-\(.*\)\.jar$/org.bytedeco:pytorch \1/')"

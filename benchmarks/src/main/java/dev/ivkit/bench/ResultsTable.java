@@ -113,6 +113,7 @@ public final class ResultsTable {
                 .append("; OPENBLAS_CORETYPE=").append(meta.getOrDefault("openblas_coretype", "?"))
                 .append(", OPENBLAS_NUM_THREADS=").append(meta.getOrDefault("openblas_num_threads", "?"))
                 .append(", IVKIT_THREADS=").append(meta.getOrDefault("ivkit_threads", "?"))
+                .append(", GLIBC_TUNABLES=").append(meta.getOrDefault("glibc_tunables", "unset"))
                 .append("; JDK ").append(jdk).append("; ").append(meta.getOrDefault("libtorch", "?")).append(".\n\n");
         t.append("Command: `").append(meta.getOrDefault("command", "?")).append("`\n\n");
         t.append("Figures: median over measurement iterations (min–max in brackets).\n\n");
