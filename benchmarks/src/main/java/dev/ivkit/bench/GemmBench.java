@@ -39,6 +39,7 @@ public class GemmBench {
 
     private Tensor a;
     private Tensor b;
+    private Tensor out;
     private long flopsPerCall;
 
     @Setup(Level.Trial)
@@ -48,6 +49,7 @@ public class GemmBench {
         torch.manual_seed(7);
         a = torch.randn(s[0], s[1]);
         b = torch.randn(s[1], s[2]);
+        out = torch.zeros(s[0], s[2]);   // touched once here, so matmulInto never page-faults on its output
         flopsPerCall = 2L * s[0] * s[1] * s[2];
     }
 
@@ -55,6 +57,7 @@ public class GemmBench {
     public void tearDown() {
         a.close();
         b.close();
+        out.close();
     }
 
     @Benchmark
@@ -63,6 +66,16 @@ public class GemmBench {
             Tensor c = a.matmul(b);
             work.add(0, flopsPerCall);
             return c.data_ptr_float().get();
+        }
+    }
+
+    /** The same product written into one output allocated in setup: the difference to {@link #matmul} is the cost of a fresh output. */
+    @Benchmark
+    public float matmulInto(Work work) {
+        try (PointerScope scope = new PointerScope()) {
+            torch.matmul_out(out, a, b);
+            work.add(0, flopsPerCall);
+            return out.data_ptr_float().get();
         }
     }
 }

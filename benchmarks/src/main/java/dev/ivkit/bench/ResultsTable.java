@@ -154,9 +154,13 @@ public final class ResultsTable {
             }
             int[] s = ForwardBench.parseShape(r.param("mkn"));
             Metric f = r.secondary().get("flops");
+            Result into = partner(results, "GemmBench.matmulInto", r);
+            Metric fi = into == null ? null : into.secondary().get("flops");
             row(t, "GEMM fp32 " + s[0] + "×" + s[1] + " @ " + s[1] + "×" + s[2] + (r.param("mkn").equals(bestGemmShape) ? " (best)" : ""),
-                    fmt(f.p50() / 1e9) + " GFLOP/s [" + fmt(f.min() / 1e9) + "–" + fmt(f.max() / 1e9) + "]",
-                    "—", "—", "—");
+                    fmt(f.p50() / 1e9) + " GFLOP/s [" + fmt(f.min() / 1e9) + "–" + fmt(f.max() / 1e9) + "]"
+                            + (fi == null ? "" : "; into a reused output " + fmt(fi.p50() / 1e9) + " GFLOP/s [" + fmt(fi.min() / 1e9)
+                                    + "–" + fmt(fi.max() / 1e9) + "]"),
+                    fi == null ? "—" : String.format(Locale.ROOT, "fresh output %.2f× the reused one's rate", f.p50() / fi.p50()), "—", "—");
         }
         for (Result r : results) {
             if (r.name().equals("AddRowsBench.kernel")) {
