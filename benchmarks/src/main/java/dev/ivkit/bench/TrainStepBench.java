@@ -22,6 +22,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -41,7 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * both): plain LoRA against IV-guided (reference pass with the adapter off, IV pass from layer L, fused KL at the
  * predicting position and over real positions, head preservation of 10 heads). Batch 4 × 64-token sequences with
  * 8-token answers (random ids, left padding of 0–8), LoRA rank 8 on q/v, α1 = 20, α2 = 0.1, α_pr = 1, T = 2.
- * Target: IV-guided ≤ 1.25 × plain.
+ * Target: IV-guided ≤ 1.25 × plain. {@code paired} times one plain and one IV-guided micro-step back to back in every
+ * call (alternating which goes first) into aux counters, so that load drifting on a shared machine cancels out of the
+ * ratio (the separate benchmarks, minutes apart, moved by ±30 % between runs of the same code).
  *
  * <p>HOW TO RUN: {@code java -jar benchmarks/target/benchmarks.jar TrainStepBench}.
  */
@@ -57,6 +60,21 @@ public class TrainStepBench {
 
     @Param("../shared/data/models/stories260K/stories260K.bin")
     public String storiesPath;
+
+    /** Wall time of the plain and the IV-guided micro-steps, summed over one iteration. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class PairTimes {
+        public long plainNs;
+        public long ivGuidedNs;
+        long calls;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            plainNs = 0;
+            ivGuidedNs = 0;
+        }
+    }
 
     private LlamaModel m;
     private LoraAdapter adapter;
@@ -108,6 +126,24 @@ public class TrainStepBench {
             loss.backward();
             return loss.item_double();
         }
+    }
+
+    @Benchmark
+    public double paired(PairTimes times) {
+        boolean plainFirst = (times.calls++ & 1) == 0;
+        double loss = 0;
+        for (int k = 0; k < 2; k++) {
+            boolean plain = (k == 0) == plainFirst;
+            long t0 = System.nanoTime();
+            loss += plain ? plainLora() : ivGuided();
+            long dt = System.nanoTime() - t0;
+            if (plain) {
+                times.plainNs += dt;
+            } else {
+                times.ivGuidedNs += dt;
+            }
+        }
+        return loss;
     }
 
     @Benchmark
