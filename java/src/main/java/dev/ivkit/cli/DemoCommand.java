@@ -55,9 +55,9 @@ final class DemoCommand implements Callable<Integer> {
             throw new InvalidArgumentException("seeds", "must be positive, got " + seeds);
         }
         klDirection(kl);   // bad options fail before the organism is loaded or pretrained
-        for (Map.Entry<String, Double> w : new java.util.TreeMap<>(weights()).entrySet()) {
-            DemoSettings.checkWeight(w.getKey(), w.getValue());
-        }
+        checkWeight("--alpha1", alpha1);
+        checkWeight("--alpha2", alpha2);
+        checkWeight("--alpha-pr", alphaPr);
         long t0 = System.nanoTime();
         Path dir = organism != null ? organism : Organism.defaultDir();
         Organism org;
@@ -84,18 +84,10 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Map<String, Double> weights() {
-        Map<String, Double> w = new java.util.HashMap<>();
-        if (alpha1 != null) {
-            w.put("--alpha1", alpha1);
+    private static void checkWeight(String option, Double w) {
+        if (w != null) {
+            DemoSettings.checkWeight(option, w);
         }
-        if (alpha2 != null) {
-            w.put("--alpha2", alpha2);
-        }
-        if (alphaPr != null) {
-            w.put("--alpha-pr", alphaPr);
-        }
-        return w;
     }
 
     private static KlDirection klDirection(String kl) {
