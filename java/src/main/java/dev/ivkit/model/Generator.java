@@ -64,7 +64,7 @@ public final class Generator {
                     next = sampler.sample(Torch.toFloatArray(logits));
                 }
                 out[produced++] = next;
-                if (next == cfg.eosId() || next == cfg.bosId() || !onToken.test(next)) {
+                if (cfg.isEos(next) || next == cfg.bosId() || !onToken.test(next)) {
                     break;
                 }
                 ids = new long[] {next};

@@ -22,12 +22,33 @@ import dev.ivkit.InvalidArgumentException;
  * @param attentionBias     q/k/v projections have biases (Qwen2)
  * @param bosId             beginning-of-sequence id, or -1
  * @param eosId             end-of-sequence id, or -1
+ * @param eosIds            every id that ends generation ({@code eos_token_id} may be a list, e.g. Llama-3.1's
+ *                          end_of_text, eom and eot): {@code eosId} first; empty when eosId is -1
  */
 public record ModelConfig(String architecture, int dModel, int hiddenDim, int nLayers, int nHeads, int nKvHeads,
         int headDim, int vocabSize, int maxSeqLen, double normEps, double ropeTheta, RopeStyle ropeStyle,
-        RopeScaling ropeScaling, boolean tiedEmbeddings, boolean attentionBias, int bosId, int eosId) {
+        RopeScaling ropeScaling, boolean tiedEmbeddings, boolean attentionBias, int bosId, int eosId,
+        java.util.List<Integer> eosIds) {
+
+    /** A config with one end-of-sequence id (or none when {@code eosId} is -1). */
+    public ModelConfig(String architecture, int dModel, int hiddenDim, int nLayers, int nHeads, int nKvHeads,
+            int headDim, int vocabSize, int maxSeqLen, double normEps, double ropeTheta, RopeStyle ropeStyle,
+            RopeScaling ropeScaling, boolean tiedEmbeddings, boolean attentionBias, int bosId, int eosId) {
+        this(architecture, dModel, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen, normEps,
+                ropeTheta, ropeStyle, ropeScaling, tiedEmbeddings, attentionBias, bosId, eosId,
+                eosId >= 0 ? java.util.List.of(eosId) : java.util.List.of());
+    }
 
     public ModelConfig {
+        eosIds = eosIds == null ? java.util.List.of() : java.util.List.copyOf(eosIds);
+        if (eosId >= 0 ? eosIds.isEmpty() || eosIds.get(0) != eosId : !eosIds.isEmpty()) {
+            throw new InvalidArgumentException("eosIds", "must start with eosId " + eosId + " (or be empty when it is -1), got " + eosIds);
+        }
+        for (int id : eosIds) {
+            if (id < 0) {
+                throw new InvalidArgumentException("eosIds", "token ids must be >= 0, got " + eosIds);
+            }
+        }
         positive("dModel", dModel);
         positive("hiddenDim", hiddenDim);
         positive("nLayers", nLayers);
@@ -73,13 +94,18 @@ public record ModelConfig(String architecture, int dModel, int hiddenDim, int nL
         return nLayers * perLayer + d + emb + (tiedEmbeddings ? 0 : emb);
     }
 
+    /** Whether {@code id} ends generation (one of {@link #eosIds()}). */
+    public boolean isEos(int id) {
+        return eosIds.contains(id);
+    }
+
     public ModelConfig withRopeStyle(RopeStyle style) {
         return new ModelConfig(architecture, dModel, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen,
-                normEps, ropeTheta, style, ropeScaling, tiedEmbeddings, attentionBias, bosId, eosId);
+                normEps, ropeTheta, style, ropeScaling, tiedEmbeddings, attentionBias, bosId, eosId, eosIds);
     }
 
     public ModelConfig withTiedEmbeddings(boolean tied) {
         return new ModelConfig(architecture, dModel, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen,
-                normEps, ropeTheta, ropeStyle, ropeScaling, tied, attentionBias, bosId, eosId);
+                normEps, ropeTheta, ropeStyle, ropeScaling, tied, attentionBias, bosId, eosId, eosIds);
     }
 }

@@ -1,13 +1,72 @@
 package dev.ivkit.model;
 
+import dev.ivkit.InvalidArgumentException;
+
 /**
- * Llama-3 style frequency scaling ({@code rope_scaling} with {@code rope_type: "llama3"} in config.json).
- * Wavelengths shorter than {@code originalMaxPositions / highFreqFactor} keep their frequency, longer than
- * {@code originalMaxPositions / lowFreqFactor} are divided by {@code factor}, and those between are interpolated.
+ * Rotary frequency scaling of a checkpoint ({@code rope_scaling} in transformers 4 configs, the scaling part of
+ * {@code rope_parameters} in transformers 5).
+ *
+ * <ul>
+ *   <li>{@link Type#LLAMA3}: wavelengths shorter than {@code originalMaxPositions / highFreqFactor} keep their
+ *       frequency, longer than {@code originalMaxPositions / lowFreqFactor} are divided by {@code factor}, and those
+ *       between are interpolated (transformers' {@code _compute_llama3_parameters}).</li>
+ *   <li>{@link Type#LINEAR}: every inverse frequency is divided by {@code factor} (position interpolation; the
+ *       same as dividing positions by {@code factor}). The other fields are unused (0).</li>
+ * </ul>
+ * "default" is no scaling (null); "dynamic" NTK scaling equals the default up to the original context length, so
+ * {@link dev.ivkit.model.io.HfConfig} reads it as null with the context capped there.
+ *
+ * @param type                  the scaling rule
+ * @param factor                scale factor (&gt; 0)
+ * @param lowFreqFactor         llama3 only
+ * @param highFreqFactor        llama3 only
+ * @param originalMaxPositions  llama3 only: the pre-training context length
  */
-public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
+public record RopeScaling(Type type, double factor, double lowFreqFactor, double highFreqFactor,
+        int originalMaxPositions) {
+
+    /** The scaling rules ivkit implements. */
+    public enum Type {
+        LLAMA3, LINEAR;
+
+        /** The {@code rope_type} string of transformers' configs. */
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public RopeScaling {
+        if (type == null) {
+            throw new InvalidArgumentException("ropeScaling.type", "must be set");
+        }
+        if (!(factor > 0) || Double.isInfinite(factor)) {
+            throw new InvalidArgumentException("ropeScaling.factor", "must be a positive finite number, got " + factor);
+        }
+        if (type == Type.LLAMA3 && (!(lowFreqFactor > 0) || !(highFreqFactor > lowFreqFactor) || originalMaxPositions <= 0)) {
+            throw new InvalidArgumentException("ropeScaling", "llama3 scaling needs 0 < low_freq_factor < high_freq_factor "
+                    + "and original_max_position_embeddings > 0, got low " + lowFreqFactor + ", high " + highFreqFactor
+                    + ", original " + originalMaxPositions);
+        }
+    }
+
+    /** Llama-3 scaling (the canonical constructor with {@link Type#LLAMA3}). */
+    public RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
+        this(Type.LLAMA3, factor, lowFreqFactor, highFreqFactor, originalMaxPositions);
+    }
+
+    /** Linear (position-interpolation) scaling by {@code factor}. */
+    public static RopeScaling linear(double factor) {
+        return new RopeScaling(Type.LINEAR, factor, 0, 0, 0);
+    }
+
     /** Applies the scaling to the inverse frequencies (in place) and returns them. */
     public double[] apply(double[] invFreq) {
+        if (type == Type.LINEAR) {
+            for (int i = 0; i < invFreq.length; i++) {
+                invFreq[i] = invFreq[i] / factor;
+            }
+            return invFreq;
+        }
         double lowWavelen = originalMaxPositions / lowFreqFactor;
         double highWavelen = originalMaxPositions / highFreqFactor;
         for (int i = 0; i < invFreq.length; i++) {
@@ -23,5 +82,12 @@ public record RopeScaling(double factor, double lowFreqFactor, double highFreqFa
             }
         }
         return invFreq;
+    }
+
+    @Override
+    public String toString() {
+        return type == Type.LINEAR ? "linear(factor " + factor + ")"
+                : "llama3(factor " + factor + ", low " + lowFreqFactor + ", high " + highFreqFactor + ", original "
+                        + originalMaxPositions + ")";
     }
 }

@@ -6,7 +6,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.ModelFormatException;
 import dev.ivkit.UnsupportedException;
@@ -15,13 +14,13 @@ import dev.ivkit.model.RopeScaling;
 import dev.ivkit.model.RopeStyle;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -33,6 +32,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * num_hidden_layers, num_attention_heads, vocab_size, max_position_embeddings. Defaults as in transformers:
  * num_key_value_heads = num_attention_heads, head_dim = hidden_size / num_attention_heads, rms_norm_eps = 1e-6,
  * rope_theta = 10000, tie_word_embeddings = false, no rope scaling. The style is always {@link RopeStyle#HALF}.
+ * Rotary settings come from either layout, transformers 4's rope_theta/rope_scaling or transformers 5's
+ * rope_parameters ({@link HfRope}); eos_token_id may be a list. Every top-level key is either read, known to leave
+ * the numbers alone, or refused ({@link HfConfigKeys}): a setting that could change the numbers is never ignored.
  * A missing or malformed field is a {@link ModelFormatException} naming config.json and the field; a valid setting
  * ivkit's model cannot run (another rope type, o_proj/MLP biases, an activation other than SiLU) is an
  * {@link UnsupportedException} naming both too.
@@ -70,62 +72,128 @@ public final class HfConfig {
 
     static ModelConfig parse(Path file, JsonObject o) {
         String family = family(file, o);
+        HfConfigKeys.check(file, o.keySet());
+        JsonFields f = new JsonFields(file, o, "");
 
-        int hidden = reqInt(file, o, "hidden_size");
-        int inter = reqInt(file, o, "intermediate_size");
-        int layers = reqInt(file, o, "num_hidden_layers");
-        int heads = reqInt(file, o, "num_attention_heads");
-        int vocab = reqInt(file, o, "vocab_size");
-        int maxPos = reqInt(file, o, "max_position_embeddings");
-        int kvHeads = optInt(file, o, "num_key_value_heads", heads);
+        int hidden = f.reqInt("hidden_size");
+        int inter = f.reqInt("intermediate_size");
+        int layers = f.reqInt("num_hidden_layers");
+        int heads = f.reqInt("num_attention_heads");
+        int vocab = f.reqInt("vocab_size");
+        int maxPos = f.reqInt("max_position_embeddings");
+        int kvHeads = f.optInt("num_key_value_heads", heads);
         if (heads <= 0) {
-            throw new ModelFormatException(file, "num_attention_heads", "must be positive, got " + heads);
+            throw f.error("num_attention_heads", "must be positive, got " + heads);
         }
-        int headDim = optInt(file, o, "head_dim", hidden / heads);
-        double eps = optDouble(file, o, "rms_norm_eps", 1e-6);
-        double theta = optDouble(file, o, "rope_theta", 10000.0);
-        boolean tied = optBool(file, o, "tie_word_embeddings", false);
+        int headDim = f.optInt("head_dim", hidden / heads);
+        double eps = f.optDouble("rms_norm_eps", 1e-6);
+        boolean tied = f.optBool("tie_word_embeddings", false);
+        weightDtype(f);
+        neutral(f, "partial_rotary_factor", 1.0, "partial rotary embeddings are not implemented");
+        neutral(f, "attention_dropout", 0.0, "ivkit's attention has no dropout");
+        if (f.optInt("pretraining_tp", 1) < 1) {
+            throw f.error("pretraining_tp", "must be >= 1, got " + o.get("pretraining_tp"));
+        }
+        if (f.optBool("use_mrope", false)) {
+            throw new UnsupportedException(file + " [use_mrope]: multimodal rotary embeddings (Qwen2-VL) are not supported");
+        }
+        if (f.has("quantization_config")) {
+            throw new UnsupportedException(file + " [quantization_config]: quantized checkpoints are not supported "
+                    + "(bf16, fp16 or fp32 weights only)");
+        }
 
         boolean bias;
         if (family.equals("qwen2")) {
             bias = true; // Qwen2Attention: q/k/v with bias, o without
         } else {
-            if (optBool(file, o, "attention_bias", false)) {
+            if (f.optBool("attention_bias", false)) {
                 throw new UnsupportedException(file + " [attention_bias]: attention_bias=true gives o_proj a bias too, "
                         + "which ivkit's model does not have");
             }
             bias = false;
         }
-        if (optBool(file, o, "mlp_bias", false)) {
+        if (f.optBool("mlp_bias", false)) {
             throw new UnsupportedException(file + " [mlp_bias]: MLP biases are not supported");
         }
-        String act = optString(file, o, "hidden_act", "silu");
+        String act = f.optString("hidden_act", "silu");
         if (!act.equals("silu")) {
             throw new UnsupportedException(file + " [hidden_act]: activation '" + act + "' is not supported (only silu)");
         }
-        // Sliding-window attention (Mistral v0.1, Qwen2 with use_sliding_window) is not implemented: the context is
-        // capped at the window, where full attention and sliding-window attention agree.
-        boolean sliding = family.equals("qwen2") ? optBool(file, o, "use_sliding_window", false) : true;
-        if (sliding && o.has("sliding_window") && !o.get("sliding_window").isJsonNull()) {
-            int window = reqInt(file, o, "sliding_window");
-            if (window > 0 && window < maxPos) {
-                maxPos = window;
-            }
-        }
+        maxPos = slidingWindowCap(f, family, layers, maxPos);
 
-        RopeScaling scaling = ropeScaling(file, o);
-        int bos = tokenId(file, o, "bos_token_id");
-        int eos = tokenId(file, o, "eos_token_id");
+        HfRope rope = HfRope.read(f);
+        if (rope.contextCap() > 0 && rope.contextCap() < maxPos) {
+            maxPos = rope.contextCap(); // dynamic NTK scaling is the default rope up to here
+        }
+        int bos = tokenId(f, "bos_token_id");
+        List<Integer> eos = tokenIds(f, "eos_token_id");
         try {
-            return new ModelConfig(family, hidden, inter, layers, heads, kvHeads, headDim, vocab, maxPos, eps, theta,
-                    RopeStyle.HALF, scaling, tied, bias, bos, eos);
+            return new ModelConfig(family, hidden, inter, layers, heads, kvHeads, headDim, vocab, maxPos, eps, rope.theta(),
+                    RopeStyle.HALF, rope.scaling(), tied, bias, bos, eos.isEmpty() ? -1 : eos.get(0), eos);
         } catch (InvalidArgumentException e) {
             throw new ModelFormatException(file, e.field(), "inconsistent config: " + e.getMessage(), e);
         }
     }
 
+    /**
+     * Sliding-window attention (Mistral v0.1, Qwen2 with use_sliding_window, "sliding_attention" layer_types) is not
+     * implemented: the context is capped at the window, where full attention and sliding-window attention agree.
+     */
+    private static int slidingWindowCap(JsonFields f, String family, int layers, int maxPos) {
+        boolean sliding = family.equals("qwen2") ? f.optBool("use_sliding_window", false) : true;
+        if (f.has("layer_types")) {
+            JsonElement lt = f.json().get("layer_types");
+            if (!lt.isJsonArray() || lt.getAsJsonArray().size() != layers) {
+                throw f.error("layer_types", "layer_types must be an array of " + layers + " strings, got " + lt);
+            }
+            boolean anySliding = false;
+            for (JsonElement e : lt.getAsJsonArray()) {
+                String t = e.isJsonPrimitive() && e.getAsJsonPrimitive().isString() ? e.getAsString() : null;
+                if ("sliding_attention".equals(t)) {
+                    anySliding = true;
+                } else if (!"full_attention".equals(t)) {
+                    throw new UnsupportedException(f.file() + " [layer_types]: layer type " + e
+                            + " is not supported (full_attention, sliding_attention)");
+                }
+            }
+            if (anySliding && !f.has("sliding_window")) {
+                throw f.error("sliding_window", "layer_types has sliding_attention layers but sliding_window is not set");
+            }
+            sliding = sliding || anySliding;
+        }
+        if (sliding && f.has("sliding_window")) {
+            int window = f.reqInt("sliding_window");
+            if (window > 0 && window < maxPos) {
+                return window;
+            }
+        }
+        return maxPos;
+    }
+
+    /** {@code torch_dtype} (transformers 4) or {@code dtype} (transformers 5): a known name, the same in both. */
+    private static String weightDtype(JsonFields f) {
+        String a = f.optString("torch_dtype", null);
+        String b = f.optString("dtype", null);
+        if (a != null && b != null && !a.equals(b)) {
+            throw f.error("dtype", "dtype '" + b + "' contradicts torch_dtype '" + a + "'");
+        }
+        String d = b != null ? b : a;
+        if (d != null && !List.of("float32", "bfloat16", "float16", "float64", "auto").contains(d)) {
+            throw f.error(b != null ? "dtype" : "torch_dtype", "unknown weight dtype '" + d
+                    + "' (float32, bfloat16, float16, float64)");
+        }
+        return d;
+    }
+
+    /** A numeric setting ivkit supports only at its neutral value. */
+    private static void neutral(JsonFields f, String key, double value, String why) {
+        if (f.has(key) && f.reqDouble(key) != value) {
+            throw new UnsupportedException(f.file() + " [" + key + "]: " + key + "=" + f.json().get(key) + " is not supported: " + why);
+        }
+    }
+
     private static String family(Path file, JsonObject o) {
-        String type = optString(file, o, "model_type", null);
+        String type = new JsonFields(file, o, "").optString("model_type", null);
         if (type != null && List.of("llama", "mistral", "qwen2").contains(type)) {
             return type;
         }
@@ -149,128 +217,34 @@ public final class HfConfig {
                 + " is not supported (llama, mistral, qwen2)");
     }
 
-    private static RopeScaling ropeScaling(Path file, JsonObject o) {
-        JsonElement el = o.get("rope_scaling");
-        if (el == null || el.isJsonNull()) {
-            return null;
-        }
-        if (!el.isJsonObject()) {
-            throw new ModelFormatException(file, "rope_scaling", "rope_scaling is not an object");
-        }
-        JsonObject r = el.getAsJsonObject();
-        String type = optString(file, r, "rope_type", null);
-        if (type == null) {
-            type = optString(file, r, "type", null);
-        }
-        if (type == null) {
-            throw new ModelFormatException(file, "rope_scaling.rope_type", "missing field rope_scaling.rope_type");
-        }
-        if (type.equals("default")) {
-            return null;
-        }
-        if (!type.equals("llama3")) {
-            throw new UnsupportedException(file + " [rope_scaling.rope_type]: unsupported rope scaling type '" + type + "' (only llama3)");
-        }
-        double factor = reqDouble(file, r, "factor", "rope_scaling.");
-        double low = reqDouble(file, r, "low_freq_factor", "rope_scaling.");
-        double high = reqDouble(file, r, "high_freq_factor", "rope_scaling.");
-        int orig = reqInt(file, r, "original_max_position_embeddings", "rope_scaling.");
-        if (!(factor > 0) || !(low > 0) || !(high > low) || orig <= 0) {
-            throw new ModelFormatException(file, "rope_scaling", "llama3 rope_scaling needs factor > 0, "
-                    + "0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0, got " + r);
-        }
-        return new RopeScaling(factor, low, high, orig);
+    private static int tokenId(JsonFields f, String key) {
+        List<Integer> ids = tokenIds(f, key);
+        return ids.isEmpty() ? -1 : ids.get(0);
     }
 
-    private static int tokenId(Path file, JsonObject o, String key) {
-        JsonElement el = o.get(key);
-        if (el == null || el.isJsonNull()) {
-            return -1;
+    /** A token id or a list of them (eos_token_id of Llama-3.1 lists three); empty when absent. */
+    private static List<Integer> tokenIds(JsonFields f, String key) {
+        if (!f.has(key)) {
+            return List.of();
         }
+        JsonElement el = f.json().get(key);
+        List<JsonElement> items = new ArrayList<>();
         if (el.isJsonArray()) {
-            JsonArray a = el.getAsJsonArray();
-            if (a.isEmpty()) {
-                return -1;
+            el.getAsJsonArray().forEach(items::add);
+        } else {
+            items.add(el);
+        }
+        List<Integer> ids = new ArrayList<>();
+        for (JsonElement item : items) {
+            Long v = JsonFields.exactLong(item);
+            if (v == null || v < 0 || v > Integer.MAX_VALUE) {
+                throw f.error(key, key + " is not a token id: " + el);
             }
-            el = a.get(0);
+            if (!ids.contains(v.intValue())) {
+                ids.add(v.intValue());
+            }
         }
-        Long v = exactLong(el);
-        if (v == null || v < 0 || v > Integer.MAX_VALUE) {
-            throw new ModelFormatException(file, key, key + " is not a token id: " + o.get(key));
-        }
-        return v.intValue();
-    }
-
-    // ---- typed field access ---------------------------------------------------------------------------------
-
-    private static Long exactLong(JsonElement el) {
-        if (el == null || !el.isJsonPrimitive() || !((JsonPrimitive) el).isNumber()) {
-            return null;
-        }
-        try {
-            return new BigDecimal(el.getAsString()).longValueExact();
-        } catch (ArithmeticException | NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static int reqInt(Path file, JsonObject o, String key) {
-        return reqInt(file, o, key, "");
-    }
-
-    private static int reqInt(Path file, JsonObject o, String key, String prefix) {
-        JsonElement el = o.get(key);
-        if (el == null || el.isJsonNull()) {
-            throw new ModelFormatException(file, prefix + key, "missing field " + prefix + key);
-        }
-        Long v = exactLong(el);
-        if (v == null || v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw new ModelFormatException(file, prefix + key, prefix + key + " is not an int: " + el);
-        }
-        return v.intValue();
-    }
-
-    private static int optInt(Path file, JsonObject o, String key, int dflt) {
-        JsonElement el = o.get(key);
-        return el == null || el.isJsonNull() ? dflt : reqInt(file, o, key);
-    }
-
-    private static double reqDouble(Path file, JsonObject o, String key, String prefix) {
-        JsonElement el = o.get(key);
-        if (el == null || el.isJsonNull()) {
-            throw new ModelFormatException(file, prefix + key, "missing field " + prefix + key);
-        }
-        if (!el.isJsonPrimitive() || !((JsonPrimitive) el).isNumber()) {
-            throw new ModelFormatException(file, prefix + key, prefix + key + " is not a number: " + el);
-        }
-        return el.getAsDouble();
-    }
-
-    private static double optDouble(Path file, JsonObject o, String key, double dflt) {
-        JsonElement el = o.get(key);
-        return el == null || el.isJsonNull() ? dflt : reqDouble(file, o, key, "");
-    }
-
-    private static boolean optBool(Path file, JsonObject o, String key, boolean dflt) {
-        JsonElement el = o.get(key);
-        if (el == null || el.isJsonNull()) {
-            return dflt;
-        }
-        if (!el.isJsonPrimitive() || !((JsonPrimitive) el).isBoolean()) {
-            throw new ModelFormatException(file, key, key + " is not a boolean: " + el);
-        }
-        return el.getAsBoolean();
-    }
-
-    private static String optString(Path file, JsonObject o, String key, String dflt) {
-        JsonElement el = o.get(key);
-        if (el == null || el.isJsonNull()) {
-            return dflt;
-        }
-        if (!el.isJsonPrimitive() || !((JsonPrimitive) el).isString()) {
-            throw new ModelFormatException(file, key, key + " is not a string: " + el);
-        }
-        return el.getAsString();
+        return ids;
     }
 
     // ---- writing --------------------------------------------------------------------------------------------
@@ -318,11 +292,13 @@ public final class HfConfig {
         if (cfg.ropeScaling() != null) {
             RopeScaling s = cfg.ropeScaling();
             JsonObject r = new JsonObject();
-            r.addProperty("rope_type", "llama3");
+            r.addProperty("rope_type", s.type().configName());
             r.addProperty("factor", s.factor());
-            r.addProperty("low_freq_factor", s.lowFreqFactor());
-            r.addProperty("high_freq_factor", s.highFreqFactor());
-            r.addProperty("original_max_position_embeddings", s.originalMaxPositions());
+            if (s.type() == RopeScaling.Type.LLAMA3) {
+                r.addProperty("low_freq_factor", s.lowFreqFactor());
+                r.addProperty("high_freq_factor", s.highFreqFactor());
+                r.addProperty("original_max_position_embeddings", s.originalMaxPositions());
+            }
             o.add("rope_scaling", r);
         } else {
             o.add("rope_scaling", com.google.gson.JsonNull.INSTANCE);
@@ -341,8 +317,12 @@ public final class HfConfig {
         if (cfg.bosId() >= 0) {
             o.addProperty("bos_token_id", cfg.bosId());
         }
-        if (cfg.eosId() >= 0) {
+        if (cfg.eosIds().size() == 1) {
             o.addProperty("eos_token_id", cfg.eosId());
+        } else if (cfg.eosIds().size() > 1) {
+            JsonArray eos = new JsonArray();
+            cfg.eosIds().forEach(eos::add);
+            o.add("eos_token_id", eos);
         }
         o.addProperty("torch_dtype", torchDtype);
         o.addProperty("use_cache", true);
