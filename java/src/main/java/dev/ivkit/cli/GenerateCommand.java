@@ -50,7 +50,7 @@ final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = new Sampler(temperature, topP, seed);
         Path tokPath = tokenizer != null ? tokenizer : defaultTokenizer(model);
         try (Tokenizer tok = Tokenizer.load(tokPath);
-             LlamaModel m = ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype))) {
+             LlamaModel m = ModelOptions.loadModel(model, dtype)) {
             if (tok.vocabSize() > m.config().vocabSize()) {
                 throw new InvalidArgumentException("tokenizer", tokPath + " has " + tok.vocabSize()
                         + " tokens but the model's vocabulary is " + m.config().vocabSize());

@@ -3,6 +3,7 @@ package dev.ivkit.cli;
 import dev.ivkit.model.Checkpoint;
 import dev.ivkit.model.ModelConfig;
 import dev.ivkit.model.ModelLoader;
+import dev.ivkit.model.io.HfCheckpoint;
 import dev.ivkit.util.Torch;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -19,14 +20,26 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Torch.init();
-        Checkpoint c = ModelLoader.read(model);
-        ModelConfig m = c.config();
+        ModelConfig m;
         long counted = 0;
-        String dtype = "?";
-        for (Tensor t : c.weights().values()) {
-            counted += t.numel();
-            dtype = Torch.dtype(t).toString();
-            t.close();
+        String dtype;
+        if (ModelLoader.isHuggingFace(model)) {
+            // headers only: an 8B checkpoint is described without reading its 16 GB
+            HfCheckpoint.Summary sum = HfCheckpoint.inspect(model);
+            m = sum.config();
+            counted = sum.parameters();
+            dtype = String.join(", ", sum.dtypes()).toLowerCase(java.util.Locale.ROOT)
+                    + String.format(" (%s in %d file%s)", sum.bytes() >= 1e9 ? String.format("%.2f GB", sum.bytes() / 1e9)
+                            : String.format("%.1f MB", sum.bytes() / 1e6), sum.files(), sum.files() == 1 ? "" : "s");
+        } else {
+            Checkpoint c = ModelLoader.read(model);
+            m = c.config();
+            dtype = "?";
+            for (Tensor t : c.weights().values()) {
+                counted += t.numel();
+                dtype = Torch.dtype(t).toString();
+                t.close();
+            }
         }
         System.out.printf("model:          %s%n", model);
         System.out.printf("architecture:   %s%n", m.architecture());
@@ -37,6 +50,7 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("mlp hidden:     %d%n", m.hiddenDim());
         System.out.printf("vocab:          %d%n", m.vocabSize());
         System.out.printf("context:        %d%n", m.maxSeqLen());
+        System.out.printf("bos / eos:      %d / %s%n", m.bosId(), m.eosIds());
         System.out.printf("rope:           %s, theta %s%s%n", m.ropeStyle().name().toLowerCase(), m.ropeTheta(),
                 m.ropeScaling() == null ? "" : ", scaling " + m.ropeScaling());
         System.out.printf("embeddings:     %s%n", m.tiedEmbeddings() ? "tied" : "untied");

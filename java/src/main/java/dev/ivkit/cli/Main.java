@@ -22,6 +22,15 @@ public final class Main {
     boolean verbose;
 
     public static void main(String[] args) {
+        // JavaCPP's GC safety net refuses native allocations once the process's RSS passes 2x -Xmx: an 8B model's
+        // 16 GB of weights would fail to load with the default heap. ivkit scopes every tensor-creating loop
+        // (PointerScope, guarded by the leak test), so the net is off unless the user sets it.
+        if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+            System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+        }
+        if (System.getProperty("org.bytedeco.javacpp.maxBytes") == null) {
+            System.setProperty("org.bytedeco.javacpp.maxBytes", "0");
+        }
         System.exit(run(args));
     }
 

@@ -36,6 +36,24 @@ final class ModelOptions {
         return tokenizer != null ? tokenizer : GenerateCommand.defaultTokenizer(model);
     }
 
+    /**
+     * Loads a model with a progress bar on stderr (in MB) when its weights are 256 MB or more.
+     *
+     * @param dtype "fp32", "bf16", "fp16" or null for the checkpoint's
+     */
+    static LlamaModel loadModel(Path model, String dtype) {
+        dev.ivkit.util.Progress[] bar = new dev.ivkit.util.Progress[1];
+        return ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype), (done, total) -> {
+            if (total < (256L << 20)) {
+                return;
+            }
+            if (bar[0] == null) {
+                bar[0] = new dev.ivkit.util.Progress("loading " + model.getFileName() + " (MB)", total >> 20);
+            }
+            bar[0].update(done >> 20);
+        });
+    }
+
     /** Loads the tokenizer and the model and checks they fit together. */
     Loaded open() {
         Torch.init();
@@ -43,7 +61,7 @@ final class ModelOptions {
         Tokenizer tok = Tokenizer.load(tokPath);
         LlamaModel m;
         try {
-            m = ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype));
+            m = loadModel(model, dtype);
         } catch (RuntimeException e) {
             tok.close();
             throw e;

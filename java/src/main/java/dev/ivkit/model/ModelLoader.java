@@ -10,14 +10,28 @@ import org.bytedeco.pytorch.global.torch;
 public final class ModelLoader {
     private ModelLoader() {}
 
+    /** Whether {@code path} names a Hugging Face checkpoint (a directory, a .safetensors file or a config.json). */
+    public static boolean isHuggingFace(Path path) {
+        String name = path.getFileName() == null ? "" : path.getFileName().toString();
+        return Files.isDirectory(path) || name.endsWith(".safetensors") || name.equals("config.json")
+                || name.endsWith(".index.json");
+    }
+
     /** Reads the checkpoint without building a model. */
     public static Checkpoint read(Path path) {
+        return read(path, null);
+    }
+
+    /**
+     * Reads the checkpoint, telling {@code progress} (bytes read, total bytes) as Hugging Face shards are read; a
+     * llama2.c file is read in one go. {@code progress} may be null.
+     */
+    public static Checkpoint read(Path path, java.util.function.BiConsumer<Long, Long> progress) {
         if (!Files.exists(path)) {
             throw new ModelFormatException(path, null, "no such file or directory");
         }
-        if (Files.isDirectory(path) || path.getFileName().toString().endsWith(".safetensors")
-                || path.getFileName().toString().equals("config.json")) {
-            return dev.ivkit.model.io.HfCheckpoint.load(path);
+        if (isHuggingFace(path)) {
+            return dev.ivkit.model.io.HfCheckpoint.load(path, null, progress);
         }
         return Llama2cCheckpoint.load(path);
     }
@@ -26,7 +40,12 @@ public final class ModelLoader {
      * @param dtype compute dtype (null keeps the file's)
      */
     public static LlamaModel load(Path path, torch.ScalarType dtype) {
-        Checkpoint c = read(path);
+        return load(path, dtype, null);
+    }
+
+    /** {@link #load(Path, torch.ScalarType)} with a progress callback (bytes read, total) as in {@link #read(Path, java.util.function.BiConsumer)}. */
+    public static LlamaModel load(Path path, torch.ScalarType dtype, java.util.function.BiConsumer<Long, Long> progress) {
+        Checkpoint c = read(path, progress);
         return new LlamaModel(c.config(), c.weights(), dtype);
     }
 }

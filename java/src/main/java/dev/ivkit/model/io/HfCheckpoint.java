@@ -58,6 +58,108 @@ public final class HfCheckpoint {
      *         to no {@link PointerScope}: {@code close()} them (or let the GC) when done
      */
     public static Checkpoint load(Path path, ScalarType dtype) {
+        return load(path, dtype, null);
+    }
+
+    /**
+     * {@link #load(Path, ScalarType)}, telling {@code progress} the bytes read so far and the total after each
+     * tensor (a progress bar for multi-gigabyte checkpoints). Tensors are read one at a time from their shard into
+     * their final memory: the peak is the weights plus one tensor's finiteness check, with no second copy (unless
+     * {@code dtype} converts them, which holds one tensor in both types at a time).
+     */
+    public static Checkpoint load(Path path, ScalarType dtype, java.util.function.BiConsumer<Long, Long> progress) {
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        boolean ok = false;
+        try (Opened o = open(path)) {
+            long total = 0;
+            for (String name : o.expected.keySet()) {
+                total += o.where.get(name).info(name).byteSize();
+            }
+            long done = 0;
+            for (String name : o.expected.keySet()) {
+                SafetensorsFile f = o.where.get(name);
+                try (PointerScope s = new PointerScope()) {
+                    Tensor t = f.read(name);
+                    requireFinite(f.path(), name, t);
+                    if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
+                        t = t.to(dtype);
+                    }
+                    t.retainReference();
+                    weights.put(name, t);
+                }
+                done += f.info(name).byteSize();
+                if (progress != null) {
+                    progress.accept(done, total);
+                }
+            }
+            ok = true;
+            return new Checkpoint(o.cfg, weights, path);
+        } finally {
+            if (!ok) {
+                for (Tensor t : weights.values()) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    /** NaN/Inf check in slices of at most 16M elements, so the boolean mask of a 0.5G-element embedding is not made whole. */
+    private static void requireFinite(Path file, String name, Tensor t) {
+        long rows = t.dim() == 0 ? 1 : t.size(0);
+        long perRow = rows == 0 ? 1 : Math.max(1, t.numel() / rows);
+        long step = Math.max(1, (16L << 20) / perRow);
+        for (long r = 0; r < rows; r += step) {
+            try (PointerScope s = new PointerScope()) {
+                Tensor part = t.dim() == 0 ? t : t.narrow(0, r, Math.min(step, rows - r));
+                if (!torch.isfinite(part).all().item_bool()) {
+                    throw new ModelFormatException(file, name, "tensor " + name + " contains NaN or Inf");
+                }
+            }
+        }
+    }
+
+    /**
+     * What a checkpoint holds, from its config and safetensors headers only (no weight is read): validated as
+     * {@link #load} validates it, with the parameter count, bytes and dtypes of the weights it would load.
+     */
+    public record Summary(ModelConfig config, long parameters, long bytes, java.util.SortedSet<String> dtypes, int files) {}
+
+    /** {@link Summary} of the checkpoint at {@code path} (the same paths as {@link #load}). */
+    public static Summary inspect(Path path) {
+        try (Opened o = open(path)) {
+            long params = 0, bytes = 0;
+            java.util.TreeSet<String> dtypes = new java.util.TreeSet<>();
+            for (String name : o.expected.keySet()) {
+                TensorInfo info = o.where.get(name).info(name);
+                params += Arrays.stream(info.shape()).reduce(1, Math::multiplyExact);
+                bytes += info.byteSize();
+                dtypes.add(info.dtype().name());
+            }
+            return new Summary(o.cfg, params, bytes, dtypes, o.files.size());
+        }
+    }
+
+    /** A checkpoint's config and open, validated shards; closing it closes the files. */
+    private static final class Opened implements AutoCloseable {
+        final ModelConfig cfg;
+        final Map<String, long[]> expected;
+        final List<SafetensorsFile> files = new ArrayList<>();
+        final LinkedHashMap<String, SafetensorsFile> where = new LinkedHashMap<>();
+
+        Opened(ModelConfig cfg) {
+            this.cfg = cfg;
+            this.expected = expectedShapes(cfg);
+        }
+
+        @Override
+        public void close() {
+            for (SafetensorsFile f : files) {
+                f.close();
+            }
+        }
+    }
+
+    private static Opened open(Path path) {
         boolean isDir = Files.isDirectory(path);
         Path dir = isDir ? path : path.toAbsolutePath().getParent();
         // config first: a broken config is reported before missing or inconsistent weights
@@ -69,31 +171,26 @@ public final class HfCheckpoint {
                 throw new ModelFormatException(dir, null, "neither " + WEIGHTS + " nor " + INDEX + " found");
             }
         }
-
-        List<SafetensorsFile> open = new ArrayList<>();
-        Map<String, Tensor> weights = new LinkedHashMap<>();
+        Opened o = new Opened(cfg);
         boolean ok = false;
         try {
-            // name -> file that holds it
-            LinkedHashMap<String, SafetensorsFile> where = new LinkedHashMap<>();
             if (weightsFile.getFileName().toString().endsWith(".index.json")) {
-                indexShards(weightsFile, dir, open, where);
+                indexShards(weightsFile, dir, o.files, o.where);
             } else {
                 SafetensorsFile f = Safetensors.open(weightsFile);
-                open.add(f);
+                o.files.add(f);
                 for (String n : f.names()) {
-                    where.put(n, f);
+                    o.where.put(n, f);
                 }
             }
-            Map<String, long[]> expected = expectedShapes(cfg);
             // Validate everything before reading any data.
-            for (Map.Entry<String, SafetensorsFile> e : where.entrySet()) {
+            for (Map.Entry<String, SafetensorsFile> e : o.where.entrySet()) {
                 String name = e.getKey();
                 if (isIgnored(name, cfg)) {
                     continue;
                 }
                 SafetensorsFile f = e.getValue();
-                long[] want = expected.get(name);
+                long[] want = o.expected.get(name);
                 if (want == null) {
                     throw new ModelFormatException(f.path(), name, "unexpected tensor " + name + ": not part of a "
                             + cfg.architecture() + " model as described by config.json" + describeTie(cfg, name));
@@ -108,36 +205,18 @@ public final class HfCheckpoint {
                             + " is not a floating-point weight type");
                 }
             }
-            for (String name : expected.keySet()) {
-                if (!where.containsKey(name)) {
+            for (String name : o.expected.keySet()) {
+                if (!o.where.containsKey(name)) {
                     throw new ModelFormatException(weightsFile, name, "missing tensor " + name + describeTie(cfg, name));
                 }
             }
-            for (String name : expected.keySet()) {
-                try (PointerScope s = new PointerScope()) {
-                    Tensor t = where.get(name).read(name);
-                    if (!torch.isfinite(t).all().item_bool()) {
-                        throw new ModelFormatException(where.get(name).path(), name, "tensor " + name + " contains NaN or Inf");
-                    }
-                    if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
-                        t = t.to(dtype);
-                    }
-                    t.retainReference();
-                    weights.put(name, t);
-                }
-            }
             ok = true;
+            return o;
         } finally {
-            for (SafetensorsFile f : open) {
-                f.close();
-            }
             if (!ok) {
-                for (Tensor t : weights.values()) {
-                    t.close();
-                }
+                o.close();
             }
         }
-        return new Checkpoint(cfg, weights, path);
     }
 
     private static String describeTie(ModelConfig cfg, String name) {
