@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.ModelFormatException;
 import java.io.IOException;
@@ -14,18 +15,45 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A Hugging Face {@code tokenizer.json} (BPE, byte-level BPE, Unigram, WordPiece, ...) run by DJL's binding of the
  * Rust {@code tokenizers} library, loaded from a local file only — never from the Hub, never over the network.
  *
- * <p>BOS/EOS come from {@code tokenizer_config.json} (or else {@code special_tokens_map.json}) next to the
- * {@code tokenizer.json}; when neither names them they are -1. {@link #encode} never lets the tokenizer's
- * post-processor add special tokens: with {@code addBos} it prepends {@link #bosId()} itself (if there is one).
- * Decoding skips special tokens and does not "clean up tokenization spaces", so {@code decode(encode(s))} is
- * {@code s} for byte-level BPE tokenizers. Thread-safe; {@link #close()} frees the native tokenizer.
+ * <p><b>Special tokens.</b> Added tokens (e.g. Llama-3's {@code <|begin_of_text|>}, {@code <|eot_id|>}, Qwen's
+ * {@code <|im_start|>}) that occur in the text are encoded as their single ids, with or without {@code addBos}.
+ * {@link #decode(int[])} leaves out tokens marked {@code "special": true}; {@link #decode(int[], boolean)} can keep
+ * them, so {@code decode(encode(s, false), false)} is {@code s} for byte-level BPE tokenizers (Llama-3, Qwen2,
+ * GPT-2; Qwen2's NFC normaliser composes decomposed accents). Decoding never "cleans up tokenization spaces", whatever
+ * {@code tokenizer_config.json} says.
+ *
+ * <p><b>BOS</b> ({@link #bosId()}, the id {@code encode(text, true)} puts first), first match wins:
+ * <ol>
+ *   <li>{@code "add_bos_token": false} in {@code tokenizer_config.json}: none;
+ *   <li>the special token the {@code tokenizer.json} post-processor puts before the text (a
+ *       {@code TemplateProcessing} such as Llama-3.x's {@code <|begin_of_text|> $A}, alone or inside a
+ *       {@code Sequence}; the {@code cls} of a BERT/RoBERTa processor);
+ *   <li>{@code bos_token} of {@code tokenizer_config.json}, then of {@code special_tokens_map.json}, next to the
+ *       {@code tokenizer.json} (GPT-2 names {@code <|endoftext|>} there);
+ *   <li>none (-1): e.g. Qwen2, whose post-processor adds nothing and whose config has {@code "bos_token": null}, and an
+ *       early Llama-3 {@code tokenizer.json} (ByteLevel post-processor only) with no config beside it.
+ * </ol>
+ * {@link #encode} never lets the post-processor itself add anything (so no EOS/SEP is ever appended); with
+ * {@code addBos} it prepends {@link #bosId()} — unless the text's own encoding already starts with it (the text
+ * begins with {@code "<|begin_of_text|>"}), so there is never a doubled BOS from {@code addBos}. (Hugging Face's
+ * {@code add_special_tokens=True} would give two there.) BOS tokens written twice in the text are both kept.
+ *
+ * <p><b>EOS</b> ({@link #eosId()}): {@code eos_token} of {@code tokenizer_config.json}, then of
+ * {@code special_tokens_map.json}; without either, the first special added token among {@code <|end_of_text|>}
+ * (Llama-3), {@code <|endoftext|>} (GPT-2, Qwen2), {@code </s>}, {@code <eos>}, {@code <|im_end|>},
+ * {@code <|eot_id|>}; else -1. Chat models end turns with other tokens too ({@code <|eot_id|>}, {@code <|im_end|>}):
+ * look them up with {@link #tokenId(String)}.
+ *
+ * <p>Thread-safe; {@link #close()} frees the native tokenizer.
  */
 public final class HfTokenizer implements Tokenizer {
 
@@ -39,27 +67,37 @@ public final class HfTokenizer implements Tokenizer {
         }
     }
 
+    /** EOS candidates, in order, when no config file names one. */
+    private static final List<String> EOS_NAMES =
+            List.of("<|end_of_text|>", "<|endoftext|>", "</s>", "<eos>", "<|im_end|>", "<|eot_id|>");
+
     private final Path file;
     private final HuggingFaceTokenizer hf;
     private final int vocabSize;
-    private final int bosId;
-    private final int eosId;
-    private final String bosToken;
-    private final String eosToken;
+    private final Map<String, Integer> ids;
+    private final BitSet special;
+    private final Special bos;
+    private final Special eos;
 
-    private HfTokenizer(Path file, HuggingFaceTokenizer hf, int vocabSize, String bosToken, int bosId,
-            String eosToken, int eosId) {
+    /** A special token, its id and where it was found ({@code token == null, id == -1} when there is none). */
+    private record Special(String token, int id, String source) {
+        static final Special NONE = new Special(null, -1, "none");
+    }
+
+    private HfTokenizer(Path file, HuggingFaceTokenizer hf, int vocabSize, Map<String, Integer> ids, BitSet special,
+            Special bos, Special eos) {
         this.file = file;
         this.hf = hf;
         this.vocabSize = vocabSize;
-        this.bosToken = bosToken;
-        this.bosId = bosId;
-        this.eosToken = eosToken;
-        this.eosId = eosId;
+        this.ids = ids;
+        this.special = special;
+        this.bos = bos;
+        this.eos = eos;
     }
 
     /**
-     * Loads {@code tokenizer.json} (or the {@code tokenizer.json} inside a directory).
+     * Loads {@code tokenizer.json} (or the {@code tokenizer.json} inside a directory), with the
+     * {@code tokenizer_config.json} and {@code special_tokens_map.json} beside it when they exist.
      *
      * @throws ModelFormatException when the file is missing, is not valid JSON, or the tokenizers library rejects it
      */
@@ -70,24 +108,17 @@ public final class HfTokenizer implements Tokenizer {
         }
         JsonObject json = readJsonObject(file);
         Map<String, Integer> ids = new HashMap<>();
-        int maxId = collectIds(file, json, ids);
+        BitSet special = new BitSet();
+        int maxId = collectIds(file, json, ids, special);
         if (maxId < 0) {
             throw new ModelFormatException(file, "model.vocab", "tokenizer has an empty vocabulary");
         }
 
         Path dir = file.toAbsolutePath().getParent();
-        String bos = null;
-        String eos = null;
-        for (String name : new String[] {"tokenizer_config.json", "special_tokens_map.json"}) {
-            Path side = dir == null ? null : dir.resolve(name);
-            if (side != null && Files.isRegularFile(side)) {
-                JsonObject cfg = readJsonObject(side);
-                bos = bos != null ? bos : tokenContent(cfg.get("bos_token"));
-                eos = eos != null ? eos : tokenContent(cfg.get("eos_token"));
-            }
-        }
-        int bosId = bos == null ? -1 : ids.getOrDefault(bos, -1);
-        int eosId = eos == null ? -1 : ids.getOrDefault(eos, -1);
+        JsonObject config = sidecar(dir, "tokenizer_config.json");
+        JsonObject map = sidecar(dir, "special_tokens_map.json");
+        Special bos = findBos(file, json, config, map, ids);
+        Special eos = findEos(config, map, ids, special);
 
         Map<String, String> options = new HashMap<>();
         options.put("addSpecialTokens", "false");
@@ -100,7 +131,7 @@ public final class HfTokenizer implements Tokenizer {
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException(file, null, "the tokenizers library cannot load it: " + e.getMessage(), e);
         }
-        return new HfTokenizer(file, hf, maxId + 1, bos, bosId, eos, eosId);
+        return new HfTokenizer(file, hf, maxId + 1, ids, special, bos, eos);
     }
 
     /** The tokenizer.json this was read from. */
@@ -108,24 +139,42 @@ public final class HfTokenizer implements Tokenizer {
         return file;
     }
 
-    /** The BOS token text from the tokenizer config, or null. */
+    /** The BOS token text ({@link #bosId()}'s), or null when there is none. */
     public String bosToken() {
-        return bosToken;
+        return bos.token;
     }
 
-    /** The EOS token text from the tokenizer config, or null. */
+    /** The EOS token text ({@link #eosId()}'s), or null when there is none. */
     public String eosToken() {
-        return eosToken;
+        return eos.token;
+    }
+
+    /**
+     * Where {@link #bosId()} came from: {@code "post_processor"}, {@code "tokenizer_config.json"},
+     * {@code "special_tokens_map.json"}, {@code "tokenizer_config.json add_bos_token=false"} or {@code "none"}.
+     */
+    public String bosSource() {
+        return bos.source;
+    }
+
+    /** Id of a token of the vocabulary or an added token, exactly as written in tokenizer.json; -1 when absent. */
+    public int tokenId(String token) {
+        return ids.getOrDefault(token, -1);
+    }
+
+    /** Whether {@code id} is an added token marked {@code "special": true} (left out by {@link #decode(int[])}). */
+    public boolean isSpecial(int id) {
+        return id >= 0 && special.get(id);
     }
 
     @Override
     public int bosId() {
-        return bosId;
+        return bos.id;
     }
 
     @Override
     public int eosId() {
-        return eosId;
+        return eos.id;
     }
 
     @Override
@@ -133,6 +182,10 @@ public final class HfTokenizer implements Tokenizer {
         return vocabSize;
     }
 
+    /**
+     * Token ids of {@code text}; added tokens written in it become their ids. With {@code addBos}, {@link #bosId()}
+     * is put first when there is one and the text's own ids do not already start with it (see the class comment).
+     */
     @Override
     public int[] encode(String text, boolean addBos) {
         if (text == null) {
@@ -140,10 +193,10 @@ public final class HfTokenizer implements Tokenizer {
         }
         Encoding enc = hf.encode(text, false, false);
         long[] ids = enc.getIds();
-        int off = addBos && bosId >= 0 ? 1 : 0;
+        int off = addBos && bos.id >= 0 && !(ids.length > 0 && ids[0] == bos.id) ? 1 : 0;
         int[] out = new int[ids.length + off];
         if (off == 1) {
-            out[0] = bosId;
+            out[0] = bos.id;
         }
         for (int i = 0; i < ids.length; i++) {
             out[i + off] = Math.toIntExact(ids[i]);
@@ -151,8 +204,17 @@ public final class HfTokenizer implements Tokenizer {
         return out;
     }
 
+    /** Text of {@code ids}, special tokens left out ({@code decode(ids, true)}). */
     @Override
     public String decode(int[] ids) {
+        return decode(ids, true);
+    }
+
+    /**
+     * Text of {@code ids}; special tokens are left out when {@code skipSpecialTokens}, written as their text otherwise.
+     * No clean-up of tokenization spaces.
+     */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
         long[] l = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocabSize) {
@@ -160,7 +222,7 @@ public final class HfTokenizer implements Tokenizer {
             }
             l[i] = ids[i];
         }
-        return hf.decode(l, true);
+        return l.length == 0 ? "" : hf.decode(l, skipSpecialTokens);
     }
 
     /**
@@ -184,7 +246,111 @@ public final class HfTokenizer implements Tokenizer {
 
     @Override
     public String toString() {
-        return "HfTokenizer[" + file + ", vocab=" + vocabSize + ", bos=" + bosId + ", eos=" + eosId + "]";
+        return "HfTokenizer[" + file + ", vocab=" + vocabSize + ", bos=" + bos.id + " (" + bos.source + "), eos="
+                + eos.id + " (" + eos.source + ")]";
+    }
+
+    private static JsonObject sidecar(Path dir, String name) {
+        Path side = dir == null ? null : dir.resolve(name);
+        return side != null && Files.isRegularFile(side) ? readJsonObject(side) : null;
+    }
+
+    private static Special findBos(Path file, JsonObject json, JsonObject config, JsonObject map,
+            Map<String, Integer> ids) {
+        if (config != null && config.get("add_bos_token") instanceof JsonPrimitive p && p.isBoolean()
+                && !p.getAsBoolean()) {
+            return new Special(null, -1, "tokenizer_config.json add_bos_token=false");
+        }
+        Special fromTemplate = leadingSpecial(file, json.get("post_processor"), ids);
+        if (fromTemplate != null) {
+            return fromTemplate;
+        }
+        Special s = named(config, "bos_token", "tokenizer_config.json", ids);
+        s = s != null ? s : named(map, "bos_token", "special_tokens_map.json", ids);
+        return s != null ? s : Special.NONE;
+    }
+
+    private static Special findEos(JsonObject config, JsonObject map, Map<String, Integer> ids, BitSet special) {
+        Special s = named(config, "eos_token", "tokenizer_config.json", ids);
+        s = s != null ? s : named(map, "eos_token", "special_tokens_map.json", ids);
+        if (s != null) {
+            return s;
+        }
+        for (String name : EOS_NAMES) {
+            Integer id = ids.get(name);
+            if (id != null && special.get(id)) {
+                return new Special(name, id, "added token " + name);
+            }
+        }
+        return Special.NONE;
+    }
+
+    /** {@code cfg[key]} when it names a token of the vocabulary, else null. */
+    private static Special named(JsonObject cfg, String key, String source, Map<String, Integer> ids) {
+        String token = cfg == null ? null : tokenContent(cfg.get(key));
+        Integer id = token == null ? null : ids.get(token);
+        return id == null ? null : new Special(token, id, source);
+    }
+
+    /**
+     * The special token a post-processor puts before the text of a single sequence: the first item of a
+     * {@code TemplateProcessing}'s {@code single} template when it is a {@code SpecialToken} (not the {@code $A}
+     * sequence), the {@code cls} token of a {@code BertProcessing}/{@code RobertaProcessing}, the first such token of
+     * a {@code Sequence}'s processors; null when it puts none. A template token that stands for several ids is not
+     * a BOS (null).
+     */
+    private static Special leadingSpecial(Path file, JsonElement pp, Map<String, Integer> ids) {
+        if (pp == null || !pp.isJsonObject()) {
+            return null;
+        }
+        JsonObject o = pp.getAsJsonObject();
+        String type = o.get("type") instanceof JsonPrimitive t ? t.getAsString() : "";
+        try {
+            switch (type) {
+                case "Sequence" -> {
+                    JsonElement procs = o.get("processors");
+                    if (procs != null && procs.isJsonArray()) {
+                        for (JsonElement p : procs.getAsJsonArray()) {
+                            Special s = leadingSpecial(file, p, ids);
+                            if (s != null) {
+                                return s;
+                            }
+                        }
+                    }
+                    return null;
+                }
+                case "TemplateProcessing" -> {
+                    JsonElement single = o.get("single");
+                    String token = null;
+                    if (single != null && single.isJsonArray() && !single.getAsJsonArray().isEmpty()) {
+                        JsonObject first = single.getAsJsonArray().get(0).getAsJsonObject();
+                        if (first.has("SpecialToken")) {
+                            token = first.getAsJsonObject("SpecialToken").get("id").getAsString();
+                        }
+                    }
+                    if (token == null) {
+                        return null;
+                    }
+                    JsonElement specials = o.get("special_tokens");
+                    if (specials != null && specials.isJsonObject() && specials.getAsJsonObject().has(token)) {
+                        JsonArray tokIds = specials.getAsJsonObject().getAsJsonObject(token).getAsJsonArray("ids");
+                        return tokIds.size() == 1 ? new Special(token, tokIds.get(0).getAsInt(), "post_processor") : null;
+                    }
+                    Integer id = ids.get(token);
+                    return id == null ? null : new Special(token, id, "post_processor");
+                }
+                case "BertProcessing", "RobertaProcessing" -> {
+                    JsonArray cls = o.getAsJsonArray("cls"); // ["[CLS]", 101]
+                    return new Special(cls.get(0).getAsString(), cls.get(1).getAsInt(), "post_processor");
+                }
+                default -> {
+                    return null;
+                }
+            }
+        } catch (IllegalStateException | UnsupportedOperationException | NullPointerException | ClassCastException
+                | IndexOutOfBoundsException | NumberFormatException e) {
+            throw new ModelFormatException(file, "post_processor", "malformed " + type + ": " + e, e);
+        }
     }
 
     private static JsonObject readJsonObject(Path file) {
@@ -201,8 +367,11 @@ public final class HfTokenizer implements Tokenizer {
         }
     }
 
-    /** Fills token → id from model.vocab and added_tokens; returns the largest id (-1 when none). */
-    private static int collectIds(Path file, JsonObject json, Map<String, Integer> ids) {
+    /**
+     * Fills token → id from model.vocab and added_tokens, and {@code special} with the ids of added tokens marked
+     * {@code "special": true}; returns the largest id (-1 when none).
+     */
+    private static int collectIds(Path file, JsonObject json, Map<String, Integer> ids, BitSet special) {
         int maxId = -1;
         try {
             JsonElement model = json.get("model");
@@ -231,11 +400,14 @@ public final class HfTokenizer implements Tokenizer {
                     JsonObject o = t.getAsJsonObject();
                     int id = o.get("id").getAsInt();
                     ids.put(o.get("content").getAsString(), id);
+                    if (o.get("special") instanceof JsonPrimitive p && p.isBoolean() && p.getAsBoolean()) {
+                        special.set(id);
+                    }
                     maxId = Math.max(maxId, id);
                 }
             }
         } catch (IllegalStateException | UnsupportedOperationException | NullPointerException
-                | ClassCastException | NumberFormatException e) {
+                | ClassCastException | NumberFormatException | IndexOutOfBoundsException e) {
             throw new ModelFormatException(file, "model.vocab", "malformed vocabulary: " + e, e);
         }
         return maxId;

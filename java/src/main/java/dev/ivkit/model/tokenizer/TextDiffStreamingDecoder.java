@@ -38,8 +38,8 @@ final class TextDiffStreamingDecoder implements StreamingDecoder {
 
     @Override
     public String flush() {
-        String out = emit(decodeWindow());
-        return out;
+        // nothing fed and no context: nothing to emit (and no id to keep as context)
+        return window.isEmpty() ? "" : emit(decodeWindow());
     }
 
     private String emit(String text) {

@@ -15,7 +15,8 @@ public interface Tokenizer extends AutoCloseable {
 
     /**
      * Token ids of {@code text}. With {@code addBos} the model's BOS id is put first (when the tokenizer has one,
-     * that is {@link #bosId()} &ge; 0); no EOS is ever appended.
+     * that is {@link #bosId()} &ge; 0); no EOS is ever appended. {@link HfTokenizer} puts no second BOS before a text
+     * that itself begins with the BOS token (e.g. {@code "<|begin_of_text|>..."}).
      */
     int[] encode(String text, boolean addBos);
 
