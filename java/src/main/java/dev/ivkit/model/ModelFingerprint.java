@@ -20,7 +20,7 @@ public final class ModelFingerprint {
     public static String of(LlamaModel model) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(model.config().toString().getBytes(StandardCharsets.UTF_8));
+            md.update(describe(model.config()).getBytes(StandardCharsets.UTF_8));
             Map<String, Tensor> sorted = new TreeMap<>(model.weights());
             for (Map.Entry<String, Tensor> e : sorted.entrySet()) {
                 Tensor flat = e.getValue().reshape(-1);
@@ -34,6 +34,24 @@ public final class ModelFingerprint {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The configuration as the record printed itself before eosIds and rope types existed, so fingerprints stored
+     * with earlier IVs and adapters stay valid; what is new (a linear rope scaling, several eos ids) is appended.
+     */
+    static String describe(ModelConfig c) {
+        RopeScaling r = c.ropeScaling();
+        String rope = r == null ? "null" : r.type() == RopeScaling.Type.LLAMA3
+                ? "RopeScaling[factor=" + r.factor() + ", lowFreqFactor=" + r.lowFreqFactor() + ", highFreqFactor="
+                        + r.highFreqFactor() + ", originalMaxPositions=" + r.originalMaxPositions() + "]"
+                : "RopeScaling[type=" + r.type() + ", factor=" + r.factor() + "]";
+        return "ModelConfig[architecture=" + c.architecture() + ", dModel=" + c.dModel() + ", hiddenDim=" + c.hiddenDim()
+                + ", nLayers=" + c.nLayers() + ", nHeads=" + c.nHeads() + ", nKvHeads=" + c.nKvHeads() + ", headDim="
+                + c.headDim() + ", vocabSize=" + c.vocabSize() + ", maxSeqLen=" + c.maxSeqLen() + ", normEps=" + c.normEps()
+                + ", ropeTheta=" + c.ropeTheta() + ", ropeStyle=" + c.ropeStyle() + ", ropeScaling=" + rope
+                + ", tiedEmbeddings=" + c.tiedEmbeddings() + ", attentionBias=" + c.attentionBias() + ", bosId=" + c.bosId()
+                + ", eosId=" + c.eosId() + (c.eosIds().size() > 1 ? ", eosIds=" + c.eosIds() : "") + "]";
     }
 
     private static void update(MessageDigest md, Tensor t) {
