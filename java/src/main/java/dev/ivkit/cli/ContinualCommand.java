@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ivkit continual}: a continual-learning study over a task sequence (see {@link SequenceRunner}). */
-@Command(name = "continual", mixinStandardHelpOptions = true,
+@Command(name = "continual", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train a task sequence with several methods and seeds; write OUT/results.json (accuracy matrix, AP, BWT, FWT, "
                 + "IV dynamics) and print a table. Re-running with the same arguments continues an interrupted study.")
 final class ContinualCommand implements Callable<Integer> {

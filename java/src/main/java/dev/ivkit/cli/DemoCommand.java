@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ivkit demo}: organism → IVs → continual fine-tuning → report.html, summary.json and a console table. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "The IV study end to end on the model organism (pretrained first when absent): IVs of its tasks, "
                 + "continual fine-tuning with naive, lwf, iv-guided and iv-guided-nopr, report.html and summary.json.")
 final class DemoCommand implements Callable<Integer> {

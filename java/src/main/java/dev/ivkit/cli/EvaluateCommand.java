@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
  * shuffled demo labels, without and with the vector (Todd et al.). Teacher-forced top-1/2/3 and NLL, and with
  * {@code --max-new-tokens > 0} greedy answers scored by exact match, F1 and ROUGE-L. Writes {@code DIR/eval.json}.
  */
-@Command(name = "evaluate", description = "Evaluate an instruction vector: zero-shot (and shuffled few-shot) with and without it.")
+@Command(name = "evaluate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Evaluate an instruction vector: zero-shot (and shuffled few-shot) with and without it.")
 final class EvaluateCommand implements Callable<Integer> {
     static final String EVAL = "eval.json";
 

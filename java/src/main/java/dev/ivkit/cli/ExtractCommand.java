@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
  * heads) while mean z still comes from {@code --scan}. The vector's layer (stored in its metadata, used by
  * {@code evaluate}) defaults to nLayers / 3 (Todd's GPT-J edit layer 9 of 28).
  */
-@Command(name = "extract", description = "Build an instruction vector from a scan's mean activations and top heads.")
+@Command(name = "extract", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Build an instruction vector from a scan's mean activations and top heads.")
 final class ExtractCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

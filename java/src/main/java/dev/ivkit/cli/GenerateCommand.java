@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ivkit generate}: streams only the generated text to stdout. */
-@Command(name = "generate", description = "Generate text from a prompt (streams only the generated text).")
+@Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Generate text from a prompt (streams only the generated text).")
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "llama2.c .bin file or Hugging Face model directory")
     Path model;

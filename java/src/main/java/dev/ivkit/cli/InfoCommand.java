@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ivkit info --model PATH}: architecture and parameter count. */
-@Command(name = "info", description = "Print a model's architecture and parameter count.")
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Print a model's architecture and parameter count.")
 final class InfoCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "llama2.c .bin file or Hugging Face model directory")
     Path model;

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         description = "Instruction vectors in Llama-family models.",
         subcommands = {InfoCommand.class, GenerateCommand.class, TrainCommand.class, ScanCommand.class, ExtractCommand.class,
                 EvaluateCommand.class, ProbeCommand.class, OrganismCommand.class, ReportCommand.class, ContinualCommand.class,
-                DemoCommand.class})
+                DemoCommand.class, HelpCommand.class})
 public final class Main {
     /** Exit code for bad input (files, arguments). */
     public static final int EXIT_BAD_INPUT = 2;
@@ -53,7 +53,8 @@ public final class Main {
         });
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine cmd = ex.getCommandLine();
-            cmd.getErr().println("ivkit: " + ex.getMessage() + " (see: ivkit " + qualifiedName(cmd) + " --help)");
+            String name = qualifiedName(cmd);
+            cmd.getErr().println("ivkit: " + ex.getMessage() + " (see: ivkit " + (name.isEmpty() ? "" : name + " ") + "--help)");
             cmd.getErr().flush();
             return EXIT_BAD_INPUT;
         });

@@ -12,11 +12,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ivkit organism train|info}: the self-trained model organism. */
-@Command(name = "organism", description = "Pretrain or describe the model organism (a small Llama trained on ivkit's synthetic tasks).",
-        subcommands = {OrganismCommand.Train.class, OrganismCommand.Info.class})
+@Command(name = "organism", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Pretrain or describe the model organism (a small Llama trained on ivkit's synthetic tasks).",
+        subcommands = {OrganismCommand.Train.class, OrganismCommand.Info.class, HelpCommand.class})
 final class OrganismCommand {
 
-    @Command(name = "train", description = "Pretrain the organism (resumes an interrupted run), evaluate it and cache it.")
+    @Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+            description = "Pretrain the organism (resumes an interrupted run), evaluate it and cache it.")
     static final class Train implements Callable<Integer> {
         @Option(names = "--steps", description = "optimizer steps (default ${DEFAULT-VALUE})", defaultValue = "" + OrganismConfig.DEFAULT_STEPS)
         int steps;
@@ -61,7 +63,8 @@ final class OrganismCommand {
         }
     }
 
-    @Command(name = "info", description = "Print the organism's recipe, size, cache folder and per-task accuracies.")
+    @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+            description = "Print the organism's recipe, size, cache folder and per-task accuracies.")
     static final class Info implements Callable<Integer> {
         @Option(names = "--out", description = "organism folder (default: the cache folder)")
         Path out;

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
  * (SuperNI), the IV authors' instruction prompt. Probabilities are per-token geometric means (see
  * {@link KnowledgeProbe}). Prints both; with {@code --out DIR} also writes {@code DIR/probe.json}.
  */
-@Command(name = "probe", description = "Knowledge vs instruction following: P(y|x) bare and P(y|c,x) with demonstrations or instruction.")
+@Command(name = "probe", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Knowledge vs instruction following: P(y|x) bare and P(y|c,x) with demonstrations or instruction.")
 final class ProbeCommand implements Callable<Integer> {
     static final String PROBE = "probe.json";
 

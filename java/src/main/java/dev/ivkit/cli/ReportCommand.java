@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
  * {@code ivkit report RUN_DIR}: one self-contained HTML file (inline CSS and SVG, no script, no network) from the
  * scan.json, eval.json, probe.json, metrics.jsonl and results.json files in RUN_DIR and its immediate subfolders.
  */
-@Command(name = "report", description = "Write one self-contained HTML report of the results in a run folder.")
+@Command(name = "report", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Write one self-contained HTML report of the results in a run folder.")
 final class ReportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "folder with scan.json, eval.json, probe.json, "
             + "metrics.jsonl and/or results.json (also looked for one level down)")

@@ -58,7 +58,8 @@ import picocli.CommandLine.Option;
  * from there and produces the same {@code scan.json}, byte for byte; other arguments are refused unless
  * {@code --restart}. {@code scan.json} holds no timings; they go to {@code scan.timing.json}.
  */
-@Command(name = "scan", description = "Mean head activations and each head's causal indirect effect on a task.")
+@Command(name = "scan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Mean head activations and each head's causal indirect effect on a task.")
 final class ScanCommand implements Callable<Integer> {
     static final String SCAN = "scan.json";
     static final String PARTIAL = "scan.partial.json";

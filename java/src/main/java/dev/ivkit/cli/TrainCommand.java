@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
  * With {@code --iv} the regulariser defaults to the IV authors' seq0 weights (α1 20, α2 0.1, α_pr 1, T 2); without
  * it, plain LoRA. SuperNI tasks use the authors' instruction template when the task has a definition.
  */
-@Command(name = "train", description = "LoRA fine-tuning, optionally IV-guided.")
+@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "LoRA fine-tuning, optionally IV-guided.")
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
