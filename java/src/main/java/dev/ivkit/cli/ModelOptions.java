@@ -43,14 +43,17 @@ final class ModelOptions {
      */
     static LlamaModel loadModel(Path model, String dtype) {
         dev.ivkit.util.Progress[] bar = new dev.ivkit.util.Progress[1];
+        long[] shown = {-1};
         return ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype), (done, total) -> {
-            if (total < (256L << 20)) {
-                return;
+            long mb = done >> 20;
+            if (total < (256L << 20) || mb == shown[0] || (mb == total >> 20 && done < total)) {
+                return; // small model, no visible change, or the last MB not complete yet: one "done" line only
             }
             if (bar[0] == null) {
                 bar[0] = new dev.ivkit.util.Progress("loading " + model.getFileName() + " (MB)", total >> 20);
             }
-            bar[0].update(done >> 20);
+            shown[0] = mb;
+            bar[0].update(mb);
         });
     }
 
