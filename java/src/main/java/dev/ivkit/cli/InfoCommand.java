@@ -18,13 +18,17 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "llama2.c .bin file or Hugging Face model directory")
     Path model;
 
+    @Option(names = "--check", description = "also read every weight and check it for NaN/Inf (Hugging Face checkpoints are "
+            + "otherwise described from their headers alone)")
+    boolean check;
+
     @Override
     public Integer call() {
         Torch.init();
         ModelConfig m;
         long counted = 0;
         String dtype;
-        if (ModelLoader.isHuggingFace(model)) {
+        if (ModelLoader.isHuggingFace(model) && !check) {
             // headers only: an 8B checkpoint is described without reading its 16 GB
             HfCheckpoint.Summary sum = HfCheckpoint.inspect(model);
             m = sum.config();

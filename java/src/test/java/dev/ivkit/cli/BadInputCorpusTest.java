@@ -273,7 +273,8 @@ class BadInputCorpusTest {
             // ---- NaN / Inf weights
             new Case("NaN in a safetensors weight", d -> {
                 writeHf(d.resolve("nan"), tinyConfig(), w -> w.put(w1, w.get(w1).mul(new org.bytedeco.pytorch.Scalar(Double.NaN))));
-                return info(d.resolve("nan"));
+                // info reads headers only; --check reads every weight (generate, scan, ... check as they load)
+                return List.of("info", "--check", "--model", d.resolve("nan").toString());
             }, st, w1, "NaN or Inf"),
             new Case("Inf in a llama2.c weight", d -> info(storiesWith(d, b -> b.putFloat(28 + 4 * 1000, Float.POSITIVE_INFINITY))),
                     "model.bin", "model.embed_tokens.weight", "NaN or Inf"),

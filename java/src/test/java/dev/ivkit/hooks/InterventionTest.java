@@ -182,6 +182,9 @@ class InterventionTest {
         // Greedy generation with a residual addition at the last prompt token (cached) equals full re-runs that apply
         // the addition at that same position.
         try (PointerScope s = new PointerScope()) {
+            // seeded: unseeded, the vector depended on which tests ran before, and now and then (CI, bf4d4b0) drew
+            // one that left the 6-token greedy continuation unchanged
+            torch.manual_seed(20261204);
             Tensor v = torch.randn(64).mul(new Scalar(4));
             int[] prompt = {1, 317, 381, 261};
             HookPlan atPrompt = HookPlan.builder().add(ResidualAdd.residPostAtLast(2, v, 1f)).build();
