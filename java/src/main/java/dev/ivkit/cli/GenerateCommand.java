@@ -45,13 +45,17 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--dtype", description = "fp32, bf16 or fp16 (default: the checkpoint's)")
     String dtype;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
+    String device;
+
     @Override
     public Integer call() {
         Torch.init();
+        dev.ivkit.model.Device.parse(device).requireAvailable();  // before any file is read
         Sampler sampler = new Sampler(temperature, topP, seed);
         Path tokPath = tokenizer != null ? tokenizer : defaultTokenizer(model);
         try (Tokenizer tok = Tokenizer.load(tokPath);
-             LlamaModel m = ModelOptions.loadModel(model, dtype)) {
+             LlamaModel m = ModelOptions.loadModel(model, dtype, device)) {
             if (tok.vocabSize() > m.config().vocabSize()) {
                 throw new InvalidArgumentException("tokenizer", tokPath + " has " + tok.vocabSize()
                         + " tokens but the model's vocabulary is " + m.config().vocabSize());

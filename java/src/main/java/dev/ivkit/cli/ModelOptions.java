@@ -20,6 +20,10 @@ final class ModelOptions {
     @Option(names = "--dtype", description = "fp32, bf16 or fp16 (default: the checkpoint's)")
     String dtype;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}); "
+            + "cuda without a usable GPU is an error that says why")
+    String device;
+
     /** A loaded model and its tokenizer; closes both. */
     record Loaded(LlamaModel model, Tokenizer tokenizer, Path tokenizerPath) implements AutoCloseable {
         @Override
@@ -39,12 +43,14 @@ final class ModelOptions {
     /**
      * Loads a model with a progress bar on stderr (in MB) when its weights are 256 MB or more.
      *
-     * @param dtype "fp32", "bf16", "fp16" or null for the checkpoint's
+     * @param dtype  "fp32", "bf16", "fp16" or null for the checkpoint's
+     * @param device "cpu", "cuda", "cuda:N" or null for the CPU
      */
-    static LlamaModel loadModel(Path model, String dtype) {
+    static LlamaModel loadModel(Path model, String dtype, String device) {
         dev.ivkit.util.Progress[] bar = new dev.ivkit.util.Progress[1];
         long[] shown = {-1};
-        return ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype), (done, total) -> {
+        dev.ivkit.model.Device where = device == null ? null : dev.ivkit.model.Device.parse(device).requireAvailable();
+        return ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype), where, (done, total) -> {
             long mb = done >> 20;
             if (total < (256L << 20) || mb == shown[0] || (mb == total >> 20 && done < total)) {
                 return; // small model, no visible change, or the last MB not complete yet: one "done" line only
@@ -60,11 +66,12 @@ final class ModelOptions {
     /** Loads the tokenizer and the model and checks they fit together. */
     Loaded open() {
         Torch.init();
+        dev.ivkit.model.Device.parse(device).requireAvailable();  // before any file is read
         Path tokPath = tokenizerPath();
         Tokenizer tok = Tokenizer.load(tokPath);
         LlamaModel m;
         try {
-            m = loadModel(model, dtype);
+            m = loadModel(model, dtype, device);
         } catch (RuntimeException e) {
             tok.close();
             throw e;

@@ -18,18 +18,19 @@ public final class KvCache implements AutoCloseable {
     private final int capacity;
     private int length;
 
-    KvCache(ModelConfig cfg, int batch, int capacity, torch.ScalarType dtype) {
+    KvCache(ModelConfig cfg, int batch, int capacity, torch.ScalarType dtype, Device device) {
         this.batch = batch;
         this.capacity = capacity;
         this.k = new Tensor[cfg.nLayers()];
         this.v = new Tensor[cfg.nLayers()];
-        org.bytedeco.pytorch.TensorOptions opt = dev.ivkit.util.Torch.options(dtype);
+        org.bytedeco.pytorch.DeviceOptional where = new org.bytedeco.pytorch.DeviceOptional(device.torch());
+        org.bytedeco.pytorch.TensorOptions opt = dev.ivkit.util.Torch.options(dtype).device(where);
         for (int l = 0; l < cfg.nLayers(); l++) {
             k[l] = torch.zeros(new long[] {batch, cfg.nKvHeads(), capacity, cfg.headDim()}, opt);
             v[l] = torch.zeros(new long[] {batch, cfg.nKvHeads(), capacity, cfg.headDim()}, opt);
         }
-        this.mask = torch.zeros(new long[] {batch, capacity}, dev.ivkit.util.Torch.options(torch.ScalarType.Bool));
-        this.realCount = torch.zeros(new long[] {batch}, dev.ivkit.util.Torch.options(torch.ScalarType.Long));
+        this.mask = torch.zeros(new long[] {batch, capacity}, dev.ivkit.util.Torch.options(torch.ScalarType.Bool).device(where));
+        this.realCount = torch.zeros(new long[] {batch}, dev.ivkit.util.Torch.options(torch.ScalarType.Long).device(where));
     }
 
     public int batch() {

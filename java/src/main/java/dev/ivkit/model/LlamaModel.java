@@ -37,6 +37,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Tensor finalNorm;
     private final Tensor lmHead;
     private final Rope rope;
+    private final Device device;
     private final Map<String, String>[] modulePaths;
     private final double attnScale;
     private final boolean ownsWeights;
@@ -53,15 +54,24 @@ public final class LlamaModel implements AutoCloseable {
      * weight's dtype). Takes ownership of the map's tensors.
      */
     public LlamaModel(ModelConfig cfg, Map<String, Tensor> weights, torch.ScalarType dtype) {
+        this(cfg, weights, dtype, null);
+    }
+
+    /**
+     * As {@link #LlamaModel(ModelConfig, Map, torch.ScalarType)}, moving each weight to {@code device} (null: where
+     * the weights are) in the same step as the dtype conversion, one tensor at a time.
+     */
+    public LlamaModel(ModelConfig cfg, Map<String, Tensor> weights, torch.ScalarType dtype, Device device) {
         Torch.init();
         this.cfg = cfg;
         Tensor first = require(weights, EMBED);
         this.dtype = dtype != null ? dtype : Torch.dtype(first);
+        Device target = device != null ? device.requireAvailable() : Device.of(first);
         Map<String, Tensor> w = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : weights.entrySet()) {
             Tensor t = e.getValue();
-            if (Torch.dtype(t) != this.dtype) {
-                Tensor converted = t.to(this.dtype);
+            if (Torch.dtype(t) != this.dtype || !Device.of(t).equals(target)) {
+                Tensor converted = t.to(target.torch(), this.dtype);
                 t.close();
                 t = converted;
             }
@@ -78,7 +88,8 @@ public final class LlamaModel implements AutoCloseable {
                     bias ? require(w, qBias(l)) : null, bias ? require(w, kBias(l)) : null, bias ? require(w, vBias(l)) : null,
                     require(w, o(l)), require(w, mlpNorm(l)), require(w, gate(l)), require(w, up(l)), require(w, down(l)));
         }
-        this.rope = new Rope(cfg);
+        this.device = target;
+        this.rope = new Rope(cfg, target);
         this.modulePaths = new Map[cfg.nLayers()];
         for (int l = 0; l < cfg.nLayers(); l++) {
             modulePaths[l] = new java.util.HashMap<>();
@@ -98,7 +109,8 @@ public final class LlamaModel implements AutoCloseable {
         this.finalNorm = o.finalNorm;
         this.lmHead = o.lmHead;
         this.layers = o.layers;
-        this.rope = new Rope(cfg);
+        this.device = o.device;
+        this.rope = new Rope(cfg, o.device);
         this.modulePaths = o.modulePaths;
         this.attnScale = o.attnScale;
         this.ownsWeights = false;
@@ -129,6 +141,21 @@ public final class LlamaModel implements AutoCloseable {
         return dtype;
     }
 
+    /** Where the weights live; every tensor a forward creates is created there too. */
+    public Device device() {
+        return device;
+    }
+
+    /** Options of {@code type} on the model's device. */
+    private org.bytedeco.pytorch.TensorOptions on(torch.ScalarType type) {
+        return Torch.options(type).device(new org.bytedeco.pytorch.DeviceOptional(device.torch()));
+    }
+
+    /** {@code t} on the model's device (no copy when it is there already). */
+    private Tensor here(Tensor t) {
+        return Device.of(t).equals(device) ? t : t.to(device.torch(), Torch.dtype(t));
+    }
+
     /** The weights by canonical name (read-only view; the tensors are the model's own). */
     public Map<String, Tensor> weights() {
         return weights;
@@ -142,11 +169,12 @@ public final class LlamaModel implements AutoCloseable {
         if (batch <= 0) {
             throw new InvalidArgumentException("batch", "must be positive, got " + batch);
         }
-        return new KvCache(cfg, batch, capacity, dtype);
+        return new KvCache(cfg, batch, capacity, dtype, device);
     }
 
     /** Token embeddings [batch, pos, d_model] (blocks.0.hook_resid_pre) of ids [batch, pos]. */
     public Tensor embedTokens(Tensor tokens) {
+        tokens = here(tokens);
         long b = tokens.size(0), t = tokens.size(1);
         return embed.index_select(0, tokens.reshape(-1)).reshape(b, t, cfg.dModel());
     }
@@ -212,6 +240,7 @@ public final class LlamaModel implements AutoCloseable {
             if (tokens.dim() != 2 || Torch.dtype(tokens) != torch.ScalarType.Long) {
                 throw new InvalidArgumentException("tokens", "expected int64 [batch, pos], got " + Torch.dtype(tokens) + " " + Torch.shape(tokens));
             }
+            tokens = here(tokens);
             batch = (int) tokens.size(0);
             seqLen = (int) tokens.size(1);
             if (seqLen == 0) {
@@ -233,12 +262,12 @@ public final class LlamaModel implements AutoCloseable {
         }
         Tensor mask;  // [batch, pos] bool, true = real
         if (attentionMask == null) {
-            mask = torch.ones(new long[] {batch, seqLen}, Torch.options(torch.ScalarType.Bool));
+            mask = torch.ones(new long[] {batch, seqLen}, on(torch.ScalarType.Bool));
         } else {
             if (attentionMask.dim() != 2 || attentionMask.size(0) != batch || attentionMask.size(1) != seqLen) {
                 throw new InvalidArgumentException("attentionMask", "expected [" + batch + ", " + seqLen + "], got " + Torch.shape(attentionMask));
             }
-            mask = attentionMask.to(torch.ScalarType.Bool);
+            mask = here(attentionMask).to(torch.ScalarType.Bool);
         }
         plan.validate(cfg, batch, seqLen, attentionMask == null ? null : leftPadding(mask, batch, seqLen));
 
@@ -255,8 +284,8 @@ public final class LlamaModel implements AutoCloseable {
         Tensor keyMask = cache == null ? mask : writeCacheMask(cache, mask, past, seqLen);
         Tensor allowed = null;
         if (attentionMask != null || cache != null) {
-            Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total)).reshape(seqLen, 1);
-            Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total)).reshape(1, total);
+            Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total), on(torch.ScalarType.Long)).reshape(seqLen, 1);
+            Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total), on(torch.ScalarType.Long)).reshape(1, total);
             Tensor causal = kIdx.le(qIdx);                          // [pos, total]
             Tensor diag = kIdx.eq(qIdx);
             allowed = causal.logical_and(keyMask.unsqueeze(1)).logical_or(diag).unsqueeze(1);  // [batch, 1, pos, total]
@@ -270,7 +299,7 @@ public final class LlamaModel implements AutoCloseable {
             x = embed.index_select(0, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
             hooks.capture(HookSite.embed(), x);
         } else {
-            x = residIn.to(dtype);
+            x = here(residIn).to(dtype);
         }
         KeyValues kv = cache == null ? (l, k, v) -> new Tensor[] {k, v} : (l, k, v) -> {
             cache.k[l].narrow(2, past, seqLen).copy_(k);
@@ -373,9 +402,10 @@ public final class LlamaModel implements AutoCloseable {
             }
             plan.validate(cfg, rows, seqLen, null);
             requireLayersFrom(plan, startLayer);
-            Tensor positions = torch.arange(new Scalar(past), new Scalar(total)).reshape(1, seqLen).expand(rows, seqLen).contiguous();
-            Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total)).reshape(seqLen, 1);
-            Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total)).reshape(1, total);
+            Tensor positions = torch.arange(new Scalar(past), new Scalar(total), on(torch.ScalarType.Long)).reshape(1, seqLen)
+                    .expand(rows, seqLen).contiguous();
+            Tensor qIdx = torch.arange(new Scalar(past), new Scalar(total), on(torch.ScalarType.Long)).reshape(seqLen, 1);
+            Tensor kIdx = torch.arange(new Scalar(0), new Scalar(total), on(torch.ScalarType.Long)).reshape(1, total);
             Tensor allowed = kIdx.le(qIdx).reshape(1, 1, seqLen, total);
             Rope.Angles angles = rope.angles(positions, dtype);
             Map<HookSite, Tensor> captures = new LinkedHashMap<>();
@@ -387,7 +417,7 @@ public final class LlamaModel implements AutoCloseable {
                 return new Tensor[] {torch.cat(new org.bytedeco.pytorch.TensorVector(pk, k), 2),
                         torch.cat(new org.bytedeco.pytorch.TensorVector(pv, v), 2)};
             };
-            Tensor x = residIn.to(dtype);
+            Tensor x = here(residIn).to(dtype);
             for (int l = startLayer; l < cfg.nLayers(); l++) {
                 x = block(l, x, angles, allowed, kv, hooks);
             }
@@ -471,6 +501,7 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
         }
+        a.moveTo(device);
         this.adapter = a;
         this.adapterEnabled = true;
     }

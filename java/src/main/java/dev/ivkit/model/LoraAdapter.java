@@ -59,6 +59,26 @@ public final class LoraAdapter implements AutoCloseable {
         return a;
     }
 
+    /**
+     * Moves every A and B to {@code device} (no-op when they are there): they become new leaf tensors there (fp32,
+     * requiring grad), so build optimizers after attaching an adapter to a model.
+     */
+    public void moveTo(Device device) {
+        for (Map.Entry<String, Tensor[]> e : ab.entrySet()) {
+            Tensor[] w = e.getValue();
+            if (Device.of(w[0]).equals(device) && Device.of(w[1]).equals(device)) {
+                continue;
+            }
+            try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+                Tensor a = w[0].detach().to(device.torch(), torch.ScalarType.Float);
+                Tensor b = w[1].detach().to(device.torch(), torch.ScalarType.Float);
+                w[0].releaseReference();
+                w[1].releaseReference();
+                put(e.getKey(), a, b);
+            }
+        }
+    }
+
     private void put(String path, Tensor A, Tensor B) {
         A = A.contiguous();
         B = B.contiguous();

@@ -45,7 +45,22 @@ public final class ModelLoader {
 
     /** {@link #load(Path, torch.ScalarType)} with a progress callback (bytes read, total) as in {@link #read(Path, java.util.function.BiConsumer)}. */
     public static LlamaModel load(Path path, torch.ScalarType dtype, java.util.function.BiConsumer<Long, Long> progress) {
-        Checkpoint c = read(path, progress);
-        return new LlamaModel(c.config(), c.weights(), dtype);
+        return load(path, dtype, null, progress);
+    }
+
+    /**
+     * Loads a model onto {@code device} (null: the CPU): a CUDA device is checked first (a clear error when there is
+     * none), and Hugging Face weights go to it tensor by tensor in their dtype, with no full host copy.
+     */
+    public static LlamaModel load(Path path, torch.ScalarType dtype, Device device,
+            java.util.function.BiConsumer<Long, Long> progress) {
+        if (device != null) {
+            device.requireAvailable();
+        }
+        if (!Files.exists(path)) {
+            throw new ModelFormatException(path, null, "no such file or directory");
+        }
+        Checkpoint c = isHuggingFace(path) ? dev.ivkit.model.io.HfCheckpoint.load(path, dtype, device, progress) : read(path, progress);
+        return new LlamaModel(c.config(), c.weights(), dtype, device);
     }
 }

@@ -13,7 +13,7 @@ final class Rope {
     private final Tensor cos;  // [max_pos, d_head/2] float32
     private final Tensor sin;  // [max_pos, d_head/2] float32
 
-    Rope(ModelConfig cfg) {
+    Rope(ModelConfig cfg, Device device) {
         this.style = cfg.ropeStyle();
         this.half = cfg.headDim() / 2;
         double[] invFreq = new double[half];
@@ -34,8 +34,17 @@ final class Rope {
                 s[p * half + i] = (float) Math.sin(angle);
             }
         }
-        this.cos = torch.tensor(c).reshape(maxPos, half);
-        this.sin = torch.tensor(s).reshape(maxPos, half);
+        Tensor cosHost = torch.tensor(c).reshape(maxPos, half);
+        Tensor sinHost = torch.tensor(s).reshape(maxPos, half);
+        if (device != null && device.isCuda()) {
+            this.cos = cosHost.to(device.torch(), torch.ScalarType.Float);
+            this.sin = sinHost.to(device.torch(), torch.ScalarType.Float);
+            cosHost.close();
+            sinHost.close();
+        } else {
+            this.cos = cosHost;
+            this.sin = sinHost;
+        }
     }
 
     /** cos/sin of per-row positions, gathered once per forward and shared by every layer's q and k. */

@@ -68,6 +68,15 @@ public final class HfCheckpoint {
      * {@code dtype} converts them, which holds one tensor in both types at a time).
      */
     public static Checkpoint load(Path path, ScalarType dtype, java.util.function.BiConsumer<Long, Long> progress) {
+        return load(path, dtype, null, progress);
+    }
+
+    /**
+     * As {@link #load(Path, ScalarType, java.util.function.BiConsumer)}, placing each tensor on {@code device} (null:
+     * the CPU) as soon as it is read and checked: host memory holds one tensor at a time, not the checkpoint.
+     */
+    public static Checkpoint load(Path path, ScalarType dtype, dev.ivkit.model.Device device,
+            java.util.function.BiConsumer<Long, Long> progress) {
         Map<String, Tensor> weights = new LinkedHashMap<>();
         boolean ok = false;
         try (Opened o = open(path)) {
@@ -81,7 +90,9 @@ public final class HfCheckpoint {
                 try (PointerScope s = new PointerScope()) {
                     Tensor t = f.read(name);
                     requireFinite(f.path(), name, t);
-                    if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
+                    if (device != null && device.isCuda()) {
+                        t = t.to(device.torch(), dtype != null ? dtype : t.scalar_type().intern());
+                    } else if (dtype != null && t.scalar_type().intern() != dtype.intern()) {
                         t = t.to(dtype);
                     }
                     t.retainReference();
