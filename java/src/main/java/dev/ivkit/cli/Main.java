@@ -31,6 +31,14 @@ public final class Main {
         if (System.getProperty("org.bytedeco.javacpp.maxBytes") == null) {
             System.setProperty("org.bytedeco.javacpp.maxBytes", "0");
         }
+        // slf4j-simple (the CLI's backend): warnings and errors only, on stderr; -D settings win
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        // DJL's tokenizers warn on every load that they found no CUDA driver; they never use one here
+        if (System.getProperty("org.slf4j.simpleLogger.log.ai.djl") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "error");
+        }
         System.exit(run(args));
     }
 
