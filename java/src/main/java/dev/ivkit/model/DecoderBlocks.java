@@ -1,0 +1,150 @@
+package dev.ivkit.model;
+
+import dev.ivkit.hooks.HookPlan;
+import dev.ivkit.hooks.HookSite;
+import java.util.Map;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The arithmetic of a {@link LlamaModel}: its decoder blocks (RMSNorm, q/k/v with RoPE, grouped-query attention with
+ * head patches and hooks, o_proj, SwiGLU), the final norm and the language-model head, and the LoRA update of every
+ * projection. The model validates inputs, builds masks and positions and runs these; a replica shares the layers and
+ * has its own RoPE tables and LoRA slot.
+ */
+final class DecoderBlocks {
+    record Layer(Tensor attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor bq, Tensor bk, Tensor bv, Tensor wo,
+            Tensor mlpNorm, Tensor gate, Tensor up, Tensor down) {}
+
+    private final ModelConfig cfg;
+    private final torch.ScalarType dtype;
+    private final Layer[] layers;
+    private final Tensor finalNorm;
+    private final Tensor lmHead;
+    private final Device device;
+    private final Map<String, String>[] modulePaths;
+    private final double attnScale;
+    final Rope rope;
+    final LoraSlot lora = new LoraSlot();
+
+    @SuppressWarnings("unchecked")
+    DecoderBlocks(ModelConfig cfg, torch.ScalarType dtype, Layer[] layers, Tensor finalNorm, Tensor lmHead, Device device) {
+        this.cfg = cfg;
+        this.dtype = dtype;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+        this.device = device;
+        this.rope = new Rope(cfg, device);
+        this.modulePaths = new Map[cfg.nLayers()];
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            modulePaths[l] = new java.util.HashMap<>();
+            for (String m : LoraConfig.MODULES) {
+                modulePaths[l].put(m, LoraConfig.modulePath(l, m));
+            }
+        }
+        this.attnScale = 1.0 / Math.sqrt(cfg.headDim());
+    }
+
+    /** The same layers with new RoPE tables and an empty LoRA slot. */
+    DecoderBlocks replica() {
+        return new DecoderBlocks(cfg, dtype, layers, finalNorm, lmHead, device);
+    }
+
+    /** Keys and values a layer attends over, given this call's new ones [batch, kv_head, pos, d_head]. */
+    interface KeyValues {
+        Tensor[] apply(int layer, Tensor k, Tensor v);
+    }
+
+
+    /** One decoder block: attention (with head patches and hooks) and SwiGLU MLP. x [batch, pos, d_model]. */
+    Tensor block(int l, Tensor x, Rope.Angles angles, Tensor allowed, KeyValues kv, PlanExecutor hooks) {
+        Layer ly = layers[l];
+        long batch = x.size(0), seqLen = x.size(1);
+        hooks.capture(HookSite.residPre(l), x);
+        Tensor h = rmsNorm(x, ly.attnNorm);
+        Tensor q = proj(l, "q_proj", h, ly.wq, ly.bq).reshape(batch, seqLen, cfg.nHeads(), cfg.headDim());
+        Tensor k = proj(l, "k_proj", h, ly.wk, ly.bk).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+        Tensor v = proj(l, "v_proj", h, ly.wv, ly.bv).reshape(batch, seqLen, cfg.nKvHeads(), cfg.headDim());
+        q = rope.apply(q, angles).transpose(1, 2);          // [batch, head, pos, d_head]
+        k = rope.apply(k, angles).transpose(1, 2);          // [batch, kv_head, pos, d_head]
+        v = v.transpose(1, 2);
+        Tensor[] all = kv.apply(l, k, v);
+        Tensor z = attention(q, all[0], all[1], allowed).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
+        z = hooks.patchHeads(l, z);
+        hooks.capture(HookSite.attnZ(l), z);
+        Tensor attnOut = proj(l, "o_proj", z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo, null);
+        attnOut = hooks.site(HookSite.attnOut(l), attnOut);
+        x = hooks.site(HookSite.residMid(l), x.add(attnOut));
+        Tensor h2 = rmsNorm(x, ly.mlpNorm);
+        Tensor mlp = proj(l, "down_proj", torch.silu(proj(l, "gate_proj", h2, ly.gate, null)).mul(proj(l, "up_proj", h2, ly.up, null)),
+                ly.down, null);
+        hooks.capture(HookSite.mlpOut(l), mlp);
+        return hooks.site(HookSite.residPost(l), x.add(mlp));
+    }
+
+
+    /** Final norm and language-model head per the logits mode. */
+    Tensor lmHead(Tensor x, HookPlan plan, PlanExecutor hooks, LogitsMode logitsMode) {
+        boolean wantLogitsCapture = !plan.capturesAt(HookSite.logits()).isEmpty();
+        if (logitsMode == LogitsMode.NONE && plan.capturesAt(HookSite.lnFinal()).isEmpty() && !wantLogitsCapture) {
+            return null;
+        }
+        Tensor normed = rmsNorm(x, finalNorm);
+        hooks.capture(HookSite.lnFinal(), normed);
+        if (logitsMode == LogitsMode.LAST && !wantLogitsCapture) {
+            return torch.linear(normed.select(1, x.size(1) - 1), lmHead);       // [batch, vocab]
+        }
+        if (logitsMode == LogitsMode.NONE && !wantLogitsCapture) {
+            return null;
+        }
+        Tensor all = torch.linear(normed, lmHead);                                 // [batch, pos, vocab]
+        hooks.capture(HookSite.logits(), all);
+        return switch (logitsMode) {
+            case ALL -> all;
+            case LAST -> all.select(1, x.size(1) - 1);
+            default -> null;
+        };
+    }
+
+
+    /**
+     * softmax(q k^T * scale, masked) v with grouped-query heads, by libtorch's fused scaled-dot-product attention
+     * (float32 accumulation). q [b,h,t,d], k/v [b,kv,s,d]; {@code allowed} [b or 1, 1, t, s] bool (true = attend),
+     * or null for the plain causal mask (t == s).
+     */
+    private Tensor attention(Tensor q, Tensor k, Tensor v, Tensor allowed) {
+        boolean gqa = cfg.groupSize() > 1;
+        TensorOptional mask = allowed == null ? new TensorOptional() : new TensorOptional(allowed);
+        return torch.scaled_dot_product_attention(q, k, v, mask, 0.0, allowed == null, new DoubleOptional(attnScale), gqa);
+    }
+
+
+    /** RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * w, cast back to the model dtype. */
+    private Tensor rmsNorm(Tensor x, Tensor w) {
+        Tensor xf = x.to(torch.ScalarType.Float);
+        Tensor ms = xf.mul(xf).mean(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+        Tensor normed = xf.mul(ms.add(new Scalar(cfg.normEps())).rsqrt());
+        return normed.to(dtype).mul(w);
+    }
+
+
+    /** A projection of layer l: x W^T (+ b), plus the LoRA update when an enabled adapter targets this module. */
+    private Tensor proj(int l, String module, Tensor x, Tensor w, Tensor b) {
+        Tensor y = linear(x, w, b);
+        Tensor delta = lora.delta(modulePaths[l].get(module), x);
+        return delta == null ? y : y.add(delta.to(dtype));
+    }
+
+
+    private static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        return b == null ? torch.linear(x, w) : torch.linear(x, w, new TensorOptional(b));
+    }
+
+    void close() {
+        rope.close();
+    }
+}
