@@ -1,10 +1,12 @@
 package dev.ivkit.bench;
 
+import dev.ivkit.bench.JmhResults.Metric;
+import dev.ivkit.bench.JmhResults.Result;
+import dev.ivkit.bench.Ratios.Ratio;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,14 +34,6 @@ public final class ResultsTable {
     static final double SHARD_TARGET = 0.8;
 
     private ResultsTable() {}
-
-    record Metric(double p50, double min, double max, String unit) {}
-
-    record Result(String name, Map<String, String> params, Metric primary, Map<String, Metric> secondary) {
-        String param(String key) {
-            return params.getOrDefault(key, "");
-        }
-    }
 
     public static void main(String[] args) throws IOException {
         if (args.length != 2) {
@@ -71,37 +65,8 @@ public final class ResultsTable {
         return m;
     }
 
-    @SuppressWarnings("unchecked")
     static List<Result> readResults(Path json) throws IOException {
-        List<Result> out = new ArrayList<>();
-        for (Object o : (List<Object>) Json.parse(Files.readString(json, StandardCharsets.UTF_8))) {
-            Map<String, Object> r = (Map<String, Object>) o;
-            String full = (String) r.get("benchmark");
-            String[] parts = full.split("\\.");
-            String name = parts[parts.length - 2] + "." + parts[parts.length - 1];
-            Map<String, String> params = new LinkedHashMap<>();
-            Object p = r.get("params");
-            if (p != null) {
-                ((Map<String, Object>) p).forEach((k, v) -> params.put(k, String.valueOf(v)));
-            }
-            Map<String, Metric> secondary = new LinkedHashMap<>();
-            Object s = r.get("secondaryMetrics");
-            if (s != null) {
-                ((Map<String, Object>) s).forEach((k, v) -> secondary.put(k, metric((Map<String, Object>) v)));
-            }
-            out.add(new Result(name, params, metric((Map<String, Object>) r.get("primaryMetric")), secondary));
-        }
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Metric metric(Map<String, Object> m) {
-        Map<String, Object> pct = (Map<String, Object>) m.get("scorePercentiles");
-        return new Metric(num(pct.get("50.0")), num(pct.get("0.0")), num(pct.get("100.0")), (String) m.get("scoreUnit"));
-    }
-
-    private static double num(Object o) {
-        return o instanceof Double d ? d : Double.parseDouble(String.valueOf(o));
+        return JmhResults.read(json);
     }
 
     static String render(String source, List<Result> results, Map<String, String> meta) {
@@ -214,7 +179,7 @@ public final class ResultsTable {
             Result c = klComposites.get(r.param("shape"));
             int[] s = ForwardBench.parseShape(r.param("shape"));
             String unit = unit(r.primary().unit());
-            double speedup = c == null ? Double.NaN : c.primary().p50() / r.primary().p50();
+            double speedup = value(Ratios.speedup(r, c));
             double tensorMb = 4.0 * s[0] * s[1] / 1e6;  // one rows×V fp32 tensor
             row(t, "KL fwd+bwd fp32 " + s[0] + " rows × V " + s[1] + " (T=2, reverse)",
                     "fused " + fmt(r.primary().p50()) + " " + unit + " [" + fmt(r.primary().min()) + "–" + fmt(r.primary().max()) + "]"
@@ -240,14 +205,8 @@ public final class ResultsTable {
         return t.toString();
     }
 
-    /** The result of benchmark {@code name} with the same parameters as {@code r}, or null. */
     static Result partner(List<Result> results, String name, Result r) {
-        for (Result o : results) {
-            if (o.name().equals(name) && o.params().equals(r.params())) {
-                return o;
-            }
-        }
-        return null;
+        return JmhResults.partner(results, name, r);
     }
 
     /** Median with unit and [min–max]. */
@@ -258,7 +217,7 @@ public final class ResultsTable {
     /** A native kernel against the libtorch composite it replaces (times per call): target > 1×. */
     private static void speedupRow(StringBuilder t, String what, Result kernel, Result composite) {
         String unit = unit(kernel.primary().unit());
-        double speedup = composite == null ? Double.NaN : composite.primary().p50() / kernel.primary().p50();
+        double speedup = value(Ratios.speedup(kernel, composite));
         row(t, what, "kernel " + figure(kernel.primary(), unit) + (composite == null ? "" : ", composite " + figure(composite.primary(), unit)),
                 Double.isNaN(speedup) ? "—" : String.format(Locale.ROOT, "%.1f× faster than composite", speedup),
                 "> 1×", Double.isNaN(speedup) ? "—" : speedup > 1 ? "met" : "not met");
@@ -271,16 +230,14 @@ public final class ResultsTable {
      */
     private static void captureRow(StringBuilder t, Result r, Result plain, Result paired) {
         boolean mean = r.name().endsWith("captureMean");
-        Metric pairedPlain = paired == null ? null : paired.secondary().get("plainNs");
-        Metric pairedCapture = paired == null ? null : paired.secondary().get("captureNs");
-        double ratio = pairedPlain != null && pairedCapture != null ? pairedCapture.p50() / pairedPlain.p50()
-                : plain == null ? Double.NaN : plain.primary().p50() / r.primary().p50();
+        Ratio captureRatio = Ratios.captureOverPlain(r, plain, paired);
+        double ratio = value(captureRatio);
         row(t, (mean ? "mean-capture" : "capture") + " hook_z at last, every layer, " + r.param("model")
                         + " 4×128 (fp32, logits NONE)",
                 (mean ? "mean-capture " : "capture ") + figure(r.secondary().get("tokens"), "tokens/s")
                         + (plain == null ? "" : ", plain " + figure(plain.secondary().get("tokens"), "tokens/s")),
                 Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.3f× plain time", ratio)
-                        + (pairedCapture != null ? " (paired)" : ""),
+                        + (captureRatio.paired() ? " (paired)" : ""),
                 String.format(Locale.ROOT, "≤ %.2f×", CAPTURE_TARGET),
                 Double.isNaN(ratio) ? "—" : ratio <= CAPTURE_TARGET ? "met" : "not met");
     }
@@ -289,10 +246,9 @@ public final class ResultsTable {
     /** IV-guided against plain LoRA micro-step; the ratio from the paired benchmark's counters when the run has them. */
     private static void trainStepRow(StringBuilder t, Result iv, Result plain, Result paired) {
         String unit = unit(iv.primary().unit());
-        Metric pn = paired == null ? null : paired.secondary().get("plainNs");
-        Metric gn = paired == null ? null : paired.secondary().get("ivGuidedNs");
-        boolean isPaired = pn != null && gn != null && pn.p50() > 0;
-        double ratio = isPaired ? gn.p50() / pn.p50() : plain == null ? Double.NaN : iv.primary().p50() / plain.primary().p50();
+        Ratio stepRatio = Ratios.ivGuidedOverPlain(iv, plain, paired);
+        boolean isPaired = stepRatio != null && stepRatio.paired();
+        double ratio = value(stepRatio);
         row(t, "LoRA train micro-step " + iv.param("model") + ", 4×64 tokens, IV-guided vs plain (fwd+bwd, no update)",
                 "IV-guided " + figure(iv.primary(), unit) + (plain == null ? "" : ", plain " + figure(plain.primary(), unit)),
                 Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.2f× plain time", ratio) + (isPaired ? " (paired)" : ""),
@@ -302,8 +258,7 @@ public final class ResultsTable {
 
     /** The organism's gradient on two row shards against one shard, timed back to back (aux counters): ratio ≤ SHARD_TARGET. */
     private static void shardRow(StringBuilder t, Result r) {
-        Metric one = r.secondary().get("oneShardNs"), two = r.secondary().get("twoShardsNs");
-        double ratio = one == null || two == null ? Double.NaN : two.p50() / one.p50();
+        double ratio = value(Ratios.twoShardsOverOne(r));
         row(t, "organism pretraining gradient, 64 × ≤ 96 tokens (d 128, 4 layers): 2 row shards on 2 threads vs 1 shard",
                 "paired call " + figure(r.primary(), unit(r.primary().unit())) + " (both gradients)",
                 Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.2f× one shard's time (paired)", ratio),
@@ -321,7 +276,7 @@ public final class ResultsTable {
             row(t, what, "exact " + msPerCall(exact.primary()), "—", "—", "—");
             return;
         }
-        double speedup = ops / naive.primary().p50();
+        double speedup = Ratios.exactOverNaive(exact, naive).value();
         double ideal = (naive.secondary().get("flops").p50() / naive.primary().p50()) / (exact.secondary().get("flops").p50() / ops);
         row(t, what, "exact " + msPerCall(exact.primary()) + ", naive " + msPerCall(naive.primary()),
                 String.format(Locale.ROOT, "%.1f× faster than naive (ideal FLOP ratio %.1f×)", speedup, ideal),
@@ -331,6 +286,11 @@ public final class ResultsTable {
     /** A rate in calls/s as ms per call: median [fastest–slowest]. */
     private static String msPerCall(Metric rate) {
         return fmt(1000 / rate.p50()) + " ms/scan [" + fmt(1000 / rate.max()) + "–" + fmt(1000 / rate.min()) + "]";
+    }
+
+    /** The ratio's median, NaN when the run lacks its partner. */
+    private static double value(Ratio r) {
+        return r == null ? Double.NaN : r.value();
     }
 
     private static void row(StringBuilder t, String... cells) {
