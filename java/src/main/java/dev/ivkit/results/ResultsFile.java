@@ -1,0 +1,142 @@
+package dev.ivkit.results;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.annotations.SerializedName;
+import dev.ivkit.IvkitException;
+import dev.ivkit.continual.ForgettingMetrics;
+import dev.ivkit.util.AtomicFiles;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one reader and writer of a continual study's {@code results.json}, written by {@code ivkit continual}
+ * ({@link dev.ivkit.continual.SequenceRunner}) and {@code ivkit demo} ({@link dev.ivkit.demo.Demo}).
+ *
+ * <p>Schema ({@value #FORMAT}, version {@value #SCHEMA_VERSION}); optional members are left out, not written null:
+ * <pre>
+ * {"format": "ivkit-results", "schema_version": 1,
+ *  "sequence": name, "tasks": [task names], "task_metrics": [per task: first_token | em | rouge_l],
+ *  "definitions": {term: text}, "spec": {the study's spec; continual only},
+ *  "initial": {"accuracy": [b_j], "iv": [{"task", "layer", "heads", "cie", "layer_sweep_top1", ...}],
+ *              "knowledge": [{"task", "knowledge_p", "instruction_p"}], ...},
+ *  "methods": {method: {
+ *     "seeds": {seed: {"accuracy_matrix": [[R_ij]], "AP", "BWT", "FWT" (null where undefined),
+ *                      "train_loss_last": [per task], "general": [per task; continual only],
+ *                      "iv_dynamics": [per stage: [{"task", "task_index", "accuracy", "recovery", "knowledge", ...}]],
+ *                      "per_task_instruction_accuracy": [per stage: [per pretrained task]; demo only]}},
+ *     "summary": {"AP" | "BWT" | "FWT": {@link Spread} over the seeds}}}}
+ * </pre>
+ * The per-stage and initial measurements differ between the two writers and are kept as JSON trees; everything
+ * above them is typed here.
+ */
+public final class ResultsFile {
+    public static final String FORMAT = "ivkit-results";
+    public static final int SCHEMA_VERSION = 1;
+    /** Pretty, nulls kept (an undefined metric is an explicit null), no HTML escaping. */
+    public static final Gson JSON = new GsonBuilder().serializeNulls().setPrettyPrinting().disableHtmlEscaping().create();
+
+    private ResultsFile() {}
+
+    /** The whole file. */
+    public record Results(String format, @SerializedName("schema_version") int schemaVersion, String sequence,
+            List<String> tasks, @SerializedName("task_metrics") List<String> taskMetrics, Map<String, String> definitions,
+            Object spec, Map<String, Object> initial, Map<String, MethodResults> methods) {
+        /** A results file of the current format and version ({@code spec} may be null: left out). */
+        public static Results of(String sequence, List<String> tasks, List<String> taskMetrics, Map<String, String> definitions,
+                Object spec, Map<String, Object> initial, Map<String, MethodResults> methods) {
+            return new Results(FORMAT, SCHEMA_VERSION, sequence, tasks, taskMetrics, definitions, spec, initial, methods);
+        }
+    }
+
+    /** One method: every seed's run and the AP/BWT/FWT spread over them. */
+    public record MethodResults(Map<String, SeedResults> seeds, Map<String, Spread> summary) {
+        /** The seeds in order (keys as written) and their summary. */
+        public static MethodResults of(Map<String, SeedResults> seeds) {
+            List<SeedResults> v = List.copyOf(seeds.values());
+            Map<String, Spread> s = new LinkedHashMap<>();
+            s.put("AP", Spread.of(v, r -> orNaN(r.ap())));
+            s.put("BWT", Spread.of(v, r -> orNaN(r.bwt())));
+            s.put("FWT", Spread.of(v, r -> orNaN(r.fwt())));
+            return new MethodResults(seeds, s);
+        }
+    }
+
+    /** One seed's run of a method; {@code general} and {@code perTaskInstructionAccuracy} may be null (left out). */
+    public record SeedResults(@SerializedName("accuracy_matrix") double[][] accuracyMatrix, @SerializedName("AP") Double ap,
+            @SerializedName("BWT") Double bwt, @SerializedName("FWT") Double fwt,
+            @SerializedName("train_loss_last") List<Double> trainLossLast, List<Object> general,
+            @SerializedName("iv_dynamics") List<Object> ivDynamics,
+            @SerializedName("per_task_instruction_accuracy") List<double[]> perTaskInstructionAccuracy) {
+        /** AP, BWT and FWT of {@code matrix} against the initial scores {@code b} ({@link ForgettingMetrics}). */
+        public static SeedResults of(double[][] matrix, double[] b, List<Double> trainLossLast, List<Object> general,
+                List<Object> ivDynamics, List<double[]> perTaskInstructionAccuracy) {
+            ForgettingMetrics.Summary f = ForgettingMetrics.of(matrix, b);
+            return new SeedResults(matrix, Spread.num(f.ap()), Spread.num(f.bwt()), Spread.num(f.fwt()), trainLossLast, general,
+                    ivDynamics, perTaskInstructionAccuracy);
+        }
+    }
+
+    private static double orNaN(Double d) {
+        return d == null ? Double.NaN : d;
+    }
+
+    /** The file's text: the schema above, optional members that are null left out, a final newline. */
+    public static String toJson(Results r) {
+        JsonObject o = JSON.toJsonTree(r).getAsJsonObject();
+        dropNull(o, "spec");
+        for (Map.Entry<String, JsonElement> m : o.getAsJsonObject("methods").entrySet()) {
+            for (Map.Entry<String, JsonElement> s : m.getValue().getAsJsonObject().getAsJsonObject("seeds").entrySet()) {
+                dropNull(s.getValue().getAsJsonObject(), "general");
+                dropNull(s.getValue().getAsJsonObject(), "per_task_instruction_accuracy");
+            }
+        }
+        return JSON.toJson(o) + "\n";
+    }
+
+    private static void dropNull(JsonObject o, String k) {
+        if (o.has(k) && o.get(k).isJsonNull()) {
+            o.remove(k);
+        }
+    }
+
+    /** Writes {@code r} to {@code f} atomically. */
+    public static void write(Path f, Results r) {
+        AtomicFiles.writeString(f, toJson(r));
+    }
+
+    /** Reads {@code f}; an {@link IvkitException} naming the file where it is not a results file of a known version. */
+    public static Results read(Path f) {
+        return parse(StudyFiles.readString(f), f.toString());
+    }
+
+    /** Parses a results file's text ({@code where} names it in errors). */
+    public static Results parse(String text, String where) {
+        try {
+            JsonElement el = JsonParser.parseString(text);
+            if (!el.isJsonObject()) {
+                throw new IvkitException(where + ": not a results file (expected a JSON object)");
+            }
+            JsonObject o = el.getAsJsonObject();
+            String format = o.has("format") && o.get("format").isJsonPrimitive() ? o.get("format").getAsString() : null;
+            if (!FORMAT.equals(format)) {
+                throw new IvkitException(where + ": not a results file (format " + format + ", expected " + FORMAT + ")");
+            }
+            JsonElement v = o.get("schema_version");
+            int version = v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber() ? v.getAsInt() : -1;
+            if (version < 1 || version > SCHEMA_VERSION) {
+                throw new IvkitException(where + ": results schema_version " + v + " is not one this ivkit reads (1.."
+                        + SCHEMA_VERSION + ")");
+            }
+            return JSON.fromJson(o, Results.class);
+        } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
+            throw new IvkitException(where + ": malformed results file: " + e.getMessage(), e);
+        }
+    }
+}
