@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ivkit.results.ResultsAssertions;
 import dev.ivkit.testutil.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +85,8 @@ class SequenceRunnerTest {
             assertTrue(first.has("iv_cosine") && first.has("head_jaccard") && first.has("recovery") && first.has("knowledge"), first.toString());
         }
         assertEquals(2, r.getAsJsonObject("initial").getAsJsonArray("accuracy").size());
+        // the schema the demo writes too, read through the one owner of the file
+        ResultsAssertions.assertResults(full, methods.stream().map(m -> m.id).toList(), 1);
 
         // kill after the first task of the second method, then re-run
         Path cut = tmp.resolve("cut");

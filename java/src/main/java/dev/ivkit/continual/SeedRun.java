@@ -1,0 +1,201 @@
+package dev.ivkit.continual;
+
+import dev.ivkit.InvalidArgumentException;
+import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.iv.HeadRanking;
+import dev.ivkit.iv.InstructionVector;
+import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LoraAdapter;
+import dev.ivkit.model.LoraConfig;
+import dev.ivkit.model.io.Safetensors;
+import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.results.Spread;
+import dev.ivkit.results.StudyFiles;
+import dev.ivkit.train.IvGuidedRegulariser;
+import dev.ivkit.train.IvSchedule;
+import dev.ivkit.train.LrSchedule;
+import dev.ivkit.train.Regulariser;
+import dev.ivkit.train.TrainConfig;
+import dev.ivkit.train.Trainer;
+import dev.ivkit.util.AtomicFiles;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * One method × seed of a continual study (see {@link SequenceRunner}): trains the tasks in order, evaluates after
+ * each, and saves {@code OUT/runs/METHOD/seed-S/state.json} after each so that a re-run continues where it stopped.
+ */
+final class SeedRun {
+    private static final com.google.gson.Gson JSON = SequenceRunner.JSON;
+    private final SequenceSpec spec;
+    private final StudyScores scores;
+    private final Path out;
+    private final String fingerprint;
+    private final Supplier<LlamaModel> loader;
+    private final PrintStream log;
+    private final SequenceRunner.TaskHook hook;
+
+    /** {@code fingerprint}: the study's (spec and model) fingerprint; {@code hook} may be null. */
+    SeedRun(SequenceSpec spec, StudyScores scores, Path out, String fingerprint, Supplier<LlamaModel> loader, PrintStream log,
+            SequenceRunner.TaskHook hook) {
+        this.spec = spec;
+        this.scores = scores;
+        this.out = out;
+        this.fingerprint = fingerprint;
+        this.loader = loader;
+        this.log = log;
+        this.hook = hook;
+    }
+
+    /** Runs (or continues) {@code method} with {@code seed} over {@code tasks}; {@code ivs}: their base-model IVs. */
+    void run(Method method, long seed, Tokenizer tok, List<TaskData> tasks, List<InstructionVector> ivs) {
+        Path dir = out.resolve("runs").resolve(method.id).resolve("seed-" + seed);
+        Path stateFile = dir.resolve("state.json");
+        SequenceRunner.mkdirs(dir);
+        RunState st;
+        if (Files.exists(stateFile)) {
+            st = JSON.fromJson(StudyFiles.readString(stateFile), RunState.class);
+            if (!fingerprint.equals(st.specFingerprint)) {
+                throw new InvalidArgumentException("out", stateFile + " was written for another spec or model; use a fresh --out");
+            }
+        } else {
+            st = new RunState();
+            st.specFingerprint = fingerprint;
+        }
+        if (st.completed == tasks.size()) {
+            log.printf("[%s seed %d] already complete%n", method.id, seed);
+            return;
+        }
+        SequenceSpec.Hyper h = spec.hyper;
+        LoraConfig loraCfg = new LoraConfig(h.loraRank, h.loraAlpha, h.loraDropout, h.loraTargets);
+        try (LlamaModel model = loader.get()) {
+            int layer = scores.ivLayer(model);
+            Map<String, Tensor> fisher = null;
+            List<Map<String, Tensor>> previousA = new ArrayList<>();
+            ReplayBuffer<TokenizedPrompt> buffer = new ReplayBuffer<>(seed, h.replayPerTask);
+            for (int k = 0; k < st.completed; k++) {   // resume: the finished tasks' adapters, merged in order
+                try (LoraAdapter a = LoraAdapter.load(dir.resolve("task-" + k).resolve("adapter"), model.config())) {
+                    model.attachAdapter(a);
+                    model.mergeAdapter();
+                    remember(method, k, a, previousA, buffer, tasks);
+                }
+            }
+            if (method == Method.EWC && st.completed > 0) {
+                fisher = Safetensors.readAll(dir.resolve("fisher-" + (st.completed - 1) + ".safetensors"));
+            }
+            for (int k = st.completed; k < tasks.size(); k++) {
+                TaskData task = tasks.get(k);
+                long s = seed * 1009L + k;
+                Path tdir = dir.resolve("task-" + k);
+                StudyFiles.deleteTree(tdir);
+                TrainConfig cfg = new TrainConfig(h.lr, LrSchedule.Kind.CONSTANT, 0, h.epochs, h.batchSize, h.gradAccum, h.clipNorm,
+                        0.0, s, 1, 0, Integer.MAX_VALUE);
+                List<TokenizedPrompt> data = method == Method.REPLAY ? buffer.mix(k, task.train, h.replayRatio) : task.train;
+                Regulariser reg = switch (method) {
+                    case NAIVE, REPLAY -> null;
+                    case IV_GUIDED -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(ivs.get(k).vector(), layer,
+                            IvGuidedRegulariser.Site.ATTN_OUT, h.alpha1, h.alpha2, h.alphaPr, h.temperature, KlDirection.REVERSE, false,
+                            ivs.get(k).heads(), null));
+                    case LWF -> lwf(model, h);
+                    case EWC -> fisher == null ? null : new EwcRegulariser(fisher, h.ewcLambda);
+                    case OLORA -> previousA.isEmpty() ? null : new OLoraRegulariser(previousA, h.oloraLambda);
+                };
+                log.printf("[%s seed %d] task %d/%d %s: training on %d examples%n", method.id, seed, k + 1, tasks.size(),
+                        task.task.name, data.size());
+                try (LoraAdapter a = LoraAdapter.create(model.config(), loraCfg, s)) {
+                    Trainer.Result r = new Trainer(model, cfg, reg, tdir).train(a, data, null, false);
+                    st.trainLoss.add(r.losses().get(r.losses().size() - 1));
+                    model.mergeAdapter();
+                    remember(method, k, a, previousA, buffer, tasks);
+                }
+                StudyFiles.deleteTree(tdir.resolve("checkpoints"));
+                if (method == Method.EWC) {
+                    List<TokenizedPrompt> fd = task.train.subList(0, Math.min(h.ewcExamples, task.train.size()));
+                    fisher = EwcRegulariser.accumulate(fisher, EwcRegulariser.estimateFisher(model, fd, h.loraTargets));
+                    Safetensors.write(dir.resolve("fisher-" + k + ".safetensors"), new LinkedHashMap<>(fisher), Map.of());
+                }
+                evaluateStage(model, tok, tasks, ivs, layer, k, st);
+                st.completed = k + 1;
+                AtomicFiles.writeString(stateFile, JSON.toJson(st) + "\n");
+                if (hook != null) {
+                    hook.afterTask(method, seed, k);
+                }
+            }
+        }
+    }
+
+    /** LwF / KL-only: the IV-guided KL terms with no IV (strength 0) and no head preservation. */
+    private static Regulariser lwf(LlamaModel model, SequenceSpec.Hyper h) {
+        return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
+                IvGuidedRegulariser.Site.ATTN_OUT, h.alpha1, h.alpha2, 0, h.temperature, KlDirection.REVERSE, false, List.of(),
+                new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
+    }
+
+    /** What a method keeps from a finished task (called right after its adapter is merged). */
+    private void remember(Method method, int k, LoraAdapter a, List<Map<String, Tensor>> previousA, ReplayBuffer<TokenizedPrompt> buffer,
+            List<TaskData> tasks) {
+        if (method == Method.OLORA) {
+            Map<String, Tensor> as = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor[]> e : a.all().entrySet()) {
+                Tensor c = e.getValue()[0].detach().clone();
+                c.retainReference();
+                as.put(e.getKey(), c);
+            }
+            previousA.add(as);
+        }
+        if (method == Method.REPLAY) {
+            buffer.add(k, tasks.get(k).train);
+        }
+    }
+
+    private void evaluateStage(LlamaModel model, Tokenizer tok, List<TaskData> tasks, List<InstructionVector> ivs, int layer, int k,
+            RunState st) {
+        double[] row = new double[tasks.size()];
+        for (int j = 0; j < tasks.size(); j++) {
+            row[j] = StudyScores.score(model, tok, tasks.get(j), null, -1);
+        }
+        st.rows.add(row);
+        st.general.add(spec.general.everyTask || k == tasks.size() - 1 ? scores.general(model, tok) : null);
+        List<Object> dyn = new ArrayList<>();
+        for (int j = 0; j <= k; j++) {
+            TaskData t = tasks.get(j);
+            InstructionVector pre = ivs.get(j);
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("task", t.task.name);
+            e.put("task_index", j);
+            e.put("accuracy", row[j]);
+            try (PointerScope s = new PointerScope();
+                 InstructionVector now = IvDynamics.extract(model, t.ivPrompts, spec.hyper.ivHeads, pre.heads(), Map.of("task", t.task.name))) {
+                double[][] before = IvDynamics.map(pre.cie()), after = IvDynamics.map(now.cie());
+                e.put("iv_cosine", IvDynamics.cosine(now.vector(), pre.vector()));
+                e.put("head_jaccard", IvDynamics.jaccard(pre.heads(), HeadRanking.top(after, pre.heads().size())));
+                e.put("cie_spearman", IvDynamics.spearman(before, after));
+                e.put("cie_rel_change", Spread.num(IvDynamics.relativeChange(before, after)));
+            }
+            if (j < k) {
+                double with = StudyScores.score(model, tok, t, pre.vector(), layer);
+                double lost = st.rows.get(j)[j] - row[j];
+                Map<String, Object> rec = new LinkedHashMap<>();
+                rec.put("accuracy_with_pre_iv", with);
+                rec.put("lost", lost);
+                rec.put("share_regained", lost > 1e-9 ? (with - row[j]) / lost : null);
+                e.put("recovery", rec);
+            }
+            Map<String, Object> kp = StudyScores.probe(model, tok, t);
+            kp.remove("task");
+            e.put("knowledge", kp);
+            dyn.add(e);
+        }
+        st.dynamics.add(dyn);
+    }
+}
