@@ -11,6 +11,7 @@ import com.google.gson.JsonParser;
 import dev.ivkit.cli.Main;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;
+import dev.ivkit.results.ResultsAssertions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,7 +44,7 @@ class DemoTest {
             for (String k : METRICS) {
                 JsonObject v = mm.getAsJsonObject(k);
                 assertNotNull(v, m + "." + k);
-                assertTrue(v.has("mean") && v.has("std"), m + "." + k);
+                ResultsAssertions.assertSpreadJson(v, m + "." + k);   // the same spread as results.json's summaries
                 if (k.equals("iv_recovery")) {   // a share of the accuracy lost: undefined (null) when a tiny model lost nothing
                     assertTrue(v.get("mean").isJsonNull() || Double.isFinite(v.get("mean").getAsDouble()), m + "." + k);
                 } else {
@@ -59,6 +60,7 @@ class DemoTest {
             assertEquals(2, seeds.size(), m);
             assertEquals(3, seeds.getAsJsonObject("1").getAsJsonArray("accuracy_matrix").size(), m);
         }
+        ResultsAssertions.assertResults(out.resolve("results.json"), METHODS, 2);   // the schema ivkit continual writes too
         assertTrue(Files.isRegularFile(out.resolve("scan.json")));
         assertTrue(Files.isRegularFile(out.resolve("eval.json")));
         String html = Files.readString(out.resolve("report.html"));

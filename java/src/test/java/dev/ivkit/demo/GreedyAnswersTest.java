@@ -52,7 +52,7 @@ class GreedyAnswersTest {
             Tensor iv = row.div(row.norm()).mul(new org.bytedeco.pytorch.Scalar(-4.0));
             List<String> last = null;
             for (boolean every : new boolean[] {false, true}) {
-                List<String> batched = Demo.greedyAnswers(m, tok, prompts, iv, 1, every);
+                List<String> batched = GreedyDecoding.answers(m, tok, prompts, iv, 1, every);
                 for (int i = 0; i < prompts.size(); i++) {
                     HookPlan plan = HookPlan.builder().add(ResidualAdd.residPostAtLast(1, iv, 1f)).build();
                     StringBuilder want = new StringBuilder();

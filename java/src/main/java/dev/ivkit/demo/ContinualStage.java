@@ -1,0 +1,166 @@
+package dev.ivkit.demo;
+
+import dev.ivkit.data.TaskExample;
+import dev.ivkit.data.prompt.Prompt;
+import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.iv.InstructionVector;
+import dev.ivkit.iv.KnowledgeProbe;
+import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LoraAdapter;
+import dev.ivkit.model.LoraConfig;
+import dev.ivkit.model.ModelLoader;
+import dev.ivkit.model.tokenizer.CharTokenizer;
+import dev.ivkit.organism.Organism;
+import dev.ivkit.organism.SyntheticTasks;
+import dev.ivkit.organism.SyntheticTasks.Task;
+import dev.ivkit.results.StudyFiles;
+import dev.ivkit.train.IvGuidedRegulariser;
+import dev.ivkit.train.IvSchedule;
+import dev.ivkit.train.LrSchedule;
+import dev.ivkit.train.Regulariser;
+import dev.ivkit.train.TrainConfig;
+import dev.ivkit.train.Trainer;
+import dev.ivkit.util.Parallel;
+import dev.ivkit.util.Progress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Stage 3 of the demo: continual fine-tuning of the organism on the held-out tasks with every method and seed, and
+ * the measurements after each stage.
+ */
+final class ContinualStage {
+    private final Path organismDir;
+    private final Path out;
+    private final DemoSettings s;
+    private final SyntheticTasks tasks;
+    private final CharTokenizer tok;
+    private final IvChooser chooser;
+    private final List<Task> pre, held;
+    private final Map<String, InstructionVector> ivs;
+    private final Map<String, Integer> bestLayer;
+    private final Map<String, Boolean> everyToken;
+
+    /** {@code ivs}, {@code bestLayer} and {@code everyToken}: every task's IV and its chosen layer and positions. */
+    ContinualStage(Path organismDir, Path out, DemoSettings s, SyntheticTasks tasks, CharTokenizer tok, IvChooser chooser,
+            Map<String, InstructionVector> ivs, Map<String, Integer> bestLayer, Map<String, Boolean> everyToken) {
+        this.organismDir = organismDir;
+        this.out = out;
+        this.s = s;
+        this.tasks = tasks;
+        this.tok = tok;
+        this.chooser = chooser;
+        this.pre = tasks.pretrainTasks();
+        this.held = tasks.heldOutTasks();
+        this.ivs = ivs;
+        this.bestLayer = bestLayer;
+        this.everyToken = everyToken;
+    }
+
+    /** What is measured after a stage. */
+    record Stage(double[] instr, double[] heldAcc, double[] knowledgeP, double[] instructionP, double[] withIv) {
+        double meanInstr() {
+            return mean(instr);
+        }
+
+        static double mean(double[] v) {
+            return java.util.Arrays.stream(v).average().orElse(Double.NaN);
+        }
+    }
+
+    record Run(List<Stage> stages, List<Double> trainLoss) {}
+
+    /** Instruction accuracy of every task, probe probabilities of the pretrained tasks and (when asked) the pre-FT IV recovery. */
+    Stage measure(LlamaModel model, boolean recovery) {
+        double[] instr = new double[pre.size()], kp = new double[pre.size()], ip = new double[pre.size()], with = new double[pre.size()];
+        for (int j = 0; j < pre.size(); j++) {
+            Task t = pre.get(j);
+            List<Prompt> ins = chooser.instruction(t, s.evalPerTask());
+            instr[j] = Organism.accuracy(model, tok, ins);
+            List<TaskExample> qs = tasks.dataset(t, true, s.probePerTask(), Demo.EVAL_SEED).examples();
+            KnowledgeProbe.Result k = new KnowledgeProbe(model, tok).run(qs.stream().map(SyntheticTasks::bare).toList(),
+                    qs.stream().map(q -> SyntheticTasks.instruction(t, q)).toList());
+            kp[j] = k.bare();
+            ip[j] = k.instructed();
+            with[j] = recovery ? GreedyDecoding.accuracy(model, tok, ins, ivs.get(t.name()).vector(), bestLayer.get(t.name()), everyToken.get(t.name()))
+                    : Double.NaN;
+        }
+        double[] h = new double[held.size()];
+        for (int j = 0; j < held.size(); j++) {
+            h[j] = Organism.accuracy(model, tok, chooser.instruction(held.get(j), s.evalPerTask()));
+        }
+        return new Stage(instr, h, kp, ip, with);
+    }
+
+    /**
+     * Every (method, seed) run of the continual stage, on as many threads as there are cores (each run loads its own
+     * model and is single-threaded, with single-threaded BLAS while they run), collected in method-then-seed order:
+     * the runs are independent, so the results do not depend on the thread count.
+     */
+    Map<String, List<Run>> runAll(Stage base) {
+        record Job(String method, int seed) {}
+        List<Job> jobs = new ArrayList<>();
+        for (String m : s.methods()) {
+            for (int seed = 1; seed <= s.seeds(); seed++) {
+                jobs.add(new Job(m, seed));
+            }
+        }
+        boolean oneThread = Parallel.workers(jobs.size()) == 1;
+        List<Run> done = Parallel.map(jobs, new Progress("fine-tuning", jobs.size()), j -> j.method() + " seed " + j.seed(),
+                j -> runOne(j.method(), j.seed(), base, oneThread));
+        Map<String, List<Run>> runs = new LinkedHashMap<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            runs.computeIfAbsent(jobs.get(i).method(), k -> new ArrayList<>()).add(done.get(i));
+        }
+        return runs;
+    }
+
+    private Run runOne(String id, int seed, Stage base, boolean progressBars) {
+        Path work = out.resolve("work").resolve(id + "-seed-" + seed);
+        List<Stage> stages = new ArrayList<>();
+        List<Double> losses = new ArrayList<>();
+        stages.add(base);
+        try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float)) {
+            for (int k = 0; k < held.size(); k++) {
+                Task t = held.get(k);
+                long sd = seed * 1009L + k;
+                List<TokenizedPrompt> data = new ArrayList<>();
+                for (TaskExample e : tasks.dataset(t, false, s.trainExamples(), Demo.TRAIN_SEED + seed).examples()) {
+                    data.add(TokenizedPrompt.of(tok, SyntheticTasks.instruction(t, e).text(), e.output() + SyntheticTasks.END));
+                }
+                TrainConfig cfg = new TrainConfig(s.lr(), LrSchedule.Kind.CONSTANT, 0, s.epochs(), s.batch(), 1, 1.0, 0.0, sd, 1000, 0,
+                        Integer.MAX_VALUE);
+                Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()), s);
+                try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, s.loraTargets()), sd)) {
+                    Trainer trainer = new Trainer(model, cfg, reg, work.resolve("task-" + k));
+                    Trainer.Result r = (progressBars ? trainer : trainer.quiet()).train(a, data, null, false);
+                    losses.add(r.losses().get(r.losses().size() - 1));
+                    model.mergeAdapter();
+                }
+                stages.add(measure(model, true));
+            }
+        }
+        StudyFiles.deleteTree(work);
+        return new Run(stages, losses);
+    }
+
+    private static Regulariser regulariser(String id, LlamaModel model, InstructionVector iv, int layer, DemoSettings s) {
+        KlDirection kl = s.klDirection();
+        return switch (id) {
+            case "naive" -> null;
+            case "lwf" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
+                    IvGuidedRegulariser.Site.ATTN_OUT, s.alpha1(), s.alpha2(), 0, Demo.TEMPERATURE, kl, false, List.of(),
+                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
+            // the IV where it was chosen: after layer L (resid_post), the site of the bare 0-shot + IV evaluation
+            case "iv-guided", "iv-guided-nopr" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer,
+                    IvGuidedRegulariser.Site.RESID_POST, s.alpha1(), s.alpha2(), id.equals("iv-guided") ? s.alphaPr() : 0, Demo.TEMPERATURE,
+                    kl, false, id.equals("iv-guided") ? iv.heads() : List.of(), null));
+            default -> throw new IllegalArgumentException(id);
+        };
+    }
+}

@@ -1,0 +1,215 @@
+package dev.ivkit.demo;
+
+import dev.ivkit.continual.ForgettingMetrics;
+import dev.ivkit.demo.ContinualStage.Run;
+import dev.ivkit.demo.ContinualStage.Stage;
+import dev.ivkit.organism.Organism;
+import dev.ivkit.organism.SyntheticTasks.Kind;
+import dev.ivkit.organism.SyntheticTasks.Task;
+import dev.ivkit.results.ResultsFile;
+import dev.ivkit.results.Spread;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The demo's numbers: the organism and per-method summaries of summary.json and the study of results.json. */
+final class DemoResults {
+    private final List<Task> pre, held;
+    private final Map<String, Integer> bestLayer;
+    private final List<Object> heldIv;
+
+    /** {@code heldIv}: the IV entries of the fine-tuning tasks; {@code bestLayer}: every task's chosen IV layer. */
+    DemoResults(List<Task> pre, List<Task> held, Map<String, Integer> bestLayer, List<Object> heldIv) {
+        this.pre = pre;
+        this.held = held;
+        this.bestLayer = bestLayer;
+        this.heldIv = heldIv;
+    }
+
+    /** The 3 × 3 accuracy matrix: columns pretrained abilities, rotl, prev; row 0 the organism, row k after task k. */
+    double[][] matrix(Run r) {
+        double[][] m = new double[r.stages().size()][];
+        for (int i = 0; i < m.length; i++) {
+            Stage st = r.stages().get(i);
+            m[i] = new double[1 + held.size()];
+            m[i][0] = st.meanInstr();
+            System.arraycopy(st.heldAcc(), 0, m[i], 1, held.size());
+        }
+        return m;
+    }
+
+    double[] initialRow(Stage base) {
+        double[] b = new double[1 + held.size()];
+        b[0] = base.meanInstr();
+        System.arraycopy(base.heldAcc(), 0, b, 1, held.size());
+        return b;
+    }
+
+    /** Per-run scalar metrics of the summary (see {@link #definitions()}). */
+    Map<String, Double> metrics(Stage base, Run r) {
+        double[][] mat = matrix(r);
+        ForgettingMetrics.Summary f = ForgettingMetrics.of(mat, initialRow(base));
+        Stage last = r.stages().get(r.stages().size() - 1);
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("AP", f.ap());
+        m.put("BWT", f.bwt());
+        double nt = 0;
+        for (int k = 0; k < held.size(); k++) {
+            nt += mat[k + 1][k + 1];
+        }
+        m.put("new_task_accuracy", nt / held.size());
+        m.put("instruction_drop", meanKind(base.instructionP(), Kind.STRING) - meanKind(last.instructionP(), Kind.STRING));
+        m.put("knowledge_drop", meanKind(base.instructionP(), Kind.LOOKUP) - meanKind(last.instructionP(), Kind.LOOKUP));
+        m.put("pretrained_accuracy_change", last.meanInstr() - base.meanInstr());
+        double lost = base.meanInstr() - last.meanInstr();
+        double regained = Stage.mean(last.withIv()) - last.meanInstr();
+        m.put("iv_recovery", lost >= 0.02 ? regained / lost : Double.NaN);
+        m.put("iv_recovery_points", regained);
+        return m;
+    }
+
+    private double meanKind(double[] v, Kind k) {
+        double sum = 0;
+        int n = 0;
+        for (int j = 0; j < pre.size(); j++) {
+            if (pre.get(j).kind() == k) {
+                sum += v[j];
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    Map<String, Object> methodSummary(Stage base, Map<String, List<Run>> runs) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Run>> e : runs.entrySet()) {
+            List<Map<String, Double>> per = e.getValue().stream().map(r -> metrics(base, r)).toList();
+            Map<String, Spread> mm = new LinkedHashMap<>();
+            for (String k : per.get(0).keySet()) {
+                mm.put(k, Spread.of(per, x -> x.get(k)));
+            }
+            out.put(e.getKey(), mm);
+        }
+        return out;
+    }
+
+    Map<String, Object> organismSummary(List<Organism.TaskScores> scores, Map<String, Double> ivAcc) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("icl_accuracy", Organism.mean(scores, null, Organism.TaskScores::fewShot));
+        m.put("instruction_accuracy", Organism.mean(scores, null, Organism.TaskScores::instruction));
+        m.put("zero_shot_accuracy", Organism.mean(scores, null, Organism.TaskScores::bare));
+        m.put("zero_shot_iv_accuracy", ivAcc.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
+        Map<String, Object> byKind = new LinkedHashMap<>();
+        for (Kind k : Kind.values()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("icl_accuracy", Organism.mean(scores, k, Organism.TaskScores::fewShot));
+            e.put("instruction_accuracy", Organism.mean(scores, k, Organism.TaskScores::instruction));
+            e.put("zero_shot_accuracy", Organism.mean(scores, k, Organism.TaskScores::bare));
+            e.put("zero_shot_iv_accuracy", pre.stream().filter(t -> t.kind() == k).mapToDouble(t -> ivAcc.get(t.name())).average()
+                    .orElse(Double.NaN));
+            byKind.put(k.name().toLowerCase(), e);
+        }
+        m.put("by_kind", byKind);
+        List<Object> per = new ArrayList<>();
+        for (Organism.TaskScores sc : scores) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("task", sc.task());
+            e.put("kind", sc.kind().name().toLowerCase());
+            e.put("pretrain", sc.pretrain());
+            e.put("icl_accuracy", sc.fewShot());
+            e.put("instruction_accuracy", sc.instruction());
+            e.put("zero_shot_accuracy", sc.bare());
+            e.put("zero_shot_iv_accuracy", ivAcc.get(sc.task()));
+            e.put("iv_layer", bestLayer.get(sc.task()));
+            per.add(e);
+        }
+        m.put("tasks", per);
+        return m;
+    }
+
+    static Map<String, String> definitions() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("icl_accuracy", "5-shot greedy exact match, mean over the pretrained tasks (test words)");
+        d.put("instruction_accuracy", "instruction 0-shot ([task]x>) exact match, mean over the pretrained tasks");
+        d.put("zero_shot_accuracy", "bare 0-shot (x>) exact match, mean over the pretrained tasks");
+        d.put("zero_shot_iv_accuracy", "bare 0-shot with the task's IV (top-k heads, k and the layer chosen together on "
+                + "validation queries) added after that layer, last prompt token, scale 1");
+        d.put("accuracy_matrix", "columns: pretrained abilities (mean instruction 0-shot over the pretrained tasks), then the "
+                + "fine-tuning tasks; row 0 = the organism, row k = after fine-tuning task k");
+        d.put("AP", "mean of the last row of the accuracy matrix");
+        d.put("BWT", "GEM backward transfer over that matrix: mean over columns j < T-1 of R[T-1][j] - R[j][j] "
+                + "(the pretrained abilities count as task 0)");
+        d.put("pretrained_accuracy_change", "mean instruction 0-shot accuracy of the pretrained tasks after the sequence minus before");
+        d.put("new_task_accuracy", "accuracy of each fine-tuning task right after training on it, mean over the tasks");
+        d.put("instruction_drop", "mean P(y | [task] x) (KnowledgeProbe, geometric-mean token probability) over the pretrained "
+                + "string tasks, before minus after the sequence (positive = drop)");
+        d.put("knowledge_drop", "the same over the lookup (knowledge) tasks");
+        d.put("iv_recovery", "pre-fine-tuning IVs added to the fine-tuned model on the instruction prompts: (accuracy with IV "
+                + "- accuracy without) / (accuracy before fine-tuning - accuracy without), pooled over the pretrained tasks; "
+                + "seeds with less than 2 points lost are left out (n says how many remain)");
+        d.put("iv_recovery_points", "accuracy with IV - accuracy without, after the sequence");
+        return d;
+    }
+
+    // results.json
+
+    ResultsFile.Results results(Stage base, Map<String, List<Run>> runs, List<Object> initialIv) {
+        List<String> taskNames = new ArrayList<>(List.of(Demo.PRETRAINED));
+        held.forEach(t -> taskNames.add(t.name()));
+        Map<String, Object> init = new LinkedHashMap<>();
+        init.put("accuracy", initialRow(base));
+        init.put("iv", initialIv);
+        init.put("fine_tuning_iv", heldIv);   // the regulariser's IVs of the new tasks, chosen the same way
+        List<Object> kn = new ArrayList<>();
+        for (int j = 0; j < pre.size(); j++) {
+            kn.add(Map.of("task", pre.get(j).name(), "knowledge_p", base.knowledgeP()[j], "instruction_p", base.instructionP()[j]));
+        }
+        init.put("knowledge", kn);
+        Map<String, ResultsFile.MethodResults> ms = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Run>> e : runs.entrySet()) {
+            Map<String, ResultsFile.SeedResults> perSeed = new LinkedHashMap<>();
+            for (int i = 0; i < e.getValue().size(); i++) {
+                Run run = e.getValue().get(i);
+                perSeed.put(Integer.toString(i + 1), ResultsFile.SeedResults.of(matrix(run), initialRow(base), run.trainLoss(), null,
+                        dynamics(base, run), run.stages().stream().map(Stage::instr).toList()));
+            }
+            ms.put(e.getKey(), ResultsFile.MethodResults.of(perSeed));
+        }
+        return ResultsFile.Results.of("organism: " + Demo.names(held), taskNames, taskNames.stream().map(x -> "em").toList(),
+                definitions(), null, init, ms);
+    }
+
+    /** Per stage k ≥ 1: the pretrained abilities' accuracy, recovery and probe (task 0) and the new tasks' accuracy. */
+    List<Object> dynamics(Stage base, Run run) {
+        List<Object> out = new ArrayList<>();
+        for (int k = 1; k < run.stages().size(); k++) {
+            Stage st = run.stages().get(k);
+            List<Object> row = new ArrayList<>();
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("task", Demo.PRETRAINED);
+            e.put("task_index", 0);
+            e.put("accuracy", st.meanInstr());
+            double lost = base.meanInstr() - st.meanInstr();
+            Map<String, Object> rec = new LinkedHashMap<>();
+            rec.put("accuracy_with_pre_iv", Spread.num(Stage.mean(st.withIv())));
+            rec.put("lost", lost);
+            rec.put("share_regained", lost >= 0.02 ? Spread.num((Stage.mean(st.withIv()) - st.meanInstr()) / lost) : null);
+            e.put("recovery", rec);
+            Map<String, Object> kp = new LinkedHashMap<>();
+            kp.put("knowledge_p", Stage.mean(st.knowledgeP()));
+            kp.put("instruction_p", Stage.mean(st.instructionP()));
+            e.put("knowledge", kp);
+            row.add(e);
+            for (int j = 0; j < k; j++) {
+                Map<String, Object> h = new LinkedHashMap<>();
+                h.put("task", held.get(j).name());
+                h.put("task_index", j + 1);
+                h.put("accuracy", st.heldAcc()[j]);
+                row.add(h);
+            }
+            out.add(row);
+        }
+        return out;
+    }
+}
