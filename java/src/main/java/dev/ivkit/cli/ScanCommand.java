@@ -9,7 +9,6 @@ import dev.ivkit.IvkitException;
 import dev.ivkit.ModelFormatException;
 import dev.ivkit.data.Splits;
 import dev.ivkit.data.TaskDataset;
-import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.PromptBuilder;
 import dev.ivkit.data.prompt.TokenizedPrompt;
@@ -23,6 +22,7 @@ import dev.ivkit.model.ModelFingerprint;
 import dev.ivkit.model.io.Safetensors;
 import dev.ivkit.model.io.SafetensorsFile;
 import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.pipeline.ScanPrompts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -165,30 +164,12 @@ final class ScanCommand implements Callable<Integer> {
                 return 0;
             }
 
-            // mean-activation prompts: clean, queries from train (with replacement), demos from train
-            Random meanRng = new Random(taskOptions.seed);
-            List<TaskExample> meanQueries = new ArrayList<>();
-            for (int i = 0; i < meanPrompts; i++) {
-                meanQueries.add(splits.train().get(meanRng.nextInt(splits.train().size())));
-            }
-            List<TokenizedPrompt> meanTp = new ArrayList<>();
-            int meanSkipped = tokenizeFitting(tok, TaskOptions.prompts(builder, meanQueries, splits.train(), shots,
-                    false, meanRng), ctx, false, meanTp, null);
-            if (meanTp.isEmpty()) {
-                throw new InvalidArgumentException("shots", "all " + meanPrompts + " mean-activation prompts are longer "
-                        + "than the model's context of " + ctx + " tokens; use fewer --shots");
-            }
-            // scanned prompts: held-out queries, demos from train
-            Random scanRng = new Random(taskOptions.seed + 1);
-            List<Prompt> scanPrompts = TaskOptions.prompts(builder, TaskOptions.heldOutQueries(splits, prompts),
-                    splits.train(), nScanShots, shuffled, scanRng);
-            List<TokenizedPrompt> scanTp = new ArrayList<>();
-            List<Prompt> kept = new ArrayList<>();
-            int scanSkipped = tokenizeFitting(tok, scanPrompts, ctx, true, scanTp, kept);
-            if (scanTp.isEmpty()) {
-                throw new InvalidArgumentException("prompts", "all " + prompts + " scan prompts (prompt + answer) are "
-                        + "longer than the model's context of " + ctx + " tokens; use fewer --scan-shots");
-            }
+            // mean-activation prompts (clean, queries from train) and scanned prompts (held-out queries)
+            ScanPrompts sampled = ScanPrompts.sample(tok, ctx, builder, splits, shots, nScanShots, shuffled, meanPrompts,
+                    prompts, taskOptions.seed);
+            List<TokenizedPrompt> meanTp = sampled.mean(), scanTp = sampled.scan();
+            List<Prompt> kept = sampled.scanPrompts();
+            int meanSkipped = sampled.meanSkipped(), scanSkipped = sampled.scanSkipped();
             if (meanSkipped + scanSkipped > 0) {
                 System.err.println("scan: skipped " + meanSkipped + " of " + meanPrompts + " mean-activation prompts and "
                         + scanSkipped + " of " + prompts + " scan prompts longer than the context (" + ctx + " tokens)");
@@ -396,25 +377,6 @@ final class ScanCommand implements Callable<Integer> {
         Safetensors.write(f, t, Map.of("format", "ivkit-mean-z", "args_fingerprint", argsFp,
                 "prompts", String.valueOf(meanTp.size()), "shots", String.valueOf(shots)));
         return m;
-    }
-
-    /** Tokenizes the prompts, keeping those that fit the context; returns how many were skipped. */
-    private static int tokenizeFitting(Tokenizer tok, List<Prompt> ps, int ctx, boolean withAnswer,
-            List<TokenizedPrompt> outTp, List<Prompt> outPrompts) {
-        int skipped = 0;
-        for (Prompt p : ps) {
-            TokenizedPrompt tp = TokenizedPrompt.of(tok, p);
-            int len = withAnswer ? tp.promptIds().length + tp.targetIds().length - 1 : tp.promptIds().length;
-            if (len > ctx) {
-                skipped++;
-                continue;
-            }
-            outTp.add(tp);
-            if (outPrompts != null) {
-                outPrompts.add(p);
-            }
-        }
-        return skipped;
     }
 
     static <E extends Enum<E>> E parse(Class<E> type, String option, String value) {

@@ -1,7 +1,5 @@
 package dev.ivkit.cli;
 
-import com.google.gson.JsonParser;
-import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.DataFormatException;
 import dev.ivkit.data.Splits;
 import dev.ivkit.data.TaskDataset;
@@ -9,10 +7,8 @@ import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.PromptBuilder;
 import dev.ivkit.data.prompt.PromptStyle;
-import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.model.tokenizer.Tokenizer;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.ivkit.pipeline.TaskFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,35 +46,11 @@ final class TaskOptions {
 
     /** Loads the task; every format problem is a {@link DataFormatException} naming the file and record. */
     TaskDataset load() {
-        if (Files.isDirectory(task)) {
-            Path inst = instructions != null ? instructions
-                    : task.toAbsolutePath().getParent().resolve("instructions.json");
-            return TaskDataset.loadSuperNiSapo(task, split, inst);
-        }
-        if (!Files.isRegularFile(task)) {
-            throw new DataFormatException(task, -1, "task file not found (" + task + ")");
-        }
-        return isSuperNiOriginal(task) ? TaskDataset.loadSuperNiOriginal(task) : TaskDataset.loadFunctionVector(task);
-    }
-
-    /** A JSON object at the top level (SuperNI's original schema) rather than an array (function vectors). */
-    private static boolean isSuperNiOriginal(Path file) {
-        try {
-            String s = Files.readString(file).stripLeading();
-            return s.startsWith("{") && JsonParser.parseString(s).getAsJsonObject().has("Instances");
-        } catch (IOException | RuntimeException e) {
-            return false;  // the function-vector loader reports the problem with file and record
-        }
+        return TaskFiles.load(task, split, instructions);
     }
 
     PromptStyle style() {
-        return switch (format) {
-            case "qa" -> PromptStyle.QA;
-            case "none" -> PromptStyle.NONE;
-            case "io" -> PromptStyle.INPUT_OUTPUT;
-            case "question" -> PromptStyle.QUESTION_ANSWER;
-            default -> throw new InvalidArgumentException("format", "must be qa, none, io or question, got " + format);
-        };
+        return TaskFiles.style(format);
     }
 
     PromptBuilder builder() {
@@ -90,31 +62,12 @@ final class TaskOptions {
      * train part (a query plus {@code shots} other records).
      */
     Splits split(TaskDataset data, int shots) {
-        if (shots < 0) {
-            throw new InvalidArgumentException("shots", "must be >= 0, got " + shots);
-        }
-        String where = data.source() == null ? data.name() : String.valueOf(data.source().getFileName());
-        if (data.size() < 3) {
-            throw new InvalidArgumentException("task", where + " has " + data.size()
-                    + " records; at least 3 are needed for a train / valid / test split");
-        }
-        Splits s = data.split(0.3, seed);
-        if (shots > 0 && s.train().size() < shots + 1) {
-            throw new InvalidArgumentException("shots", where + " has " + data.size() + " records, whose train split ("
-                    + s.train().size() + ") is too small for " + shots + " demonstrations plus a query");
-        }
-        return s;
+        return TaskFiles.split(data, shots, seed);
     }
 
     /** Held-out queries: test then valid, in split order, cycled when more are asked for. */
     static List<TaskExample> heldOutQueries(Splits s, int count) {
-        List<TaskExample> pool = new ArrayList<>(s.test());
-        pool.addAll(s.valid());
-        List<TaskExample> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            out.add(pool.get(i % pool.size()));
-        }
-        return out;
+        return TaskFiles.heldOutQueries(s, count);
     }
 
     /**
@@ -123,11 +76,7 @@ final class TaskOptions {
      */
     static List<Prompt> prompts(PromptBuilder b, List<TaskExample> queries, List<TaskExample> demosPool, int shots,
             boolean shuffledLabels, Random rng) {
-        List<Prompt> out = new ArrayList<>(queries.size());
-        for (TaskExample q : queries) {
-            out.add(b.fewShot(demosPool, q, shots, rng, shuffledLabels));
-        }
-        return out;
+        return TaskFiles.prompts(b, queries, demosPool, shots, shuffledLabels, rng);
     }
 
     /**
@@ -135,22 +84,8 @@ final class TaskOptions {
      * plus {@code extra} generated tokens); prints how many were left out to stderr.
      */
     static List<Integer> fitting(String command, Tokenizer tok, int ctx, int extra, List<List<Prompt>> lists) {
-        List<Integer> keep = new ArrayList<>();
+        List<Integer> keep = TaskFiles.fitting(tok, ctx, extra, lists);
         int n = lists.get(0).size();
-        for (int i = 0; i < n; i++) {
-            boolean fits = true;
-            for (List<Prompt> l : lists) {
-                TokenizedPrompt tp = TokenizedPrompt.of(tok, l.get(i));
-                fits &= Math.max(tp.promptIds().length + tp.targetIds().length - 1, tp.promptIds().length + extra) <= ctx;
-            }
-            if (fits) {
-                keep.add(i);
-            }
-        }
-        if (keep.isEmpty()) {
-            throw new InvalidArgumentException("prompts", "all " + n + " prompts are longer than the model's context of "
-                    + ctx + " tokens");
-        }
         if (keep.size() < n) {
             System.err.println(command + ": skipped " + (n - keep.size()) + " of " + n
                     + " examples whose prompts are longer than the context (" + ctx + " tokens)");

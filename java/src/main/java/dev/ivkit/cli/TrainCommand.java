@@ -12,6 +12,7 @@ import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelFingerprint;
+import dev.ivkit.pipeline.TaskFiles;
 import dev.ivkit.train.IvGuidedRegulariser;
 import dev.ivkit.train.IvSchedule;
 import dev.ivkit.train.LrSchedule;
@@ -201,11 +202,7 @@ final class TrainCommand implements Callable<Integer> {
         if (!promptKind.equals("instruction") && !promptKind.equals("plain")) {
             throw new InvalidArgumentException("prompt", "must be instruction or plain, got " + promptKind);
         }
-        boolean instruction = promptKind.equals("instruction") && data.instruction().isPresent();
-        List<Prompt> prompts = new ArrayList<>();
-        for (TaskExample e : examples) {
-            prompts.add(instruction ? PromptBuilder.superNiInstruction(data.instruction().get(), e) : b.zeroShot(e));
-        }
+        List<Prompt> prompts = TaskFiles.trainingPrompts(data, examples, b, promptKind.equals("instruction"));
         int ctx = loaded.model().config().maxSeqLen();
         List<Integer> keep = TaskOptions.fitting("train", loaded.tokenizer(), ctx, 0, List.of(prompts));
         List<TokenizedPrompt> out = new ArrayList<>();
