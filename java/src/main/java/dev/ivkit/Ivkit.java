@@ -1,0 +1,97 @@
+package dev.ivkit;
+
+import dev.ivkit.model.Device;
+import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.ModelLoader;
+import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.util.Torch;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The library's entry point: open a model, then find the instruction vector of a task and fine-tune with or
+ * without IV guidance through the returned {@link IvkitModel}.
+ *
+ * <pre>{@code
+ * try (IvkitModel model = Ivkit.open(Path.of("stories260K.bin"))) {
+ *     try (ExtractResult r = model.extractIv(ExtractOptions.builder(Path.of("antonym.json")).build())) {
+ *         System.out.println(r.topHeads());
+ *         TrainResult t = model.train(TrainOptions.builder(Path.of("antonym.json")).iv(r.iv()).steps(20).build());
+ *     }
+ * }
+ * }</pre>
+ *
+ * Nothing in this package prints, exits the JVM or reads the network ({@link #open} sets the system properties
+ * {@code ai.djl.offline} and {@code OPT_OUT_TRACKING} to true unless the embedder set them); progress goes to a {@link ProgressListener},
+ * errors are {@link IvkitException}s ({@link InvalidArgumentException} names the setting at fault).
+ */
+public final class Ivkit {
+    private Ivkit() {}
+
+    /**
+     * Opens a model with the default {@link OpenOptions} (checkpoint dtype, tokenizer next to the model, CPU).
+     *
+     * @param model a llama2.c {@code .bin} file or a Hugging Face model directory
+     * @return the open model; close it to free its native memory
+     */
+    public static IvkitModel open(Path model) {
+        return open(model, OpenOptions.defaults());
+    }
+
+    /**
+     * Opens a model and its tokenizer and checks they fit together (the tokenizer's vocabulary must not exceed the
+     * model's).
+     *
+     * @param model   a llama2.c {@code .bin} file or a Hugging Face model directory
+     * @param options dtype, tokenizer, device
+     * @return the open model; close it to free its native memory
+     */
+    public static IvkitModel open(Path model, OpenOptions options) {
+        if (model == null) {
+            throw new InvalidArgumentException("model", "no model path given");
+        }
+        // No network, ever: DJL's tokenizers library phones home unless told otherwise before its classes load.
+        // An embedder's own setting wins.
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        if (System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+        if (!Files.exists(model)) {
+            throw new ModelFormatException(model, null, "no such file or directory");
+        }
+        Torch.init();
+        Device device = Device.parse(options.device()).requireAvailable();  // before any file is read
+        Path tokPath = options.tokenizer() != null ? options.tokenizer() : defaultTokenizer(model);
+        Tokenizer tok = Tokenizer.load(tokPath);
+        LlamaModel m;
+        try {
+            m = ModelLoader.load(model, options.dtype() == null ? null : Torch.parseDtype(options.dtype().cliName()),
+                    device, null);
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+        if (tok.vocabSize() > m.config().vocabSize()) {
+            tok.close();
+            m.close();
+            throw new InvalidArgumentException("tokenizer", tokPath + " has " + tok.vocabSize()
+                    + " tokens but the model's vocabulary is " + m.config().vocabSize());
+        }
+        return new IvkitModel(model, m, tok, tokPath);
+    }
+
+    /** The tokenizer next to a model, as the CLI looks for it. */
+    static Path defaultTokenizer(Path model) {
+        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        for (String name : new String[] {"tokenizer.json", "tokenizer.bin", "tok512.bin", "tok32000.bin"}) {
+            Path p = dir.resolve(name);
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        throw new InvalidArgumentException("tokenizer", "no tokenizer found next to " + model + "; set one with "
+                + "OpenOptions.builder().tokenizer(path)");
+    }
+}
