@@ -1,6 +1,7 @@
 package dev.ivkit;
 
 import dev.ivkit.model.Device;
+import dev.ivkit.pipeline.ModelFiles;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.tokenizer.Tokenizer;
@@ -63,35 +64,9 @@ public final class Ivkit {
         }
         Torch.init();
         Device device = Device.parse(options.device()).requireAvailable();  // before any file is read
-        Path tokPath = options.tokenizer() != null ? options.tokenizer() : defaultTokenizer(model);
-        Tokenizer tok = Tokenizer.load(tokPath);
-        LlamaModel m;
-        try {
-            m = ModelLoader.load(model, options.dtype() == null ? null : Torch.parseDtype(options.dtype().cliName()),
-                    device, null);
-        } catch (RuntimeException e) {
-            tok.close();
-            throw e;
-        }
-        if (tok.vocabSize() > m.config().vocabSize()) {
-            tok.close();
-            m.close();
-            throw new InvalidArgumentException("tokenizer", tokPath + " has " + tok.vocabSize()
-                    + " tokens but the model's vocabulary is " + m.config().vocabSize());
-        }
-        return new IvkitModel(model, m, tok, tokPath);
-    }
-
-    /** The tokenizer next to a model, as the CLI looks for it. */
-    static Path defaultTokenizer(Path model) {
-        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-        for (String name : new String[] {"tokenizer.json", "tokenizer.bin", "tok512.bin", "tok32000.bin"}) {
-            Path p = dir.resolve(name);
-            if (Files.isRegularFile(p)) {
-                return p;
-            }
-        }
-        throw new InvalidArgumentException("tokenizer", "no tokenizer found next to " + model + "; set one with "
-                + "OpenOptions.builder().tokenizer(path)");
+        ModelFiles.Opened o = ModelFiles.open(model, options.tokenizer(),
+                options.dtype() == null ? null : Torch.parseDtype(options.dtype().cliName()), device, null,
+                "set one with OpenOptions.builder().tokenizer(path)");
+        return new IvkitModel(model, o.model(), o.tokenizer(), o.tokenizerPath());
     }
 }

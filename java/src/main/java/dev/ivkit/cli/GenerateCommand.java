@@ -82,13 +82,6 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** tokenizer.json in a model directory, else tokenizer.bin / tok*.bin beside a llama2.c file. */
     static Path defaultTokenizer(Path model) {
-        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-        for (String name : new String[] {"tokenizer.json", "tokenizer.bin", "tok512.bin", "tok32000.bin"}) {
-            Path p = dir.resolve(name);
-            if (Files.isRegularFile(p)) {
-                return p;
-            }
-        }
-        throw new InvalidArgumentException("tokenizer", "no tokenizer found next to " + model + "; pass --tokenizer");
+        return dev.ivkit.pipeline.ModelFiles.defaultTokenizer(model, "pass --tokenizer");
     }
 }

@@ -37,7 +37,7 @@ final class ModelOptions {
     }
 
     Path tokenizerPath() {
-        return tokenizer != null ? tokenizer : GenerateCommand.defaultTokenizer(model);
+        return tokenizer != null ? tokenizer : dev.ivkit.pipeline.ModelFiles.defaultTokenizer(model, "pass --tokenizer");
     }
 
     /**
@@ -47,10 +47,15 @@ final class ModelOptions {
      * @param device "cpu", "cuda", "cuda:N" or null for the CPU
      */
     static LlamaModel loadModel(Path model, String dtype, String device) {
+        dev.ivkit.model.Device where = device == null ? null : dev.ivkit.model.Device.parse(device).requireAvailable();
+        return ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype), where, progressBar(model));
+    }
+
+    /** A progress bar on stderr (in MB) for weights of 256 MB or more, one "done" line at the end. */
+    static java.util.function.BiConsumer<Long, Long> progressBar(Path model) {
         dev.ivkit.util.Progress[] bar = new dev.ivkit.util.Progress[1];
         long[] shown = {-1};
-        dev.ivkit.model.Device where = device == null ? null : dev.ivkit.model.Device.parse(device).requireAvailable();
-        return ModelLoader.load(model, dtype == null ? null : Torch.parseDtype(dtype), where, (done, total) -> {
+        return (done, total) -> {
             long mb = done >> 20;
             if (total < (256L << 20) || mb == shown[0] || (mb == total >> 20 && done < total)) {
                 return; // small model, no visible change, or the last MB not complete yet: one "done" line only
@@ -60,28 +65,16 @@ final class ModelOptions {
             }
             shown[0] = mb;
             bar[0].update(mb);
-        });
+        };
     }
 
     /** Loads the tokenizer and the model and checks they fit together. */
     Loaded open() {
         Torch.init();
         dev.ivkit.model.Device.parse(device).requireAvailable();  // before any file is read
-        Path tokPath = tokenizerPath();
-        Tokenizer tok = Tokenizer.load(tokPath);
-        LlamaModel m;
-        try {
-            m = loadModel(model, dtype, device);
-        } catch (RuntimeException e) {
-            tok.close();
-            throw e;
-        }
-        if (tok.vocabSize() > m.config().vocabSize()) {
-            tok.close();
-            m.close();
-            throw new InvalidArgumentException("tokenizer", tokPath + " has " + tok.vocabSize()
-                    + " tokens but the model's vocabulary is " + m.config().vocabSize());
-        }
-        return new Loaded(m, tok, tokPath);
+        dev.ivkit.pipeline.ModelFiles.Opened o = dev.ivkit.pipeline.ModelFiles.open(model, tokenizer,
+                dtype == null ? null : Torch.parseDtype(dtype), dev.ivkit.model.Device.parse(device), progressBar(model),
+                "pass --tokenizer");
+        return new Loaded(o.model(), o.tokenizer(), o.tokenizerPath());
     }
 }
