@@ -155,6 +155,36 @@ final class Json {
         return out;
     }
 
+    /** Element {@code i} of {@code a}, which must be an object. */
+    static JsonObject element(Path f, JsonArray a, int i, String path) {
+        JsonElement e = a.get(i);
+        if (!e.isJsonObject()) {
+            throw new ReportException(f, path + "[" + i + "]", "expected an object");
+        }
+        return e.getAsJsonObject();
+    }
+
+    /** An absent number as NaN. */
+    static double nan(Double v) {
+        return v == null ? Double.NaN : v;
+    }
+
+    /** An array of strings (empty when absent). */
+    static List<String> strings(Path f, JsonArray a, String path) {
+        List<String> out = new ArrayList<>();
+        if (a == null) {
+            return out;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            JsonElement e = a.get(i);
+            if (!e.isJsonPrimitive()) {
+                throw new ReportException(f, path + "[" + i + "]", "expected a string");
+            }
+            out.add(e.getAsString());
+        }
+        return out;
+    }
+
     static String path(String parent, String key) {
         return parent == null || parent.isEmpty() ? key : parent + "." + key;
     }

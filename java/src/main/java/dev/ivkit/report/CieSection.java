@@ -1,0 +1,93 @@
+package dev.ivkit.report;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The "Causal indirect effect per head" section: a heatmap per {@code scan.json} and per base-model CIE map in a
+ * {@code results.json} ({@code initial.iv[].cie}), with a table of shapes and top heads.
+ */
+final class CieSection {
+    private CieSection() {}
+
+    /** The section, or null when no scan or base-model map has a CIE matrix. */
+    static Section build(SectionContext ctx, List<Path> scans, Map<Path, JsonObject> objects, List<Path> results) {
+        List<String> figs = new ArrayList<>();
+        List<List<String>> rows = new ArrayList<>();
+        for (Path f : scans) {
+            JsonObject o = objects.get(f);
+            double[][] cie = Json.matrix(f, o, "cie", "");
+            if (cie == null || cie.length == 0) {
+                continue;
+            }
+            String task = Labels.orDash(Json.str(f, o, "task", ""));
+            String method = Labels.orDash(Json.str(f, o, "method", "")) + " / " + Labels.orDash(Json.str(f, o, "mode", ""));
+            Double prompts = Json.num(f, o, "prompts", "");
+            figs.add(cieHeatmap("CIE: " + task + " (" + ctx.rel(f) + ")", cie));
+            rows.add(List.of(ctx.rel(f), task, method, cie.length + " × " + Stats.width(cie),
+                    prompts == null ? "—" : Long.toString(Math.round(prompts)), topHeads(cie, 5)));
+        }
+        for (Path f : results) {
+            JsonObject init = Json.obj(f, objects.get(f), "initial", "");
+            JsonArray iv = Json.arr(f, init, "iv", "initial");
+            if (iv == null) {
+                continue;
+            }
+            for (int i = 0; i < iv.size(); i++) {
+                JsonObject e = Json.element(f, iv, i, "initial.iv");
+                double[][] cie = Json.matrix(f, e, "cie", "initial.iv[" + i + "]");
+                if (cie == null || cie.length == 0) {
+                    continue;
+                }
+                String task = Labels.orDash(Json.str(f, e, "task", "initial.iv[" + i + "]"));
+                figs.add(cieHeatmap("CIE, base model: " + task, cie));
+                rows.add(List.of(ctx.rel(f) + " (base model)", task, "—", cie.length + " × " + Stats.width(cie), "—",
+                        topHeads(cie, 5)));
+            }
+        }
+        if (figs.isEmpty()) {
+            return null;
+        }
+        return new Section(ctx.id("cie"), "Causal indirect effect per head")
+                .note("Mean causal indirect effect of each attention head (rows: layers, columns: heads): the change "
+                        + "in the probability of the correct answer when the head's output is patched with its "
+                        + "task-mean activation. The top heads form the instruction vector.")
+                .figures(figs)
+                .table(List.of("source", "task", "method / mode", "layers × heads", "prompts", "top 5 heads (layer.head: CIE)"),
+                        rows);
+    }
+
+    private static String cieHeatmap(String title, double[][] cie) {
+        List<String> rl = new ArrayList<>(), cl = new ArrayList<>();
+        for (int i = 0; i < cie.length; i++) {
+            rl.add("L" + i);
+        }
+        for (int j = 0; j < Stats.width(cie); j++) {
+            cl.add(Integer.toString(j));
+        }
+        return Plots.heatmap(new Plots.Heatmap(title, "head", "layer", rl, cl, cie, ColorScale.auto(cie), "CIE"));
+    }
+
+    private static String topHeads(double[][] m, int k) {
+        List<double[]> all = new ArrayList<>();
+        for (int l = 0; l < m.length; l++) {
+            for (int h = 0; h < m[l].length; h++) {
+                if (Double.isFinite(m[l][h])) {
+                    all.add(new double[] {l, h, m[l][h]});
+                }
+            }
+        }
+        all.sort((a, b) -> Double.compare(b[2], a[2]));
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(k, all.size()); i++) {
+            double[] a = all.get(i);
+            sb.append(i == 0 ? "" : ", ").append((int) a[0]).append('.').append((int) a[1]).append(": ")
+                    .append(Plots.fmt(a[2]));
+        }
+        return sb.toString();
+    }
+}

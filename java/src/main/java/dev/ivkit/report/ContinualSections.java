@@ -1,0 +1,166 @@
+package dev.ivkit.report;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sections of one continual study's {@code results.json}, in this order: forgetting metrics (AP/BWT/FWT per
+ * method), accuracy matrices, IV similarity vs. accuracy, and knowledge vs. instruction ({@link KnowledgeSection}).
+ */
+final class ContinualSections {
+    private ContinualSections() {}
+
+    /** Adds the sections of the study in {@code f} (its object {@code o}) that have data to {@code out}. */
+    static void build(SectionContext ctx, Path f, JsonObject o, List<Section> out) {
+        List<String> tasks = Json.strings(f, Json.arr(f, o, "tasks", ""), "tasks");
+        JsonObject methods = Json.obj(f, o, "methods", "");
+        String where = " (" + ctx.rel(f) + (Json.present(o, "sequence") ? ", " + Json.str(f, o, "sequence", "") : "") + ")";
+        List<StudyMethod> ms = new ArrayList<>();
+        if (methods != null) {
+            for (Map.Entry<String, JsonElement> e : methods.entrySet()) {
+                ms.add(StudyMethod.read(f, e.getKey(), e.getValue()));
+            }
+        }
+        JsonObject init = Json.obj(f, o, "initial", "");
+        forgetting(ctx, f, ms, where, out);
+        matrices(ctx, f, ms, tasks, where, out);
+        dynamics(ctx, f, ms, where, out);
+        KnowledgeSection.build(ctx, f, init, ms, tasks, where, out);
+    }
+
+    private static void forgetting(SectionContext ctx, Path f, List<StudyMethod> ms, String where, List<Section> out) {
+        List<String> metrics = List.of("AP", "BWT", "FWT");
+        List<String> names = new ArrayList<>();
+        List<List<String>> rows = new ArrayList<>();
+        double[][] mean = new double[3][ms.size()], sd = new double[3][ms.size()];
+        double[][][] pts = new double[3][ms.size()][];
+        boolean any = false;
+        for (int k = 0; k < ms.size(); k++) {
+            StudyMethod m = ms.get(k);
+            names.add(m.name);
+            List<String> row = new ArrayList<>(List.of(m.name, Integer.toString(m.seeds.size())));
+            for (int i = 0; i < 3; i++) {
+                double[] v = m.metric(metrics.get(i));
+                pts[i][k] = v;
+                mean[i][k] = v.length > 0 ? Stats.meanOf(v) : m.summaryMean(metrics.get(i));
+                sd[i][k] = v.length > 1 ? Stats.sdOf(v) : m.summarySd(metrics.get(i));
+                any |= Double.isFinite(mean[i][k]);
+                row.add(Plots.fmt(mean[i][k]) + (Double.isFinite(sd[i][k]) ? " ± " + Plots.fmt(sd[i][k]) : ""));
+            }
+            rows.add(row);
+        }
+        if (!any) {
+            return;
+        }
+        out.add(new Section(ctx.id("forgetting"), "Forgetting metrics" + where)
+                .note("AP: mean accuracy over all tasks after the last task; BWT: mean change on earlier tasks "
+                        + "between learning them and the end (negative = forgetting); FWT: mean gain on a task "
+                        + "from the tasks before it over the base model (Lopez-Paz & Ranzato, 2017). Bars: mean over "
+                        + "seeds; whiskers: ± one standard deviation; dots: single seeds.")
+                .figures(List.of(Plots.bars(new Plots.Bars("AP / BWT / FWT per method", "score", metrics, names,
+                        mean, sd, pts))))
+                .table(List.of("method", "seeds", "AP", "BWT", "FWT"), rows));
+    }
+
+    private static void matrices(SectionContext ctx, Path f, List<StudyMethod> ms, List<String> tasks, String where,
+            List<Section> out) {
+        List<String> figs = new ArrayList<>();
+        List<List<String>> rows = new ArrayList<>();
+        List<double[][]> means = new ArrayList<>();
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (StudyMethod m : ms) {
+            double[][] avg = m.meanMatrix();
+            means.add(avg);
+            if (avg != null) {
+                for (double[] r : avg) {
+                    for (double v : r) {
+                        if (Double.isFinite(v)) {
+                            lo = Math.min(lo, v);
+                            hi = Math.max(hi, v);
+                        }
+                    }
+                }
+            }
+        }
+        if (lo > hi) {
+            return;
+        }
+        ColorScale scale = lo >= 0 && hi <= 1 ? ColorScale.sequential(0, 1) : ColorScale.sequential(lo, hi);
+        for (int k = 0; k < ms.size(); k++) {
+            double[][] avg = means.get(k);
+            if (avg == null) {
+                continue;
+            }
+            int cols = Stats.width(avg);
+            List<String> cl = new ArrayList<>(), rl = new ArrayList<>();
+            for (int j = 0; j < cols; j++) {
+                cl.add(j < tasks.size() ? Labels.shortName(tasks.get(j)) : "task " + j);
+            }
+            for (int i = 0; i < avg.length; i++) {
+                rl.add("after " + (i < tasks.size() ? Labels.shortName(tasks.get(i)) : "task " + i));
+            }
+            StudyMethod m = ms.get(k);
+            figs.add(Plots.heatmap(new Plots.Heatmap("Accuracy matrix: " + m.name + " (" + m.matrixCount()
+                    + (m.matrixCount() == 1 ? " seed)" : " seeds, mean)"), "evaluated on task", "trained through",
+                    rl, cl, avg, scale, "score")));
+            double[] last = avg[avg.length - 1];
+            double[] diag = new double[Math.min(avg.length, cols)];
+            for (int i = 0; i < diag.length; i++) {
+                diag[i] = i < avg[i].length ? avg[i][i] : Double.NaN;
+            }
+            rows.add(List.of(m.name, Integer.toString(m.matrixCount()), avg.length + " × " + cols,
+                    Plots.fmt(Stats.meanOf(diag)), Plots.fmt(Stats.meanOf(last))));
+        }
+        out.add(new Section(ctx.id("accuracy"), "Accuracy matrices" + where)
+                .note("R[i][j]: score on task j (columns) after training through task i (rows), mean over seeds. "
+                        + "Below the diagonal: retention of earlier tasks; above it: tasks not yet trained.")
+                .figures(figs)
+                .table(List.of("method", "seeds", "stages × tasks", "mean just after learning (diagonal)",
+                        "mean after the last task"), rows));
+    }
+
+    private static void dynamics(SectionContext ctx, Path f, List<StudyMethod> ms, String where, List<Section> out) {
+        List<Plots.Series> series = new ArrayList<>();
+        List<List<String>> rows = new ArrayList<>();
+        for (int k = 0; k < ms.size(); k++) {
+            StudyMethod m = ms.get(k);
+            List<StudyMethod.DynPoint> d = m.dynamics;
+            double[] x = new double[d.size()], y = new double[d.size()];
+            List<String> labels = new ArrayList<>();
+            List<Double> jac = new ArrayList<>(), regained = new ArrayList<>(), earlierCos = new ArrayList<>();
+            for (int i = 0; i < d.size(); i++) {
+                StudyMethod.DynPoint p = d.get(i);
+                x[i] = p.cosine();
+                y[i] = p.accuracy();
+                labels.add(m.name + ", seed " + p.seed() + ", after stage " + p.stage() + ", " + p.task());
+                if (p.task_index() < p.stage()) {
+                    earlierCos.add(p.cosine());
+                    jac.add(p.jaccard());
+                    regained.add(p.regained());
+                }
+            }
+            // the scatter only shows one series per method, colours matching the other charts
+            series.add(new Plots.Series(m.name, x, y, false, labels));
+            if (d.isEmpty()) {
+                continue;
+            }
+            rows.add(List.of(m.name, Integer.toString(d.size()), Plots.fmt(Stats.meanOf(earlierCos)), Plots.fmt(Stats.meanOf(jac)),
+                    Plots.fmt(Stats.meanOf(regained)), Plots.fmt(Stats.pearson(x, y))));
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        out.add(new Section(ctx.id("dynamics"), "IV similarity vs. accuracy" + where)
+                .note("One point per (seed, stage, task trained so far): cosine between the task's instruction vector "
+                        + "extracted from the fine-tuned model and the one from before fine-tuning, against the task's "
+                        + "score at that stage. The table averages over earlier tasks only (task index < stage).")
+                .figures(List.of(Plots.scatter("IV cosine to pre-fine-tuning IV vs. score", "cosine similarity",
+                        "score", series)))
+                .table(List.of("method", "points", "mean cosine (earlier tasks)", "mean top-k head Jaccard",
+                        "mean share of lost score regained by the pre-FT IV", "Pearson r (cosine, score)"), rows));
+    }
+}

@@ -1,0 +1,91 @@
+package dev.ivkit.report;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A continual study's "Knowledge vs. instruction" section: the base model's knowledge and instruction probabilities
+ * ({@code initial.knowledge}) against each method's after the last task, or the base model alone.
+ */
+final class KnowledgeSection {
+    private KnowledgeSection() {}
+
+    /** Adds the section to {@code out} when the base model or any method has knowledge measurements. */
+    static void build(SectionContext ctx, Path f, JsonObject init, List<StudyMethod> ms, List<String> tasks, String where,
+            List<Section> out) {
+        Map<String, double[]> base = new LinkedHashMap<>();
+        JsonArray kn = Json.arr(f, init, "knowledge", "initial");
+        if (kn != null) {
+            for (int i = 0; i < kn.size(); i++) {
+                String p = "initial.knowledge[" + i + "]";
+                JsonObject e = Json.element(f, kn, i, "initial.knowledge");
+                String task = Json.str(f, e, "task", p);
+                Double kp = Json.num(f, e, "knowledge_p", p), ip = Json.num(f, e, "instruction_p", p);
+                base.put(task == null ? (i < tasks.size() ? tasks.get(i) : "task " + i) : task,
+                        new double[] {kp == null ? Double.NaN : kp, ip == null ? Double.NaN : ip});
+            }
+        }
+        List<String> order = new ArrayList<>(tasks);
+        for (String t : base.keySet()) {
+            if (!order.contains(t)) {
+                order.add(t);
+            }
+        }
+        List<String> figs = new ArrayList<>();
+        List<List<String>> rows = new ArrayList<>();
+        for (StudyMethod m : ms) {
+            Map<String, double[][]> after = m.finalKnowledge();  // task -> [seed][knowledge, instruction]
+            if (after.isEmpty()) {
+                continue;
+            }
+            for (String t : after.keySet()) {
+                if (!order.contains(t)) {
+                    order.add(t);
+                }
+            }
+            double[][] vals = new double[order.size()][4], errs = new double[order.size()][4];
+            double[][] byTask = new double[order.size()][];
+            for (int i = 0; i < order.size(); i++) {
+                double[] b = base.getOrDefault(order.get(i), new double[] {Double.NaN, Double.NaN});
+                double[][] a = after.get(order.get(i));
+                double[] ka = a == null ? new double[0] : Stats.column(a, 0), ia = a == null ? new double[0] : Stats.column(a, 1);
+                vals[i] = new double[] {b[0], Stats.meanOf(ka), b[1], Stats.meanOf(ia)};
+                errs[i] = new double[] {Double.NaN, Stats.sdOf(ka), Double.NaN, Stats.sdOf(ia)};
+                byTask[i] = vals[i];
+            }
+            rows.add(List.of(m.name, Integer.toString(order.size()), Plots.fmt(Stats.meanOf(Stats.column(byTask, 0))),
+                    Plots.fmt(Stats.meanOf(Stats.column(byTask, 1))), Plots.fmt(Stats.meanOf(Stats.column(byTask, 2))),
+                    Plots.fmt(Stats.meanOf(Stats.column(byTask, 3)))));
+            figs.add(Plots.bars(new Plots.Bars("Knowledge vs. instruction: " + m.name, "P(answer)", Labels.shortNames(order),
+                    List.of("knowledge, base", "knowledge, after last task", "instruction, base",
+                            "instruction, after last task"), vals, errs, null)));
+        }
+        if (figs.isEmpty() && !base.isEmpty()) {
+            double[][] vals = new double[base.size()][];
+            int i = 0;
+            for (Map.Entry<String, double[]> e : base.entrySet()) {
+                vals[i++] = e.getValue();
+                rows.add(List.of("base model: " + e.getKey(), "1", Plots.fmt(e.getValue()[0]), "—", Plots.fmt(e.getValue()[1]), "—"));
+            }
+            figs.add(Plots.bars(new Plots.Bars("Knowledge vs. instruction: base model", "P(answer)",
+                    Labels.shortNames(new ArrayList<>(base.keySet())), List.of("knowledge P(y | x)", "instruction P(y | c, x)"), vals,
+                    null, null)));
+        }
+        if (figs.isEmpty()) {
+            return;
+        }
+        out.add(new Section(ctx.id("knowledge"), "Knowledge vs. instruction" + where)
+                .note("Knowledge: mean P(answer | bare query); instruction: mean P(answer | instruction, query). "
+                        + "Base model against the model after the last task (mean over seeds; whiskers ± one "
+                        + "standard deviation). A drop in instruction with knowledge intact is forgetting of "
+                        + "instruction following rather than of the task's knowledge.")
+                .figures(figs)
+                .table(List.of("method", "tasks", "knowledge, base (mean over tasks)", "knowledge, after",
+                        "instruction, base", "instruction, after"), rows));
+    }
+}

@@ -1,0 +1,90 @@
+package dev.ivkit.report;
+
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The report's input files, found in a run folder and its immediate subfolders and all read up front, so that a bad
+ * file fails the report before anything is written.
+ */
+final class RunInputs {
+    /** The files found, in {@link #find} order. */
+    final List<Path> files;
+    private final Map<String, List<Path>> byName = new LinkedHashMap<>();
+    private final Map<Path, JsonObject> objects = new LinkedHashMap<>();
+    private final Map<Path, List<JsonObject>> lines = new LinkedHashMap<>();
+
+    private RunInputs(List<Path> files) {
+        this.files = files;
+        for (String n : ReportWriter.INPUTS) {
+            byName.put(n, new ArrayList<>());
+        }
+        for (Path f : files) {
+            byName.get(f.getFileName().toString()).add(f);
+        }
+        for (Path f : files) {
+            if (f.getFileName().toString().endsWith(".jsonl")) {
+                lines.put(f, Json.readLines(f));
+            } else {
+                objects.put(f, Json.readObject(f));
+            }
+        }
+    }
+
+    /** Finds and reads the inputs of {@code runDir}; none found is a {@link ReportException}. */
+    static RunInputs read(Path runDir) {
+        List<Path> files = find(runDir);
+        if (files.isEmpty()) {
+            throw new ReportException(runDir, null, "no " + String.join(", ", ReportWriter.INPUTS)
+                    + " in the folder or its immediate subfolders; nothing to report");
+        }
+        return new RunInputs(files);
+    }
+
+    /** The input files found (sorted: the run folder's own files, then each subfolder's, by name). */
+    static List<Path> find(Path runDir) {
+        if (!Files.isDirectory(runDir)) {
+            throw new ReportException(runDir, null, Files.exists(runDir) ? "not a folder" : "no such folder");
+        }
+        List<Path> dirs = new ArrayList<>();
+        dirs.add(runDir);
+        try (Stream<Path> s = Files.list(runDir)) {
+            s.filter(Files::isDirectory).sorted(Comparator.comparing(Path::toString)).forEach(dirs::add);
+        } catch (IOException e) {
+            throw new ReportException(runDir, null, "cannot list: " + e.getMessage(), e);
+        }
+        List<Path> out = new ArrayList<>();
+        for (Path d : dirs) {
+            for (String name : ReportWriter.INPUTS) {
+                Path f = d.resolve(name);
+                if (Files.isRegularFile(f)) {
+                    out.add(f);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The files of one input kind ({@code scan.json}, ...), in {@link #find} order. */
+    List<Path> named(String name) {
+        return byName.get(name);
+    }
+
+    /** The JSON objects of the {@code .json} files. */
+    Map<Path, JsonObject> objects() {
+        return objects;
+    }
+
+    /** The lines of the {@code .jsonl} files. */
+    Map<Path, List<JsonObject>> lines() {
+        return lines;
+    }
+}
