@@ -70,11 +70,12 @@ final class KnowledgeSection {
             int i = 0;
             for (Map.Entry<String, double[]> e : base.entrySet()) {
                 vals[i++] = e.getValue();
-                rows.add(List.of("base model: " + e.getKey(), "1", Plots.fmt(e.getValue()[0]), "—", Plots.fmt(e.getValue()[1]), "—"));
+                rows.add(List.of("base model: " + e.getKey(), "1", Plots.fmt(e.getValue()[0]), "—", Plots.fmt(e.getValue()[1]),
+                        "—"));
             }
             figs.add(Plots.bars(new Plots.Bars("Knowledge vs. instruction: base model", "P(answer)",
-                    Labels.shortNames(new ArrayList<>(base.keySet())), List.of("knowledge P(y | x)", "instruction P(y | c, x)"), vals,
-                    null, null)));
+                    Labels.shortNames(new ArrayList<>(base.keySet())), List.of("knowledge P(y | x)", "instruction P(y | c, x)"),
+                    vals, null, null)));
         }
         if (figs.isEmpty()) {
             return;

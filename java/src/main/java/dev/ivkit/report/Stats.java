@@ -71,7 +71,8 @@ final class Stats {
         if (p.size() < 3) {
             return Double.NaN;
         }
-        double mx = p.stream().mapToDouble(a -> a[0]).average().orElse(0), my = p.stream().mapToDouble(a -> a[1]).average().orElse(0);
+        double mx = p.stream().mapToDouble(a -> a[0]).average().orElse(0);
+        double my = p.stream().mapToDouble(a -> a[1]).average().orElse(0);
         double sxy = 0, sxx = 0, syy = 0;
         for (double[] a : p) {
             sxy += (a[0] - mx) * (a[1] - my);

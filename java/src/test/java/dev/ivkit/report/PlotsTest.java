@@ -144,13 +144,13 @@ class PlotsTest {
     @Test
     void escapingAndLabels() {
         assertEquals("&lt;script&gt;alert(&quot;x&quot;)&amp;&#39;", Html.escape("<script>alert(\"x\")&'"));
-        assertEquals("0.090", Plots.compact(0.09, 0.09));
-        assertEquals("0.000", Plots.compact(-0.0002, 0.09));
-        assertEquals("0.57", Plots.compact(0.5712, 1));
-        assertEquals("abcd…", Plots.ellipsize("abcdefghij", 5 * 6, 10));
-        Plots.Axis ax = Plots.Axis.of(0, 0.93, 5, false);
+        assertEquals("0.090", PlotText.compact(0.09, 0.09));
+        assertEquals("0.000", PlotText.compact(-0.0002, 0.09));
+        assertEquals("0.57", PlotText.compact(0.5712, 1));
+        assertEquals("abcd…", PlotText.ellipsize("abcdefghij", 5 * 6, 10));
+        Axis ax = Axis.of(0, 0.93, 5, false);
         assertEquals(List.of(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), ax.ticks);
         assertEquals("0.2", ax.label(0.2));
-        assertEquals(List.of(0.0, 1.0, 2.0, 3.0), Plots.Axis.integers(0, 3, 8).ticks);
+        assertEquals(List.of(0.0, 1.0, 2.0, 3.0), Axis.integers(0, 3, 8).ticks);
     }
 }
