@@ -4,3 +4,4 @@ set(IVKIT_CUDA_ARCHS "80;90" CACHE STRING "CUDA architectures (sm_80 = A100, sm_
 set(IVKIT_LIB_OUT "${CMAKE_BINARY_DIR}/out" CACHE PATH "JavaCPP platform folder of the binding class")
 set(IVKIT_VERSION "0.0.0-dev" CACHE STRING "Version string reported by ivkit_version()")
 option(IVKIT_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" ON)
+option(IVKIT_BUILD_TESTS "Build the Java-free native checks in native/test (CTest; docs/native-tests.md)" OFF)
