@@ -49,8 +49,8 @@ import org.bytedeco.pytorch.global.torch;
  * minutes-long job), not JMH; writes one JSON line per shape.
  *
  * <p>HOW TO RUN (from the repository root): {@code java -Xmx2g -cp benchmarks/target/benchmarks.jar
- * dev.ivkit.bench.SizeBench --shape llama-3.2-1b --dir /some/tmp/dir [--skip scan,train] [--out FILE]}.
- * The checkpoint is written under DIR/SHAPE the first time and reused after.
+ * dev.ivkit.bench.SizeBench --shape llama-3.2-1b --dir DIR [--skip scan,train] [--out FILE]}.
+ * The checkpoint is written under DIR/SHAPE (default: the JVM's temp folder) the first time and reused after.
  */
 public final class SizeBench {
     private SizeBench() {}

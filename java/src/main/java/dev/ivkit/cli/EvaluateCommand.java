@@ -80,7 +80,7 @@ final class EvaluateCommand implements Callable<Integer> {
         PromptBuilder builder = taskOptions.builder();
         TaskDataset data = taskOptions.load();
         Splits splits = taskOptions.split(data, shots);
-        try (ModelOptions.Loaded loaded = modelOptions.open(); InstructionVector iv = InstructionVector.load(ivDir)) {
+        try (dev.ivkit.pipeline.ModelFiles.Opened loaded = modelOptions.open(); InstructionVector iv = InstructionVector.load(ivDir)) {
             LlamaModel model = loaded.model();
             iv.requireCompatible(model, ivDir.resolve(InstructionVector.TENSORS));
             String fingerprint = ModelFingerprint.of(model);

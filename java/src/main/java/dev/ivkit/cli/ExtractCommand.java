@@ -57,7 +57,7 @@ final class ExtractCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         HeadRanking.By by = ScanCommand.parse(HeadRanking.By.class, "rank", rank);
-        try (ModelOptions.Loaded loaded = modelOptions.open(); PointerScope scope = new PointerScope()) {
+        try (dev.ivkit.pipeline.ModelFiles.Opened loaded = modelOptions.open(); PointerScope scope = new PointerScope()) {
             LlamaModel model = loaded.model();
             var c = model.config();
             int l = layer != null ? layer : c.nLayers() / 3;

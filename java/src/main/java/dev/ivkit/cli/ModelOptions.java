@@ -24,18 +24,6 @@ final class ModelOptions {
             + "cuda without a usable GPU is an error that says why")
     String device;
 
-    /** A loaded model and its tokenizer; closes both. */
-    record Loaded(LlamaModel model, Tokenizer tokenizer, Path tokenizerPath) implements AutoCloseable {
-        @Override
-        public void close() {
-            try {
-                model.close();
-            } finally {
-                tokenizer.close();
-            }
-        }
-    }
-
     Path tokenizerPath() {
         return tokenizer != null ? tokenizer : dev.ivkit.pipeline.ModelFiles.defaultTokenizer(model, "pass --tokenizer");
     }
@@ -69,12 +57,11 @@ final class ModelOptions {
     }
 
     /** Loads the tokenizer and the model and checks they fit together. */
-    Loaded open() {
+    dev.ivkit.pipeline.ModelFiles.Opened open() {
         Torch.init();
         dev.ivkit.model.Device.parse(device).requireAvailable();  // before any file is read
-        dev.ivkit.pipeline.ModelFiles.Opened o = dev.ivkit.pipeline.ModelFiles.open(model, tokenizer,
+        return dev.ivkit.pipeline.ModelFiles.open(model, tokenizer,
                 dtype == null ? null : Torch.parseDtype(dtype), dev.ivkit.model.Device.parse(device), progressBar(model),
                 "pass --tokenizer");
-        return new Loaded(o.model(), o.tokenizer(), o.tokenizerPath());
     }
 }

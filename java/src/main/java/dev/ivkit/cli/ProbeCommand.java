@@ -68,7 +68,7 @@ final class ProbeCommand implements Callable<Integer> {
             instructed = TaskOptions.prompts(builder, queries, splits.train(), shots, false, new Random(taskOptions.seed + 3));
             context = shots + "-shot demonstrations";
         }
-        try (ModelOptions.Loaded loaded = modelOptions.open()) {
+        try (dev.ivkit.pipeline.ModelFiles.Opened loaded = modelOptions.open()) {
             List<Integer> keep = TaskOptions.fitting("probe", loaded.tokenizer(), loaded.model().config().maxSeqLen(), 0,
                     List.of(bare, instructed));
             KnowledgeProbe.Result r = new KnowledgeProbe(loaded.model(), loaded.tokenizer())

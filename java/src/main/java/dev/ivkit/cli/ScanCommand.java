@@ -135,7 +135,7 @@ final class ScanCommand implements Callable<Integer> {
         TaskDataset data = taskOptions.load();
         Splits splits = taskOptions.split(data, Math.max(shots, nScanShots));
 
-        try (ModelOptions.Loaded loaded = modelOptions.open(); PointerScope scope = new PointerScope()) {
+        try (dev.ivkit.pipeline.ModelFiles.Opened loaded = modelOptions.open(); PointerScope scope = new PointerScope()) {
             LlamaModel model = loaded.model();
             Tokenizer tok = loaded.tokenizer();
             int ctx = model.config().maxSeqLen();

@@ -143,7 +143,7 @@ final class TrainCommand implements Callable<Integer> {
 
     private Integer run(dev.ivkit.dist.ProcessGroup pg) throws Exception {
         boolean writer = pg == null || pg.rank() == 0;
-        try (ModelOptions.Loaded loaded = modelOptions.open()) {
+        try (dev.ivkit.pipeline.ModelFiles.Opened loaded = modelOptions.open()) {
             var model = loaded.model();
             TaskDataset data = taskOptions.load();
             Splits split = taskOptions.split(data, 0);
@@ -197,7 +197,7 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private List<TokenizedPrompt> tokenize(ModelOptions.Loaded loaded, TaskDataset data, List<TaskExample> examples) {
+    private List<TokenizedPrompt> tokenize(dev.ivkit.pipeline.ModelFiles.Opened loaded, TaskDataset data, List<TaskExample> examples) {
         PromptBuilder b = taskOptions.builder();
         if (!promptKind.equals("instruction") && !promptKind.equals("plain")) {
             throw new InvalidArgumentException("prompt", "must be instruction or plain, got " + promptKind);
@@ -212,7 +212,7 @@ final class TrainCommand implements Callable<Integer> {
         return out;
     }
 
-    private Regulariser regulariser(dev.ivkit.model.LlamaModel model, ModelOptions.Loaded loaded) {
+    private Regulariser regulariser(dev.ivkit.model.LlamaModel model, dev.ivkit.pipeline.ModelFiles.Opened loaded) {
         if (ivDir == null) {
             if (alpha1 != null || alpha2 != null || alphaPr != null) {
                 throw new InvalidArgumentException("iv", "--alpha1/--alpha2/--alpha-pr need --iv");
