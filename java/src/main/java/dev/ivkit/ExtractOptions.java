@@ -2,7 +2,7 @@ package dev.ivkit;
 
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.ScanMethod;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import java.nio.file.Path;
 
 /**

@@ -1,7 +1,7 @@
 package dev.ivkit;
 
 import dev.ivkit.iv.InstructionVector;
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import dev.ivkit.train.IvGuidedRegulariser;
 import dev.ivkit.train.LrSchedule;
 import java.nio.file.Path;

@@ -20,7 +20,7 @@ import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.MeanActivations;
 import dev.ivkit.iv.ScanMethod;
 import dev.ivkit.iv.ScanScores;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.testutil.Compare;
 import dev.ivkit.testutil.SharedData;
 import java.io.ByteArrayOutputStream;

@@ -2,7 +2,7 @@ package dev.ivkit.bench;
 
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.dist.DistConfig;
-import dev.ivkit.dist.GradientSync;
+import dev.ivkit.train.GradientSync;
 import dev.ivkit.dist.Launcher;
 import dev.ivkit.dist.ProcessGroup;
 import dev.ivkit.model.LlamaModel;

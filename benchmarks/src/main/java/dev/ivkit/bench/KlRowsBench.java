@@ -1,7 +1,7 @@
 package dev.ivkit.bench;
 
 import dev.ivkit.kernels.FusedKl;
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import dev.ivkit.util.Torch;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;

@@ -1,7 +1,7 @@
 package dev.ivkit.bench;
 
 import dev.ivkit.kernels.Kernels;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.util.Torch;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;

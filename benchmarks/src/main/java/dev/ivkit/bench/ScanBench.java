@@ -6,7 +6,7 @@ import dev.ivkit.iv.CieScan;
 import dev.ivkit.iv.MeanActivations;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.ScanMethod;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelConfig;
 import dev.ivkit.model.tokenizer.Tokenizer;

@@ -3,7 +3,7 @@ package dev.ivkit.bench;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.iv.HeadRanking;
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.LoraAdapter;

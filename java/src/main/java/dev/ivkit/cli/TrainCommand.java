@@ -1,6 +1,6 @@
 package dev.ivkit.cli;
 
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.Splits;
 import dev.ivkit.data.TaskDataset;

@@ -7,7 +7,7 @@ import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.MeanActivations;
 import dev.ivkit.iv.RankCorrelation;
 import dev.ivkit.iv.ScanMethod;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.util.Torch;
 import java.util.HashSet;

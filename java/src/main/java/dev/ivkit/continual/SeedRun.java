@@ -4,7 +4,7 @@ import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;

@@ -17,7 +17,7 @@ import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
 import dev.ivkit.util.AtomicFiles;
-import dev.ivkit.util.Parallel;
+import dev.ivkit.kernels.Parallel;
 import dev.ivkit.util.Progress;
 import java.io.IOException;
 import java.io.PrintStream;

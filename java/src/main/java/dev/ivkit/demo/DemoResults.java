@@ -1,6 +1,6 @@
 package dev.ivkit.demo;
 
-import dev.ivkit.continual.ForgettingMetrics;
+import dev.ivkit.eval.ForgettingMetrics;
 import dev.ivkit.demo.ContinualStage.Run;
 import dev.ivkit.demo.ContinualStage.Stage;
 import dev.ivkit.organism.Organism;

@@ -1,7 +1,7 @@
 package dev.ivkit.demo;
 
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import java.util.List;
 
 /**

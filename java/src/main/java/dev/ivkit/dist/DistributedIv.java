@@ -1,5 +1,6 @@
 package dev.ivkit.dist;
 
+import dev.ivkit.train.DataShard;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;

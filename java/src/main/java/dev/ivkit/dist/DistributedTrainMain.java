@@ -1,5 +1,6 @@
 package dev.ivkit.dist;
 
+import dev.ivkit.train.GradientSync;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;

@@ -1,5 +1,7 @@
 package dev.ivkit.dist;
 
+import dev.ivkit.train.DataShard;
+import dev.ivkit.train.GradientSync;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.kernels.Cuda;
 import dev.ivkit.util.Torch;

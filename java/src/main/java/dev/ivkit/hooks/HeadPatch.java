@@ -1,7 +1,7 @@
 package dev.ivkit.hooks;
 
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import org.bytedeco.pytorch.Tensor;
 
 /**

@@ -1,7 +1,6 @@
 package dev.ivkit.hooks;
 
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.model.ModelConfig;
 import dev.ivkit.util.Torch;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -93,12 +92,24 @@ public final class HookPlan {
     }
 
     /**
+     * The sizes a plan is checked against (a model's config provides them).
+     *
+     * @param nLayers decoder layers
+     * @param nHeads  query heads per layer
+     * @param headDim width of one head
+     * @param dModel  residual-stream width
+     */
+    public record Shape(int nLayers, int nHeads, int headDim, int dModel) {}
+
+    /**
      * Checks the plan against the model and the input: layer, head, row and position ranges, vector lengths, finite
      * values, and that no intervention lands on padding.
      *
+     * @param shape   the model's layer, head and width counts
      * @param padding number of left-padding tokens per batch row (null: none)
      */
-    public void validate(ModelConfig cfg, int batch, int seqLen, long[] padding) {
+    public void validate(Shape shape, int batch, int seqLen, long[] padding) {
+        Shape cfg = shape;
         for (Capture c : captures) {
             checkLayer(cfg, c.site(), "capture at " + c.site());
             c.positions().resolve(batch, seqLen, "positions of capture " + c.site());
@@ -126,7 +137,7 @@ public final class HookPlan {
         }
     }
 
-    private static void checkLayer(ModelConfig cfg, HookSite s, String what) {
+    private static void checkLayer(Shape cfg, HookSite s, String what) {
         if (s.layer() >= cfg.nLayers()) {
             throw new InvalidArgumentException("layer", what + ": layer " + s.layer() + " is out of range [0, " + cfg.nLayers() + ")");
         }

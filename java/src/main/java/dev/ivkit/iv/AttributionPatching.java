@@ -3,7 +3,7 @@ package dev.ivkit.iv;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.KvCache;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;

@@ -6,7 +6,7 @@ import dev.ivkit.hooks.HeadPatch;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
 import dev.ivkit.hooks.Positions;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.KvCache;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;

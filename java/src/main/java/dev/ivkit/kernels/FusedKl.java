@@ -1,5 +1,6 @@
 package dev.ivkit.kernels;
 
+import dev.ivkit.KlDirection;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.util.Torch;
 import org.bytedeco.pytorch.NoGradGuard;

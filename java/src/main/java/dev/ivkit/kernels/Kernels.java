@@ -1,5 +1,7 @@
 package dev.ivkit.kernels;
 
+import dev.ivkit.KlDirection;
+import dev.ivkit.PatchMode;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.UnsupportedException;
 import dev.ivkit.util.Torch;
@@ -276,12 +278,12 @@ public final class Kernels {
         if (rows > 0) {
             if (!current.is_cuda()) {
                 Status.check(IvkitNative.ivkit_kl_rows(current.data_ptr().address(), reference.data_ptr().address(), rows, vocab,
-                        dtype, maskPtr, maskKind, (float) temperature, dir.code(), loss.data_ptr().address(), gradPtr, gradCode,
+                        dtype, maskPtr, maskKind, (float) temperature, (dir == KlDirection.FORWARD ? 0 : 1), loss.data_ptr().address(), gradPtr, gradCode,
                         torch.get_num_threads()), IvkitNative::ivkit_last_error);
             } else {
                 long stream = Cuda.requireStream(current);
                 Status.check(IvkitCudaNative.ivkit_cuda_kl_rows(current.data_ptr().address(), reference.data_ptr().address(), rows,
-                        vocab, dtype, maskPtr, maskKind, (float) temperature, dir.code(), loss.data_ptr().address(), gradPtr,
+                        vocab, dtype, maskPtr, maskKind, (float) temperature, (dir == KlDirection.FORWARD ? 0 : 1), loss.data_ptr().address(), gradPtr,
                         gradCode, stream), IvkitCudaNative::ivkit_cuda_last_error);
             }
         }

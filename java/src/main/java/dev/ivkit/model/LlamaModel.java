@@ -241,7 +241,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             mask = here(attentionMask).to(torch.ScalarType.Bool);
         }
-        plan.validate(cfg, batch, seqLen, attentionMask == null ? null : ForwardMasks.leftPadding(mask, batch, seqLen));
+        plan.validate(hookShape(), batch, seqLen, attentionMask == null ? null : ForwardMasks.leftPadding(mask, batch, seqLen));
 
         // rotary positions: count of real tokens before each position (left padding shifts them), clamped at 0
         Tensor realBefore = mask.to(torch.ScalarType.Long).cumsum(1).sub(new Scalar(1));
@@ -309,7 +309,7 @@ public final class LlamaModel implements AutoCloseable {
             if (total > cfg.maxSeqLen()) {
                 throw new InvalidArgumentException("residIn", "prefix + suffix of " + total + " positions exceeds the context length " + cfg.maxSeqLen());
             }
-            plan.validate(cfg, rows, seqLen, null);
+            plan.validate(hookShape(), rows, seqLen, null);
             ForwardMasks.requireLayersFrom(plan, startLayer);
             Tensor positions = torch.arange(new Scalar(past), new Scalar(total), on(torch.ScalarType.Long)).reshape(1, seqLen)
                     .expand(rows, seqLen).contiguous();
@@ -389,5 +389,9 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         blocks.close();
+    }
+
+    private HookPlan.Shape hookShape() {
+        return new HookPlan.Shape(cfg.nLayers(), cfg.nHeads(), cfg.headDim(), cfg.dModel());
     }
 }

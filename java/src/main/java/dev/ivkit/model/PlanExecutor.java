@@ -7,7 +7,7 @@ import dev.ivkit.hooks.HookSite;
 import dev.ivkit.hooks.Positions;
 import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.kernels.Kernels;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.util.Torch;
 import java.util.List;
 import java.util.Map;

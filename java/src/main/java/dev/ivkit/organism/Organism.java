@@ -13,7 +13,7 @@ import dev.ivkit.model.io.HfCheckpoint;
 import dev.ivkit.model.io.HfConfig;
 import dev.ivkit.model.tokenizer.CharTokenizer;
 import dev.ivkit.util.AtomicFiles;
-import dev.ivkit.util.Parallel;
+import dev.ivkit.kernels.Parallel;
 import dev.ivkit.util.Torch;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -8,7 +8,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.annotations.SerializedName;
 import dev.ivkit.IvkitException;
-import dev.ivkit.continual.ForgettingMetrics;
+import dev.ivkit.eval.ForgettingMetrics;
 import dev.ivkit.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

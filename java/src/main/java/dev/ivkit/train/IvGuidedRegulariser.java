@@ -1,6 +1,6 @@
 package dev.ivkit.train;
 
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;

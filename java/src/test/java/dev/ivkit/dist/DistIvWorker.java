@@ -5,7 +5,7 @@ import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.CieScan;
 import dev.ivkit.iv.ScanMethod;
 import dev.ivkit.iv.ScanScores;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.io.Safetensors;
 import dev.ivkit.model.tokenizer.Tokenizer;

@@ -13,7 +13,7 @@ import dev.ivkit.iv.CieScan;
 import dev.ivkit.iv.MeanActivations;
 import dev.ivkit.iv.ScanMethod;
 import dev.ivkit.iv.ScanScores;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.io.Safetensors;

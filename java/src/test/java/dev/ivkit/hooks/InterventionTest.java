@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.Generator;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;

@@ -4,7 +4,7 @@ import dev.ivkit.data.prompt.TokenizedPrompt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.tokenizer.Tokenizer;

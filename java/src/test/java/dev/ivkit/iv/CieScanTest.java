@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
 import dev.ivkit.hooks.Positions;
-import dev.ivkit.kernels.PatchMode;
+import dev.ivkit.PatchMode;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.tokenizer.Tokenizer;

@@ -1,5 +1,6 @@
 package dev.ivkit.kernels;
 
+import dev.ivkit.KlDirection;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

@@ -1,5 +1,6 @@
 package dev.ivkit.kernels;
 
+import dev.ivkit.KlDirection;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ivkit.testutil.Compare;

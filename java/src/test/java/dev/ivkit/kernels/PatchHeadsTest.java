@@ -1,5 +1,6 @@
 package dev.ivkit.kernels;
 
+import dev.ivkit.PatchMode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

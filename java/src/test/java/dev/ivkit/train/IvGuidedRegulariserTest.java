@@ -9,7 +9,7 @@ import dev.ivkit.hooks.HookSite;
 import dev.ivkit.hooks.Positions;
 import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.iv.HeadRanking;
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.LoraAdapter;

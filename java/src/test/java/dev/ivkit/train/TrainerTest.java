@@ -1,6 +1,6 @@
 package dev.ivkit.train;
 
-import dev.ivkit.kernels.KlDirection;
+import dev.ivkit.KlDirection;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.ivkit.dist;
+package dev.ivkit.train;
 
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;

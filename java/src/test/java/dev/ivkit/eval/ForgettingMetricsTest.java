@@ -1,4 +1,4 @@
-package dev.ivkit.continual;
+package dev.ivkit.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,7 +1,7 @@
-package dev.ivkit.kernels;
+package dev.ivkit;
 
 /**
- * Direction of {@link Kernels#klRows}, with {@code p_cur = softmax(current / T)} and {@code p_ref = softmax(reference / T)}.
+ * Direction of {@link dev.ivkit.kernels.Kernels#klRows}, with {@code p_cur = softmax(current / T)} and {@code p_ref = softmax(reference / T)}.
  */
 public enum KlDirection {
     /** {@code KL(p_ref || p_cur)}: distillation (the reference is the target). */
@@ -10,10 +10,5 @@ public enum KlDirection {
      * {@code KL(p_cur || p_ref)}: the IV authors' {@code F.kl_div(log_softmax(ref / T), softmax(cur / T))}
      * (method-spec.md §4.2).
      */
-    REVERSE;
-
-    /** The ABI's IVKIT_KL_* code. */
-    int code() {
-        return this == FORWARD ? 0 : 1;
-    }
+    REVERSE
 }

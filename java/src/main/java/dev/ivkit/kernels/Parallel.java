@@ -1,7 +1,8 @@
-package dev.ivkit.util;
+package dev.ivkit.kernels;
+
+import dev.ivkit.util.Progress;
 
 import dev.ivkit.IvkitException;
-import dev.ivkit.kernels.Blas;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;

@@ -1,4 +1,4 @@
-package dev.ivkit.continual;
+package dev.ivkit.eval;
 
 import dev.ivkit.InvalidArgumentException;
 

@@ -1,4 +1,4 @@
-package dev.ivkit.dist;
+package dev.ivkit.train;
 
 import dev.ivkit.InvalidArgumentException;
 import java.util.ArrayList;
