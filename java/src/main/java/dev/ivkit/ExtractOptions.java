@@ -71,6 +71,7 @@ public final class ExtractOptions {
     final int heads;
     final Rank rank;
     final Integer layer;
+    final Path workDir;
 
     private ExtractOptions(Builder b) {
         task = b.task;
@@ -89,6 +90,7 @@ public final class ExtractOptions {
         heads = b.heads;
         rank = b.rank;
         layer = b.layer;
+        workDir = b.workDir;
     }
 
     /**
@@ -166,6 +168,11 @@ public final class ExtractOptions {
         return seed;
     }
 
+    /** @return the work folder that makes the extraction resumable, or null (in memory) */
+    public Path workDir() {
+        return workDir;
+    }
+
     /** Builder of {@link ExtractOptions}; each setter documents its default. */
     public static final class Builder {
         private final Path task;
@@ -184,6 +191,7 @@ public final class ExtractOptions {
         private int heads = 10;
         private Rank rank = Rank.PROB;
         private Integer layer;
+        private Path workDir;
 
         private Builder(Path task) {
             if (task == null) {
@@ -326,6 +334,20 @@ public final class ExtractOptions {
          */
         public Builder layer(int layer) {
             this.layer = layer;
+            return this;
+        }
+
+        /**
+         * @param workDir folder for the scan's files ({@code scan.json}, {@code mean_z.safetensors} and, while it
+         *                runs, {@code scan.partial.json}, as {@code ivkit scan --out} writes them): an extraction
+         *                cancelled or killed midway continues from there when run again with the same options, and a
+         *                finished scan is reused (other heads, rank or layer need no new scan); a folder holding a
+         *                scan of other options is refused with a {@link dev.ivkit.pipeline.ScanMismatchException}
+         *                naming the option. Default: none, the scan is held in memory.
+         * @return this builder
+         */
+        public Builder workDir(Path workDir) {
+            this.workDir = workDir;
             return this;
         }
 

@@ -2,6 +2,7 @@ package dev.ivkit;
 
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
+import dev.ivkit.iv.ScanFile;
 import dev.ivkit.iv.ScanScores;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,15 +19,17 @@ public final class ExtractResult implements AutoCloseable {
     private final int layer;
     private final int meanPromptsUsed;
     private final int skippedPrompts;
+    private final ScanFile scan;
 
     ExtractResult(InstructionVector iv, ScanScores scores, double[][] rankingScores, int layer, int meanPromptsUsed,
-            int skippedPrompts) {
+            int skippedPrompts, ScanFile scan) {
         this.iv = iv;
         this.scores = scores;
         this.rankingScores = rankingScores;
         this.layer = layer;
         this.meanPromptsUsed = meanPromptsUsed;
         this.skippedPrompts = skippedPrompts;
+        this.scan = scan;
     }
 
     /** @return the instruction vector ([d_model] float32, its mean z, scores, heads and provenance metadata) */
@@ -71,6 +74,14 @@ public final class ExtractResult implements AutoCloseable {
     /** @return prompts of both sets left out because they are longer than the model's context */
     public int skippedPrompts() {
         return skippedPrompts;
+    }
+
+    /**
+     * @return the scan the vector came from, as {@code scan.json} holds it (written to the work folder when the options
+     *         have one; {@link ScanFile#write} writes it anywhere)
+     */
+    public ScanFile scan() {
+        return scan;
     }
 
     /**

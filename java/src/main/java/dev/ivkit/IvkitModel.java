@@ -8,17 +8,12 @@ import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.PromptBuilder;
 import dev.ivkit.data.prompt.TokenizedPrompt;
-import dev.ivkit.iv.CieScan;
-import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
-import dev.ivkit.iv.MeanActivations;
-import dev.ivkit.iv.ScanScores;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelFingerprint;
 import dev.ivkit.model.tokenizer.Tokenizer;
-import dev.ivkit.pipeline.ScanPrompts;
 import dev.ivkit.pipeline.TaskFiles;
 import dev.ivkit.train.IvGuidedRegulariser;
 import dev.ivkit.train.IvSchedule;
@@ -35,12 +30,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * An open model and its tokenizer ({@link Ivkit#open}): extract a task's instruction vector, fine-tune with LoRA,
@@ -102,84 +93,22 @@ public final class IvkitModel implements AutoCloseable {
      * ({@code HeadRanking}), and {@code IV = Σ W_O[:, head] · mean z} ({@code InstructionVector.build}). Runs with
      * whatever adapter is attached to the model (none after {@link Ivkit#open}).
      *
-     * <p>Cancellation is checked before the mean activations and before each scanned prompt. The scan is held in
-     * memory: a cancelled extraction starts over when called again (the CLI's {@code ivkit scan --out} is the
-     * resumable form).
+     * <p>Cancellation is checked before the mean activations and before each scanned prompt. Without
+     * {@link ExtractOptions#workDir()} the scan is held in memory and a cancelled extraction starts over when called
+     * again; with it the scan is resumable ({@code dev.ivkit.pipeline.ResumableScan}, the files of
+     * {@code ivkit scan --out}): called again with the same options it continues after the last prompt scored and
+     * gives the same vector, bit for bit, as an uninterrupted call; a finished scan there is reused.
      *
      * @param options  task, prompts, scan and ranking settings
      * @param listener stage and per-prompt events (never null: use {@link ProgressListener#none()})
      * @param cancel   checked between prompts; cancellation throws {@link CancelledException}
-     * @return the vector with its scan scores and top heads; close it when done
+     * @return the vector with its scan and top heads; close it when done
+     * @throws dev.ivkit.pipeline.ScanMismatchException when the work folder holds a scan of other options (its
+     *         {@code field()} names the first that differs)
      */
     public ExtractResult extractIv(ExtractOptions options, ProgressListener listener, CancellationToken cancel) {
         requireOpen();
-        cancel.throwIfCancelled("extractIv before it started");
-        listener.onStage(ProgressListener.Stage.PREPARE, "task " + options.task);
-        var c = model.config();
-        int layer = options.layer != null ? options.layer : c.nLayers() / 3;
-        if (layer < 0 || layer >= c.nLayers()) {
-            throw new InvalidArgumentException("layer", layer + " is out of range [0, " + c.nLayers() + ")");
-        }
-        if (options.heads > c.nLayers() * c.nHeads()) {
-            throw new InvalidArgumentException("heads", options.heads + " heads asked for, the model has "
-                    + c.nLayers() * c.nHeads());
-        }
-        TaskDataset data = TaskFiles.load(options.task, options.split, options.instructions);
-        int scanShots = options.scanShots();
-        boolean shuffled = options.shuffledLabels();
-        Splits splits = TaskFiles.split(data, Math.max(options.shots, scanShots), options.seed);
-        PromptBuilder builder = new PromptBuilder(options.format.style());
-        ScanPrompts sp = ScanPrompts.sample(tokenizer, c.maxSeqLen(), builder, splits, options.shots, scanShots, shuffled,
-                options.meanPrompts, options.prompts, options.seed);
-        if (sp.meanSkipped() + sp.scanSkipped() > 0) {
-            listener.onMessage("skipped " + sp.meanSkipped() + " of " + options.meanPrompts + " mean-activation prompts "
-                    + "and " + sp.scanSkipped() + " of " + options.prompts + " scan prompts longer than the context ("
-                    + c.maxSeqLen() + " tokens)");
-        }
-        try (PointerScope scope = new PointerScope()) {
-            cancel.throwIfCancelled("extractIv before the mean activations");
-            listener.onStage(ProgressListener.Stage.MEAN_ACTIVATIONS, sp.mean().size() + " prompts");
-            Tensor meanZ = MeanActivations.compute(model, sp.mean(), options.batch);
-            int n = sp.scan().size();
-            listener.onStage(ProgressListener.Stage.SCAN, n + " prompts, " + options.method.name().toLowerCase()
-                    + " " + options.mode.name().toLowerCase());
-            CieScan scan = new CieScan(model, meanZ, options.mode.lib);
-            double[][][] dp = new double[n][][], dn = new double[n][][];
-            double[] cp = new double[n], cn = new double[n];
-            for (int i = 0; i < n; i++) {
-                cancel.throwIfCancelled("extractIv after " + i + " of " + n + " scanned prompts");
-                double[][][] r;
-                try (PointerScope s = new PointerScope()) {
-                    r = scan.scorePrompt(sp.scan().get(i), options.method.lib);
-                }
-                dp[i] = r[0];
-                dn[i] = r[1];
-                cp[i] = r[2][0][0];
-                cn[i] = r[2][0][1];
-                listener.onStep(ProgressListener.Stage.SCAN, i + 1, n, cp[i]);
-            }
-            ScanScores scores = new ScanScores(dp, dn, cp, cn);
-            listener.onStage(ProgressListener.Stage.BUILD_VECTOR, "top " + options.heads + " heads by "
-                    + options.rank.name().toLowerCase() + ", layer " + layer);
-            double[][] ranking = HeadRanking.scores(scores, options.rank.lib);
-            List<HeadRanking.Head> top = HeadRanking.top(ranking, options.heads);
-            Map<String, Object> meta = new LinkedHashMap<>();
-            meta.put("task", data.name());
-            meta.put("shots", options.shots);
-            meta.put("scan_shots", scanShots);
-            meta.put("corrupt", shuffled ? "shuffled" : "none");
-            meta.put("prompt_format", options.format.cliName());
-            meta.put("prompts", n);
-            meta.put("method", options.method.name().toLowerCase());
-            meta.put("mode", options.mode.name().toLowerCase());
-            meta.put("seed", options.seed);
-            meta.put("layer", layer);
-            meta.put("rank", options.rank.name().toLowerCase());
-            meta.put("mean_prompts", sp.mean().size());
-            InstructionVector iv = InstructionVector.build(model, meanZ, ranking, top, meta);
-            listener.onStage(ProgressListener.Stage.DONE, top.size() + " heads");
-            return new ExtractResult(iv, scores, ranking, layer, sp.mean().size(), sp.meanSkipped() + sp.scanSkipped());
-        }
+        return FacadeExtraction.run(model, tokenizer, tokenizerPath, path, options, listener, cancel);
     }
 
     /**

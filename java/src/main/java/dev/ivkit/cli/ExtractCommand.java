@@ -1,15 +1,14 @@
 package dev.ivkit.cli;
 
-import com.google.gson.JsonObject;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.ModelFormatException;
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
+import dev.ivkit.iv.ScanFile;
 import dev.ivkit.iv.ScanScores;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelFingerprint;
-import dev.ivkit.model.io.Safetensors;
-import dev.ivkit.model.io.SafetensorsFile;
+import dev.ivkit.pipeline.ResumableScan;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,7 +64,7 @@ final class ExtractCommand implements Callable<Integer> {
                 throw new InvalidArgumentException("layer", l + " is out of range [0, " + c.nLayers() + ")");
             }
             String fingerprint = ModelFingerprint.of(model);
-            JsonObject main = readScan(scan, fingerprint);
+            ScanFile main = readScan(scan, fingerprint);
             double[][] scores;
             if (universal == null || universal.isEmpty()) {
                 scores = rankingScores(scan, main, by);
@@ -81,12 +80,14 @@ final class ExtractCommand implements Callable<Integer> {
                         + scores[0].length + ", the model has " + c.nLayers() + " × " + c.nHeads() + " heads");
             }
             List<HeadRanking.Head> top = HeadRanking.top(scores, heads);
-            Tensor meanZ = readMeanZ(scan.resolve(ScanCommand.MEAN_Z));
+            Tensor meanZ = ResumableScan.readMeanZ(scan.resolve(ScanCommand.MEAN_Z));
             Map<String, Object> meta = new LinkedHashMap<>();
-            for (String k : new String[] {"task", "shots", "scan_shots", "corrupt", "prompt_format", "prompts", "method",
-                    "mode", "seed"}) {
-                if (main.has(k)) {
-                    meta.put(k, plain(main.get(k)));
+            Object[][] recorded = {{"task", main.task()}, {"shots", main.shots()}, {"scan_shots", main.scanShots()},
+                {"corrupt", main.corrupt()}, {"prompt_format", main.promptFormat()}, {"prompts", main.prompts()},
+                {"method", main.method()}, {"mode", main.mode()}, {"seed", main.seed()}};
+            for (Object[] kv : recorded) {
+                if (kv[1] != null) {
+                    meta.put((String) kv[0], kv[1]);
                 }
             }
             meta.put("layer", l);
@@ -108,48 +109,27 @@ final class ExtractCommand implements Callable<Integer> {
         }
     }
 
-    /** A JSON primitive as a String, Long (integral numbers stay integral in iv.json) or Double. */
-    private static Object plain(com.google.gson.JsonElement e) {
-        var p = e.getAsJsonPrimitive();
-        if (!p.isNumber()) {
-            return p.isBoolean() ? p.getAsBoolean() : p.getAsString();
-        }
-        String s = p.getAsString();
-        return s.matches("-?\\d+") ? (Object) p.getAsLong() : (Object) p.getAsDouble();
-    }
-
-    /** scan.json of a folder, checked to come from this model. */
-    static JsonObject readScan(Path dir, String modelFingerprint) {
+    /** scan.json of a folder ({@link ScanFile#read}), checked to come from this model. */
+    static ScanFile readScan(Path dir, String modelFingerprint) {
         Path f = dir.resolve(ScanCommand.SCAN);
         if (!Files.isRegularFile(f)) {
             throw new ModelFormatException(f, null, "no finished scan here (run or resume ivkit scan first)");
         }
-        JsonObject o = JsonFiles.readObject(f);
-        String fp = o.has("model_fingerprint") ? o.get("model_fingerprint").getAsString() : null;
-        if (!modelFingerprint.equals(fp)) {
-            throw new ModelFormatException(f, "model_fingerprint", "scan was made on model " + fp
+        ScanFile o = ScanFile.read(f);
+        if (!modelFingerprint.equals(o.modelFingerprint())) {
+            throw new ModelFormatException(f, "model_fingerprint", "scan was made on model " + o.modelFingerprint()
                     + ", not on this one (" + modelFingerprint + ")");
         }
         return o;
     }
 
     /** Mean Δprob, or −mean ΔNLL, of a scan ({@link HeadRanking#scores} of its mean maps). */
-    static double[][] rankingScores(Path dir, JsonObject scan, HeadRanking.By by) {
-        Path f = dir.resolve(ScanCommand.SCAN);
-        double[][] cie = JsonFiles.matrix(f, scan, "cie"), nll = JsonFiles.matrix(f, scan, "nll_delta");
-        ScanScores means = new ScanScores(new double[][][] {cie}, new double[][][] {nll}, new double[1], new double[1]);
+    static double[][] rankingScores(Path dir, ScanFile scan, HeadRanking.By by) {
+        if (scan.nllDelta() == null) {
+            throw new ModelFormatException(dir.resolve(ScanCommand.SCAN), "nll_delta", "missing");
+        }
+        ScanScores means = new ScanScores(new double[][][] {scan.cie()}, new double[][][] {scan.nllDelta()}, new double[1],
+                new double[1]);
         return HeadRanking.scores(means, by);
-    }
-
-    static Tensor readMeanZ(Path f) {
-        if (!Files.isRegularFile(f)) {
-            throw new ModelFormatException(f, null, "mean activations are missing");
-        }
-        try (SafetensorsFile sf = Safetensors.open(f)) {
-            if (!sf.contains("mean_z")) {
-                throw new ModelFormatException(f, "mean_z", "tensor is missing");
-            }
-            return sf.read("mean_z");
-        }
     }
 }

@@ -1,39 +1,22 @@
 package dev.ivkit.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import dev.ivkit.CancellationToken;
+import dev.ivkit.CancelledException;
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.util.Progress;
-import dev.ivkit.IvkitException;
-import dev.ivkit.ModelFormatException;
-import dev.ivkit.data.Splits;
-import dev.ivkit.data.TaskDataset;
-import dev.ivkit.data.prompt.Prompt;
-import dev.ivkit.data.prompt.PromptBuilder;
-import dev.ivkit.data.prompt.TokenizedPrompt;
-import dev.ivkit.iv.CieScan;
-import dev.ivkit.iv.MeanActivations;
-import dev.ivkit.iv.ScanMethod;
-import dev.ivkit.iv.ScanScores;
 import dev.ivkit.PatchMode;
-import dev.ivkit.model.LlamaModel;
-import dev.ivkit.model.ModelFingerprint;
-import dev.ivkit.model.io.Safetensors;
-import dev.ivkit.model.io.SafetensorsFile;
-import dev.ivkit.model.tokenizer.Tokenizer;
-import dev.ivkit.pipeline.ScanPrompts;
-import java.io.IOException;
+import dev.ivkit.ProgressListener;
+import dev.ivkit.data.TaskDataset;
+import dev.ivkit.iv.ScanMethod;
+import dev.ivkit.pipeline.ResumableScan;
+import dev.ivkit.pipeline.ScanMismatchException;
+import dev.ivkit.util.Progress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,17 +35,17 @@ import picocli.CommandLine.Option;
  * {@code --scan-shots} and {@code --corrupt} override those. Prompts longer than the model's context are skipped
  * (counted in scan.json).
  *
- * <p>Resumable: after every prompt {@code DIR/scan.partial.json} holds the scores so far and a fingerprint of the
- * arguments (options, task and tokenizer bytes, model fingerprint); a re-run with the same arguments continues
- * from there and produces the same {@code scan.json}, byte for byte; other arguments are refused unless
- * {@code --restart}. {@code scan.json} holds no timings; they go to {@code scan.timing.json}.
+ * <p>Resumable ({@link ResumableScan}, which does the work): after every prompt {@code DIR/scan.partial.json} holds
+ * the scores so far and a fingerprint of the arguments (options, task and tokenizer bytes, model fingerprint); a
+ * re-run with the same arguments continues from there and produces the same {@code scan.json} ({@link
+ * dev.ivkit.iv.ScanFile}), byte for byte; other arguments are refused unless {@code --restart}. {@code scan.json}
+ * holds no timings; they go to {@code scan.timing.json}.
  */
 @Command(name = "scan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Mean head activations and each head's causal indirect effect on a task.")
 final class ScanCommand implements Callable<Integer> {
-    static final String SCAN = "scan.json";
-    static final String PARTIAL = "scan.partial.json";
-    static final String MEAN_Z = "mean_z.safetensors";
+    static final String SCAN = ResumableScan.SCAN;
+    static final String MEAN_Z = ResumableScan.MEAN_Z;
     static final String TIMING = "scan.timing.json";
 
     @Mixin
@@ -131,252 +114,92 @@ final class ScanCommand implements Callable<Integer> {
         if (nScanShots < 0) {
             throw new InvalidArgumentException("scan-shots", "must be >= 0, got " + nScanShots);
         }
-        PromptBuilder builder = taskOptions.builder();
+        taskOptions.builder();
         TaskDataset data = taskOptions.load();
-        Splits splits = taskOptions.split(data, Math.max(shots, nScanShots));
+        taskOptions.split(data, Math.max(shots, nScanShots));   // a task too small is refused before the model loads
+        ResumableScan.Settings settings = new ResumableScan.Settings(scanMethod, patchMode, taskOptions.format, shots,
+                nScanShots, shuffled, prompts, meanPrompts, taskOptions.seed, batch);
 
         try (dev.ivkit.pipeline.ModelFiles.Opened loaded = modelOptions.open(); PointerScope scope = new PointerScope()) {
-            LlamaModel model = loaded.model();
-            Tokenizer tok = loaded.tokenizer();
-            int ctx = model.config().maxSeqLen();
-            String fingerprint = ModelFingerprint.of(model);
-
-            Map<String, Object> args = new LinkedHashMap<>();
-            args.put("method", lower(scanMethod));
-            args.put("mode", lower(patchMode));
-            args.put("format", taskOptions.format);
-            args.put("corrupt", shuffled ? "shuffled" : "none");
-            args.put("shots", shots);
-            args.put("scan_shots", nScanShots);
-            args.put("prompts_requested", prompts);
-            args.put("mean_prompts_requested", meanPrompts);
-            args.put("seed", taskOptions.seed);
-            args.put("dtype", modelOptions.dtype == null ? "checkpoint" : modelOptions.dtype);
-            args.put("task", data.name());
-            args.put("task_sha256", JsonFiles.sha256(data.source() == null ? taskOptions.task : data.source()));
-            args.put("tokenizer_sha256", JsonFiles.sha256(loaded.tokenizerPath()));
-            args.put("model_fingerprint", fingerprint);
-            String argsFp = JsonFiles.sha256(JsonFiles.toJson(args)).substring(0, 16);
-
-            Files.createDirectories(out);
-            if (!checkExisting(argsFp)) {
+            ResumableScan.Source src = new ResumableScan.Source(loaded.model(), loaded.tokenizer(), loaded.tokenizerPath(),
+                    modelOptions.model.toString(), data, taskOptions.task,
+                    modelOptions.dtype == null ? "checkpoint" : modelOptions.dtype, new Main.Version().getVersion()[0]);
+            if (restart) {
+                Files.deleteIfExists(out.resolve(TIMING));
+            }
+            Bar bar = new Bar();
+            ResumableScan.Outcome o;
+            try {
+                o = ResumableScan.run(src, settings, out, restart, bar, bar.stop);
+            } catch (ScanMismatchException e) {
+                throw new InvalidArgumentException("out", e.file() + " was made with other arguments (" + e.field()
+                        + " differs, or the file is unreadable); use the same arguments to resume, or --restart to discard it");
+            } catch (CancelledException e) {
+                if (!bar.stop.isCancelled()) {
+                    throw e;
+                }
+                System.err.println("scan: stopped after " + bar.done + " of " + bar.total + " prompts; re-run to continue");
+                return 0;
+            }
+            if (o.reused()) {
                 System.out.println("scan: " + out.resolve(SCAN) + " is already complete for these arguments");
                 return 0;
             }
-
-            // mean-activation prompts (clean, queries from train) and scanned prompts (held-out queries)
-            ScanPrompts sampled = ScanPrompts.sample(tok, ctx, builder, splits, shots, nScanShots, shuffled, meanPrompts,
-                    prompts, taskOptions.seed);
-            List<TokenizedPrompt> meanTp = sampled.mean(), scanTp = sampled.scan();
-            List<Prompt> kept = sampled.scanPrompts();
-            int meanSkipped = sampled.meanSkipped(), scanSkipped = sampled.scanSkipped();
-            if (meanSkipped + scanSkipped > 0) {
-                System.err.println("scan: skipped " + meanSkipped + " of " + meanPrompts + " mean-activation prompts and "
-                        + scanSkipped + " of " + prompts + " scan prompts longer than the context (" + ctx + " tokens)");
-            }
-
-            long tMean = System.nanoTime();
-            Tensor meanZ = meanZ(model, meanTp, argsFp);
-            long tScan = System.nanoTime();
-            List<Map<String, Object>> done = resumed(argsFp);
-            int startDone = done.size();
-            if (startDone > scanTp.size()) {
-                throw new ModelFormatException(out.resolve(PARTIAL), null, "holds " + startDone + " prompts but the scan has "
-                        + scanTp.size() + "; re-run with --restart");
-            }
-            if (startDone > 0) {
-                System.err.println("scan: resuming after " + startDone + " of " + scanTp.size() + " prompts");
-            }
-            CieScan scan = new CieScan(model, meanZ, patchMode);
-            Progress progress = new Progress("scan", scanTp.size(), startDone);
-            int scoredHere = 0;
-            for (int i = startDone; i < scanTp.size(); i++) {
-                if (stopAfter != null && scoredHere >= stopAfter) {
-                    System.err.println("scan: stopped after " + i + " of " + scanTp.size() + " prompts; re-run to continue");
-                    return 0;
-                }
-                double[][][] r;
-                try (PointerScope s = new PointerScope()) {
-                    r = scan.scorePrompt(scanTp.get(i), scanMethod);
-                }
-                done.add(promptEntry(i, kept.get(i), scanTp.get(i), r));
-                Map<String, Object> partial = new LinkedHashMap<>();
-                partial.put("args_fingerprint", argsFp);
-                partial.put("args", args);
-                partial.put("done", done);
-                JsonFiles.write(out.resolve(PARTIAL), partial);
-                scoredHere++;
-                progress.update(i + 1);
-                if (pauseMs > 0) {
-                    Thread.sleep(pauseMs);
-                }
-            }
-            if (startDone == scanTp.size()) {
-                progress.update(scanTp.size());
-            }
-
-            ScanScores scores = scores(done, model.config().nLayers(), model.config().nHeads());
-            Map<String, Object> result = new LinkedHashMap<>();
-            result.put("format", "ivkit-scan");
-            result.put("ivkit_version", new Main.Version().getVersion()[0]);
-            result.put("method", lower(scanMethod));
-            result.put("mode", lower(patchMode));
-            result.put("layers", model.config().nLayers());
-            result.put("heads", model.config().nHeads());
-            result.put("prompts", scanTp.size());
-            result.put("mean_prompts", meanTp.size());
-            result.put("skipped_long_prompts", scanSkipped);
-            result.put("skipped_long_mean_prompts", meanSkipped);
-            result.put("task", data.name());
-            result.put("task_file", taskOptions.task.toString());
-            result.put("shots", shots);
-            result.put("scan_shots", nScanShots);
-            result.put("corrupt", shuffled ? "shuffled" : "none");
-            result.put("prompt_format", taskOptions.format);
-            result.put("seed", taskOptions.seed);
-            result.put("model", modelOptions.model.toString());
-            result.put("model_fingerprint", fingerprint);
-            result.put("dtype", args.get("dtype"));
-            result.put("args_fingerprint", argsFp);
-            result.put("cie", scores.meanDProb());
-            result.put("nll_delta", scores.meanDNll());
-            result.put("per_prompt", done);
-            JsonFiles.write(out.resolve(SCAN), result);
-            Files.deleteIfExists(out.resolve(PARTIAL));
             long tEnd = System.nanoTime();
-
+            int scoredHere = o.scoredThisRun();
             Map<String, Object> timing = new LinkedHashMap<>();
             timing.put("method", lower(scanMethod));
-            timing.put("mean_z_seconds", (tScan - tMean) / 1e9);
-            timing.put("scan_seconds", (tEnd - tScan) / 1e9);
+            timing.put("mean_z_seconds", o.meanZSeconds());
+            timing.put("scan_seconds", o.scanSeconds());
             timing.put("prompts_scored_this_run", scoredHere);
-            timing.put("seconds_per_prompt", scoredHere == 0 ? Double.NaN : (tEnd - tScan) / 1e9 / scoredHere);
+            timing.put("seconds_per_prompt", scoredHere == 0 ? Double.NaN : o.scanSeconds() / scoredHere);
             timing.put("wall_seconds", (tEnd - t0) / 1e9);
             JsonFiles.write(out.resolve(TIMING), timing);
-            System.out.printf(Locale.ROOT, "scan: %d prompts, %s %s, %.1f s; wrote %s%n", scanTp.size(), lower(scanMethod),
-                    lower(patchMode), (tEnd - t0) / 1e9, out.resolve(SCAN));
+            System.out.printf(Locale.ROOT, "scan: %d prompts, %s %s, %.1f s; wrote %s%n", o.scan().prompts(),
+                    lower(scanMethod), lower(patchMode), (tEnd - t0) / 1e9, out.resolve(SCAN));
             return 0;
         }
     }
 
-    /**
-     * Checks what a previous run left in --out: false when scan.json is already complete for these arguments; throws
-     * when it or the partial file came from other arguments (unless --restart, which removes them).
-     */
-    private boolean checkExisting(String argsFp) throws IOException {
-        Path scanFile = out.resolve(SCAN), partial = out.resolve(PARTIAL);
-        for (Path p : new Path[] {partial, scanFile}) {
-            if (!Files.exists(p)) {
-                continue;
+    /** The progress bar and messages on stderr, and the test hooks --stop-after and --pause-ms. */
+    private final class Bar implements ProgressListener {
+        final CancellationToken stop = new CancellationToken();
+        private Progress progress;
+        int done;
+        int total;
+        private int scoredHere;
+
+        @Override
+        public void onStage(Stage stage, String detail) {
+            if (stage == Stage.SCAN && stopAfter != null && stopAfter <= 0) {
+                stop.cancel("stopped");
             }
-            String previous = previousFingerprint(p);
-            if (argsFp.equals(previous) && !restart) {
-                if (p.equals(scanFile) && !Files.exists(partial)) {
-                    return false;
+        }
+
+        @Override
+        public void onStep(Stage stage, int done, int total, double value) {
+            if (progress == null) {
+                progress = new Progress("scan", total, done - 1);
+            }
+            progress.update(done);
+            this.done = done;
+            this.total = total;
+            if (stopAfter != null && ++scoredHere >= stopAfter) {
+                stop.cancel("stopped");
+            }
+            if (pauseMs > 0) {
+                try {
+                    Thread.sleep(pauseMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                continue;
-            }
-            if (!restart) {
-                throw new InvalidArgumentException("out", p + " was made with other arguments (or is unreadable); "
-                        + "use the same arguments to resume, or --restart to discard it");
             }
         }
-        if (restart) {
-            for (String f : new String[] {PARTIAL, SCAN, MEAN_Z, TIMING}) {
-                Files.deleteIfExists(out.resolve(f));
-            }
-        }
-        return true;
-    }
 
-    private static String previousFingerprint(Path p) {
-        try {
-            JsonElement e = JsonFiles.readObject(p).get("args_fingerprint");
-            return e == null ? null : e.getAsString();
-        } catch (IvkitException | UnsupportedOperationException | IllegalStateException e) {
-            return null;
+        @Override
+        public void onMessage(String message) {
+            System.err.println("scan: " + message);
         }
-    }
-
-    /** Per-prompt scores of a partial file with this fingerprint (none when there is no partial file). */
-    private List<Map<String, Object>> resumed(String argsFp) {
-        List<Map<String, Object>> done = new ArrayList<>();
-        Path p = out.resolve(PARTIAL);
-        if (!Files.exists(p)) {
-            return done;
-        }
-        JsonObject o = JsonFiles.readObject(p);
-        if (!argsFp.equals(previousFingerprint(p))) {
-            throw new InvalidArgumentException("out", p + " was made with other arguments; use --restart");
-        }
-        JsonArray a = o.getAsJsonArray("done");
-        for (int i = 0; i < a.size(); i++) {
-            JsonObject e = a.get(i).getAsJsonObject();
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("index", e.get("index").getAsInt());
-            m.put("query", e.get("query").getAsString());
-            m.put("target", e.get("target").getAsString());
-            m.put("prompt_tokens", e.get("prompt_tokens").getAsInt());
-            m.put("clean_prob", e.get("clean_prob").getAsDouble());
-            m.put("clean_nll", e.get("clean_nll").getAsDouble());
-            m.put("cie", JsonFiles.matrix(p, e, "cie"));
-            m.put("nll_delta", JsonFiles.matrix(p, e, "nll_delta"));
-            if ((int) m.get("index") != i) {
-                throw new ModelFormatException(p, "done", "entry " + i + " has index " + m.get("index"));
-            }
-            done.add(m);
-        }
-        return done;
-    }
-
-    private static Map<String, Object> promptEntry(int i, Prompt p, TokenizedPrompt tp, double[][][] r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("index", i);
-        m.put("query", p.query().input());
-        m.put("target", p.target());
-        m.put("prompt_tokens", tp.promptIds().length);
-        m.put("clean_prob", r[2][0][0]);
-        m.put("clean_nll", r[2][0][1]);
-        m.put("cie", r[0]);
-        m.put("nll_delta", r[1]);
-        return m;
-    }
-
-    static ScanScores scores(List<Map<String, Object>> done, int layers, int heads) {
-        int n = done.size();
-        double[][][] dp = new double[n][][], dn = new double[n][][];
-        double[] cp = new double[n], cn = new double[n];
-        for (int i = 0; i < n; i++) {
-            dp[i] = (double[][]) done.get(i).get("cie");
-            dn[i] = (double[][]) done.get(i).get("nll_delta");
-            cp[i] = (double) done.get(i).get("clean_prob");
-            cn[i] = (double) done.get(i).get("clean_nll");
-            if (dp[i].length != layers || dp[i][0].length != heads) {
-                throw new IvkitException("prompt " + i + " has scores for " + dp[i].length + " × " + dp[i][0].length
-                        + " heads, the model has " + layers + " × " + heads);
-            }
-        }
-        return new ScanScores(dp, dn, cp, cn);
-    }
-
-    /** mean z from --out when it was computed with these arguments, else computed and saved there. */
-    private Tensor meanZ(LlamaModel model, List<TokenizedPrompt> meanTp, String argsFp) {
-        Path f = out.resolve(MEAN_Z);
-        if (Files.exists(f)) {
-            try (SafetensorsFile sf = Safetensors.open(f)) {
-                if (argsFp.equals(sf.metadata().get("args_fingerprint")) && sf.contains("mean_z")) {
-                    return sf.read("mean_z");
-                }
-            } catch (IvkitException e) {
-                // unreadable: recompute
-            }
-        }
-        Tensor m = MeanActivations.compute(model, meanTp, batch);
-        LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
-        t.put("mean_z", m);
-        Safetensors.write(f, t, Map.of("format", "ivkit-mean-z", "args_fingerprint", argsFp,
-                "prompts", String.valueOf(meanTp.size()), "shots", String.valueOf(shots)));
-        return m;
     }
 
     static <E extends Enum<E>> E parse(Class<E> type, String option, String value) {

@@ -7,6 +7,7 @@ import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.IvEvaluator;
+import dev.ivkit.iv.ScanFile;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.tokenizer.CharTokenizer;
 import dev.ivkit.organism.Organism;
@@ -132,17 +133,8 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
 
     /** scan.json and eval.json shaped like {@code ivkit scan} / {@code ivkit evaluate --sweep} output. */
     void writeScanAndEval(Path out, LlamaModel model, Task t, InstructionVector iv, List<Prompt> val) {
-        Map<String, Object> scan = new LinkedHashMap<>();
-        scan.put("format", "ivkit-scan");
-        scan.put("task", t.name());
-        scan.put("method", "exact");
-        scan.put("mode", "add");
-        scan.put("layers", model.config().nLayers());
-        scan.put("heads", model.config().nHeads());
-        scan.put("prompts", s.ivPrompts());
-        scan.put("mean_prompts", s.ivPrompts());
-        scan.put("cie", IvDynamics.map(iv.cie()));
-        AtomicFiles.writeString(out.resolve("scan.json"), Demo.JSON.toJson(scan) + "\n");
+        ScanFile.summary(t.name(), "exact", "add", s.ivPrompts(), s.ivPrompts(), IvDynamics.map(iv.cie()))
+                .write(out.resolve("scan.json"));
         List<Object> rows = new ArrayList<>();
         for (IvEvaluator.Result r : new IvEvaluator(model, tok).sweep(val, iv.vector(), 1f, 0, false)) {
             Map<String, Object> e = new LinkedHashMap<>();

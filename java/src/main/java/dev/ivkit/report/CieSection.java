@@ -2,6 +2,8 @@ package dev.ivkit.report;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.ivkit.ModelFormatException;
+import dev.ivkit.iv.ScanFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,17 +21,17 @@ final class CieSection {
         List<String> figs = new ArrayList<>();
         List<List<String>> rows = new ArrayList<>();
         for (Path f : scans) {
-            JsonObject o = objects.get(f);
-            double[][] cie = Json.matrix(f, o, "cie", "");
+            ScanFile scan = readScan(f);
+            double[][] cie = scan.cie();
             if (cie == null || cie.length == 0) {
                 continue;
             }
-            String task = Labels.orDash(Json.str(f, o, "task", ""));
-            String method = Labels.orDash(Json.str(f, o, "method", "")) + " / " + Labels.orDash(Json.str(f, o, "mode", ""));
-            Double prompts = Json.num(f, o, "prompts", "");
+            String task = Labels.orDash(scan.task());
+            String method = Labels.orDash(scan.method()) + " / " + Labels.orDash(scan.mode());
+            Integer prompts = scan.prompts();
             figs.add(cieHeatmap("CIE: " + task + " (" + ctx.rel(f) + ")", cie));
             rows.add(List.of(ctx.rel(f), task, method, cie.length + " × " + Stats.width(cie),
-                    prompts == null ? "—" : Long.toString(Math.round(prompts)), topHeads(cie, 5)));
+                    prompts == null ? "—" : Integer.toString(prompts), topHeads(cie, 5)));
         }
         for (Path f : results) {
             JsonObject init = Json.obj(f, objects.get(f), "initial", "");
@@ -59,6 +61,19 @@ final class CieSection {
                 .figures(figs)
                 .table(List.of("source", "task", "method / mode", "layers × heads", "prompts", "top 5 heads (layer.head: CIE)"),
                         rows);
+    }
+
+    /** What a scan.json has ({@link ScanFile#readSummary}); a member of the wrong shape is a {@link ReportException}. */
+    private static ScanFile readScan(Path f) {
+        try {
+            return ScanFile.readSummary(f);
+        } catch (ReportException e) {
+            throw e;
+        } catch (ModelFormatException e) {
+            String prefix = f + (e.field() == null ? "" : " [" + e.field() + "]") + ": ";
+            String m = e.getMessage();
+            throw new ReportException(f, e.field(), m.startsWith(prefix) ? m.substring(prefix.length()) : m, e);
+        }
     }
 
     private static String cieHeatmap(String title, double[][] cie) {
