@@ -114,11 +114,10 @@ final class ScanCommand implements Callable<Integer> {
         if (nScanShots < 0) {
             throw new InvalidArgumentException("scan-shots", "must be >= 0, got " + nScanShots);
         }
-        taskOptions.builder();
-        TaskDataset data = taskOptions.load();
-        taskOptions.split(data, Math.max(shots, nScanShots));   // a task too small is refused before the model loads
         ResumableScan.Settings settings = new ResumableScan.Settings(scanMethod, patchMode, taskOptions.format, shots,
                 nScanShots, shuffled, prompts, meanPrompts, taskOptions.seed, batch);
+        TaskDataset data = taskOptions.load();
+        taskOptions.split(data, Math.max(shots, nScanShots));   // a task too small is refused before the model loads
 
         try (dev.ivkit.pipeline.ModelFiles.Opened loaded = modelOptions.open(); PointerScope scope = new PointerScope()) {
             ResumableScan.Source src = new ResumableScan.Source(loaded.model(), loaded.tokenizer(), loaded.tokenizerPath(),
