@@ -117,6 +117,23 @@ class ResumableExtractionTest {
                     () -> m.extractIv(options().mode(ExtractOptions.Mode.ADD).workDir(done).build())).field());
             assertEquals("shuffledLabels", assertThrows(ScanMismatchException.class,
                     () -> m.extractIv(options().shuffledLabels(false).workDir(cut).build())).field());
+            // an interrupt stops it between two prompts as a cancellation does, leaving the flag set
+            ProgressListener interrupt = new ProgressListener() {
+                @Override
+                public void onStep(Stage stage, int done, int total, double value) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            Path third = tmp.resolve("interrupted");
+            try {
+                CancelledException i = assertThrows(CancelledException.class,
+                        () -> m.extractIv(options().workDir(third).build(), interrupt, new CancellationToken()));
+                assertTrue(i.getMessage().startsWith("interrupted") && i.getMessage().contains("after 1 of 4"), i.getMessage());
+                assertTrue(Thread.currentThread().isInterrupted());
+            } finally {
+                Thread.interrupted();
+            }
+            assertEquals(1, ScanPartialFile.read(third.resolve(ResumableScan.PARTIAL)).done().size());
             // nothing was changed by the refusals: the cut run still resumes
             assertEquals(1, ScanPartialFile.read(cut.resolve(ResumableScan.PARTIAL)).done().size());
             Steps rest = new Steps(0);

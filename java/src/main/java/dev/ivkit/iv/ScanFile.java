@@ -108,7 +108,12 @@ public record ScanFile(String format, @SerializedName("schema_version") int sche
      * The summary a scan shown without its provenance has (what {@code ivkit demo} writes): the current format and
      * version, the task, method, mode, prompt counts and the CIE map; layers and heads are its shape.
      *
-     * @param cie [layer][head] mean CIE (at least one row)
+     * @param task        the task's name
+     * @param method      scan method name
+     * @param mode        patch mode name
+     * @param prompts     prompts scanned
+     * @param meanPrompts prompts averaged for the mean activations
+     * @param cie         [layer][head] mean CIE (at least one row)
      * @return the summary; write it with {@link #write}
      */
     public static ScanFile summary(String task, String method, String mode, int prompts, int meanPrompts, double[][] cie) {

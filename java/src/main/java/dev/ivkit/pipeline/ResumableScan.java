@@ -73,7 +73,20 @@ public final class ResumableScan {
      */
     public record Settings(ScanMethod method, PatchMode mode, String promptFormat, int shots, int scanShots,
             boolean shuffled, int prompts, int meanPrompts, long seed, int batch) {
-        /** Checks every setting; an invalid one is an {@link InvalidArgumentException} naming it. */
+        /**
+         * Checks every setting; an invalid one is an {@link InvalidArgumentException} naming it.
+         *
+         * @param method       how each head's effect is computed
+         * @param mode         how a head is patched
+         * @param promptFormat prompt format name
+         * @param shots        demonstrations per mean-activation prompt
+         * @param scanShots    demonstrations per scanned prompt
+         * @param shuffled     shuffle the scanned prompts' demo labels
+         * @param prompts      prompts scanned
+         * @param meanPrompts  prompts averaged
+         * @param seed         seed
+         * @param batch        prompts per forward for the mean activations
+         */
         public Settings {
             Objects.requireNonNull(method, "method");
             Objects.requireNonNull(mode, "mode");

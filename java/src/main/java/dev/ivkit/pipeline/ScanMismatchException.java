@@ -10,8 +10,11 @@ import java.nio.file.Path;
  * {@code task_sha256}, ...), or is {@code args_fingerprint} when the old settings are unknown.
  */
 public class ScanMismatchException extends InvalidArgumentException {
+    /** The file that records the other settings. */
     private final Path file;
+    /** The setting's value in the folder, or null. */
     private final Object was;
+    /** The setting's value for the refused scan. */
     private final Object now;
 
     /**

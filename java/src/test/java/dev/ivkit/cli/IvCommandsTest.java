@@ -166,6 +166,7 @@ class IvCommandsTest {
         CliTest.Run other = CliTest.run(scanArgs(out, "--seed", "7"));
         assertEquals(Main.EXIT_BAD_INPUT, other.code());
         assertTrue(other.err().contains("other arguments") && other.err().contains("--restart"), other.err());
+        assertTrue(other.err().contains("(seed differs"), "names the argument: " + other.err());
 
         CliTest.Run second = CliTest.run(scanArgs(out));
         assertEquals(0, second.code(), second.err());
