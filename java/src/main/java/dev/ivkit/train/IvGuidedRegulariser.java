@@ -1,5 +1,6 @@
 package dev.ivkit.train;
 
+import dev.ivkit.util.Torch;
 import dev.ivkit.KlDirection;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.hooks.HookPlan;
@@ -140,8 +141,8 @@ public final class IvGuidedRegulariser implements Regulariser {
                     long v = cur.size(2);
                     Tensor predictIdx = predictIndex(batch);
                     if (cfg.alpha1() > 0) {
-                        Tensor kl = FusedKl.loss(cur.reshape(-1, v).index_select(0, predictIdx),
-                                ref.reshape(-1, v).index_select(0, predictIdx), null, cfg.temperature(), cfg.direction(),
+                        Tensor kl = FusedKl.loss(Torch.rows(cur.reshape(-1, v), predictIdx),
+                                Torch.rows(ref.reshape(-1, v), predictIdx), null, cfg.temperature(), cfg.direction(),
                                 FusedKl.Reduction.MEAN);
                         Tensor term = gate(kl, 0.1).mul(new Scalar(cfg.alpha1()));
                         kl1 = term.item_double();

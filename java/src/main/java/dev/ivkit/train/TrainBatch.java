@@ -1,5 +1,6 @@
 package dev.ivkit.train;
 
+import dev.ivkit.util.Torch;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
@@ -65,7 +66,7 @@ public final class TrainBatch {
 
     /** Mean cross-entropy over the answer tokens of logits [batch, len, vocab]. */
     public Tensor crossEntropy(Tensor logits) {
-        Tensor flat = logits.reshape(-1, logits.size(2)).index_select(0, labelIndex).to(torch.ScalarType.Float);  // [answers, V]
+        Tensor flat = Torch.rows(logits.reshape(-1, logits.size(2)), labelIndex).to(torch.ScalarType.Float);  // [answers, V]
         Tensor lp = flat.log_softmax(1).gather(1, labels.unsqueeze(1));
         return lp.mean().neg();
     }

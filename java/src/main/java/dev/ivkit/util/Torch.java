@@ -45,7 +45,26 @@ public final class Torch {
 
     /** {@code t} on {@code like}'s device, keeping t's dtype (no copy when already there). */
     public static Tensor onDevice(Tensor t, Tensor like) {
-        return !t.is_cuda() && !like.is_cuda() ? t : t.to(like.device(), dtype(t));
+        return sameDevice(t, like) ? t : t.to(like.device(), dtype(t));
+    }
+
+    /** @return true when both tensors live on the same device (type and index) */
+    public static boolean sameDevice(Tensor a, Tensor b) {
+        return a.device().str().getString().equals(b.device().str().getString());
+    }
+
+    /**
+     * Rows {@code index} of {@code t} along dim 0, as {@code index_select(0, index)}. On the shape-only meta device
+     * (device-hygiene tests) it uses advanced indexing instead, which has a meta kernel in C++ libtorch 2.10 where
+     * index_select has none; both give the same values and gradients.
+     */
+    public static Tensor rows(Tensor t, Tensor index) {
+        if (!t.is_meta() && !index.is_meta()) {
+            return t.index_select(0, index);
+        }
+        org.bytedeco.pytorch.TensorOptionalList l = new org.bytedeco.pytorch.TensorOptionalList();
+        l.push_back(new org.bytedeco.pytorch.TensorOptional(index));
+        return torch.index(t, l);
     }
 
     public static String shape(Tensor t) {
