@@ -244,7 +244,9 @@ public final class LlamaModel implements AutoCloseable {
             }
             mask = here(attentionMask).to(torch.ScalarType.Bool);
         }
-        plan.validate(hookShape(), batch, seqLen, attentionMask == null ? null : ForwardMasks.leftPadding(mask, batch, seqLen));
+        // padding is read from the caller's mask where it lives (a host mask: no device round trip); meta has no values
+        long[] padding = attentionMask == null || attentionMask.is_meta() ? null : ForwardMasks.leftPadding(attentionMask, batch, seqLen);
+        plan.validate(hookShape(), batch, seqLen, padding);
 
         // rotary positions: count of real tokens before each position (left padding shifts them), clamped at 0
         Tensor realBefore = mask.to(torch.ScalarType.Long).cumsum(1).sub(new Scalar(1));

@@ -173,7 +173,7 @@ final class PlanExecutor {
     }
 
     private Tensor accumulatorSum(Capture c, Tensor act) {
-        return c.accumulator().sumFor(new long[] {act.size(2), act.size(3)}, act.is_cuda(), batch);
+        return c.accumulator().sumFor(new long[] {act.size(2), act.size(3)}, act, batch);
     }
 
     private void accumulateRows(Capture c, Tensor rows) {

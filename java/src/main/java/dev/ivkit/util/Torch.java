@@ -75,18 +75,41 @@ public final class Torch {
         return t.sizes().vec().get();
     }
 
+    /**
+     * The values of {@code t} as float32 on the host (a device-to-host copy for CUDA tensors). A meta tensor has no
+     * values: it gives NaN of the right length, so stages run end to end in the device-hygiene test.
+     */
     public static float[] toFloatArray(Tensor t) {
+        if (t.is_meta()) {
+            float[] out = new float[(int) t.numel()];
+            Arrays.fill(out, Float.NaN);
+            return out;
+        }
         Tensor c = t.to(torch.ScalarType.Float).contiguous().cpu();
         float[] out = new float[(int) c.numel()];
         c.data_ptr_float().get(out);
         return out;
     }
 
+    /** The values of {@code t} as int64 on the host; a meta tensor gives zeros of the right length (see {@link #toFloatArray}). */
     public static long[] toLongArray(Tensor t) {
+        if (t.is_meta()) {
+            return new long[(int) t.numel()];
+        }
         Tensor c = t.to(torch.ScalarType.Long).contiguous().cpu();
         long[] out = new long[(int) c.numel()];
         c.data_ptr_long().get(out);
         return out;
+    }
+
+    /** The single value of {@code t} as a double on the host; NaN for a meta tensor (see {@link #toFloatArray}). */
+    public static double item(Tensor t) {
+        return t.is_meta() ? Double.NaN : t.item_double();
+    }
+
+    /** The single value of {@code t} as a long on the host; 0 for a meta tensor (see {@link #toFloatArray}). */
+    public static long itemLong(Tensor t) {
+        return t.is_meta() ? 0 : t.item_long();
     }
 
     public static Tensor fromLongs(long... values) {

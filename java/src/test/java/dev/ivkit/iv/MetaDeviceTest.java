@@ -1,4 +1,4 @@
-package dev.ivkit.device;
+package dev.ivkit.iv;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,6 +38,21 @@ class MetaDeviceTest {
             RunResult r = m.forward(tokens, plan);
             assertTrue(r.logits().is_meta());
             assertArrayEquals(new long[] {2, 7, m.config().vocabSize()}, r.logits().sizes().vec().get());
+        }
+    }
+
+    @Test
+    void meanActivationsAndExactScanOnMeta() throws Exception {
+        java.nio.file.Path dir = SharedData.stories260K();
+        try (PointerScope s = new PointerScope();
+             dev.ivkit.model.tokenizer.Tokenizer tok = dev.ivkit.model.tokenizer.Tokenizer.load(dir.resolve("tok512.bin"));
+             LlamaModel m = ModelLoader.load(dir.resolve("stories260K.bin"), null, Device.META, null)) {
+            java.util.List<dev.ivkit.data.prompt.TokenizedPrompt> ps = CieScanTest.prompts(tok, 1, 3, false);
+            Tensor meanZ = MeanActivations.compute(m, ps, 2);
+            assertTrue(meanZ.is_meta());
+            CieScan scan = new CieScan(m, meanZ, PatchMode.ADD);
+            double[][][] exact = scan.scorePrompt(ps.get(0), ScanMethod.EXACT);
+            assertEquals(m.config().nLayers(), exact[0].length);
         }
     }
 }
