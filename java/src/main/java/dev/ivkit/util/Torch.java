@@ -62,6 +62,10 @@ public final class Torch {
         if (!t.is_meta() && !index.is_meta()) {
             return t.index_select(0, index);
         }
+        if (!sameDevice(t, index)) {  // as index_select would refuse (advanced indexing accepts host indices)
+            throw new IllegalArgumentException("Expected all tensors to be on the same device, but found "
+                    + t.device().str().getString() + " and " + index.device().str().getString() + " (index_select)");
+        }
         org.bytedeco.pytorch.TensorOptionalList l = new org.bytedeco.pytorch.TensorOptionalList();
         l.push_back(new org.bytedeco.pytorch.TensorOptional(index));
         return torch.index(t, l);
