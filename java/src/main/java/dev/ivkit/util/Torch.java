@@ -81,13 +81,11 @@ public final class Torch {
 
     /**
      * The values of {@code t} as float32 on the host (a device-to-host copy for CUDA tensors). A meta tensor has no
-     * values: it gives NaN of the right length, so stages run end to end in the device-hygiene test.
+     * values: it gives zeros of the right length, so stages run end to end in the device-hygiene test.
      */
     public static float[] toFloatArray(Tensor t) {
         if (t.is_meta()) {
-            float[] out = new float[(int) t.numel()];
-            Arrays.fill(out, Float.NaN);
-            return out;
+            return new float[(int) t.numel()];
         }
         Tensor c = t.to(torch.ScalarType.Float).contiguous().cpu();
         float[] out = new float[(int) c.numel()];
@@ -106,9 +104,9 @@ public final class Torch {
         return out;
     }
 
-    /** The single value of {@code t} as a double on the host; NaN for a meta tensor (see {@link #toFloatArray}). */
+    /** The single value of {@code t} as a double on the host; 0 for a meta tensor (see {@link #toFloatArray}). */
     public static double item(Tensor t) {
-        return t.is_meta() ? Double.NaN : t.item_double();
+        return t.is_meta() ? 0 : t.item_double();
     }
 
     /** The single value of {@code t} as a long on the host; 0 for a meta tensor (see {@link #toFloatArray}). */
