@@ -25,12 +25,14 @@ public final class MeanAccumulator implements AutoCloseable {
         count += rows.size(0);
     }
 
-    /** The float32 sum tensor, allocated to {@code shape} on first use; the caller adds {@code n} rows into it. */
-    public Tensor sumFor(long[] shape, boolean cuda, long n) {
+    /**
+     * The float32 sum tensor, allocated to {@code shape} on {@code like}'s device on first use; the caller adds
+     * {@code n} rows into it.
+     */
+    public Tensor sumFor(long[] shape, Tensor like, long n) {
         if (sum == null) {
-            Tensor z = org.bytedeco.pytorch.global.torch.zeros(shape, dev.ivkit.util.Torch.options(
-                    org.bytedeco.pytorch.global.torch.ScalarType.Float));
-            sum = cuda ? z.cuda() : z;
+            sum = org.bytedeco.pytorch.global.torch.zeros(shape, dev.ivkit.util.Torch.options(
+                    org.bytedeco.pytorch.global.torch.ScalarType.Float).device(new org.bytedeco.pytorch.DeviceOptional(like.device())));
             sum.retainReference();
         }
         count += n;

@@ -67,7 +67,9 @@ public final class InstructionVector implements AutoCloseable {
         if (heads.isEmpty()) {
             throw new InvalidArgumentException("heads", "no heads selected");
         }
-        Tensor iv = torch.zeros(c.dModel());
+        // on the model's device, where W_O and the mean activations live (the file copy goes through the host)
+        Tensor iv = torch.zeros(new long[] {c.dModel()}, Torch.options(torch.ScalarType.Float)
+                .device(new org.bytedeco.pytorch.DeviceOptional(model.device().torch())));
         for (HeadRanking.Head h : heads) {
             if (h.layer() < 0 || h.layer() >= c.nLayers() || h.head() < 0 || h.head() >= c.nHeads()) {
                 throw new InvalidArgumentException("heads", "head (" + h.layer() + ", " + h.head() + ") is out of range");

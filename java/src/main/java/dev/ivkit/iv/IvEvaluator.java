@@ -98,9 +98,11 @@ public final class IvEvaluator {
         HookPlan plan = iv == null ? HookPlan.empty() : HookPlan.builder()
                 .add(new ResidualAdd(HookSite.residPost(layer), Positions.of(pos), iv, scale, null)).build();
         Tensor logits = model.forward(torch.tensor(ids).reshape(1, ids.length), plan).logits().select(0, 0);  // [pos, vocab]
+        int v = (int) logits.size(1);
+        float[] all = Torch.toFloatArray(logits.narrow(0, pos, n));   // one device-to-host copy per prompt
         float[][] rows = new float[n][];
         for (int i = 0; i < n; i++) {
-            rows[i] = Torch.toFloatArray(logits.select(0, pos + i));
+            rows[i] = java.util.Arrays.copyOfRange(all, i * v, (i + 1) * v);
         }
         int rank = Metrics.firstTokenRank(rows[0], tp.targetIds()[0]);
         return new double[] {rank < 1 ? 1 : 0, rank < 2 ? 1 : 0, rank < 3 ? 1 : 0, Metrics.nll(rows, tp.targetIds())};

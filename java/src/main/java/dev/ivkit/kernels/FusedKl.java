@@ -64,7 +64,10 @@ public final class FusedKl {
             value = r.loss().sum().div(den);
         }
         // a dot product, not current * grad: no [rows, V] product is materialised; its backward is grad * (1 / den)
-        Tensor surrogate = current.reshape(-1).dot(r.grad().reshape(-1)).to(torch.ScalarType.Float).div(den);
+        // (meta tensors: libtorch 2.10's C++ build has no meta kernel for dot; the product's sum has the same shape)
+        Tensor flatGrad = r.grad().reshape(-1);
+        Tensor dot = current.is_meta() ? current.reshape(-1).mul(flatGrad).sum() : current.reshape(-1).dot(flatGrad);
+        Tensor surrogate = dot.to(torch.ScalarType.Float).div(den);
         return surrogate.sub(surrogate.detach()).add(value);
     }
 

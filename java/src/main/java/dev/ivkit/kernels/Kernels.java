@@ -63,14 +63,17 @@ public final class Kernels {
         if (scales != null && (Torch.dtype(scales) != torch.ScalarType.Float || scales.dim() != 1 || scales.size(0) != n)) {
             throw new InvalidArgumentException("scales", "expected float32 [" + n + "], got " + scales.scalar_type() + " " + Torch.shape(scales));
         }
+        sameDevice(x, v, "v");
+        sameDevice(x, rows, "rows");
+        if (scales != null) {
+            sameDevice(x, scales, "scales");
+        }
+        if (x.is_meta()) {
+            return;  // shape-only tensors: arguments checked, no work
+        }
         boolean cuda = x.is_cuda();
         if (cuda) {
             checkRows(rows, nRows);  // the CPU kernel checks its indices itself, without a host copy
-        }
-        for (Tensor t : new Tensor[] {v, rows, scales}) {
-            if (t != null && t.is_cuda() != cuda) {
-                throw new InvalidArgumentException("device", "x, v, rows and scales must be on one device");
-            }
         }
         long scalesPtr = scales == null ? 0 : scales.contiguous().data_ptr().address();
         if (!cuda) {
@@ -123,7 +126,7 @@ public final class Kernels {
         long[] s = zShape(z);
         checkPositions(positions, s[0], s[1]);
         if (Torch.dtype(acc) != torch.ScalarType.Float || acc.dim() != 2 || acc.size(0) != s[2] || acc.size(1) != s[3]
-                || !acc.is_contiguous() || acc.is_cuda() != z.is_cuda()) {
+                || !acc.is_contiguous() || !Torch.sameDevice(acc, z)) {
             throw new InvalidArgumentException("acc", "expected a contiguous float32 [" + s[2] + ", " + s[3] + "] on z's device, got "
                     + Torch.dtype(acc) + " " + Torch.shape(acc));
         }
@@ -133,6 +136,9 @@ public final class Kernels {
     private static void gather(Tensor z, long[] s, Tensor positions, Tensor out, int accumulate) {
         int dtype = dtypeCode("z", z);
         sameDevice(z, positions, "positions");
+        if (z.is_meta()) {
+            return;  // shape-only tensors: arguments checked, no work
+        }
         if (!z.is_cuda()) {
             Status.check(IvkitNative.ivkit_gather_heads(z.data_ptr().address(), s[0], s[1], s[2], s[3], dtype,
                     positions.data_ptr().address(), out.data_ptr().address(), accumulate), IvkitNative::ivkit_last_error);
@@ -182,6 +188,9 @@ public final class Kernels {
             stride = 1;
         } else {
             throw new InvalidArgumentException("values", "expected [" + n + ", " + s[3] + "] or [" + s[3] + "], got " + Torch.shape(values));
+        }
+        if (z.is_meta()) {
+            return;  // shape-only tensors: arguments checked, no work
         }
         if (z.is_cuda()) {  // the CPU kernel checks ranges and duplicates itself, without host copies
             checkTargets(Torch.toLongArray(rows), Torch.toLongArray(positions), Torch.toLongArray(heads), s);
@@ -272,6 +281,9 @@ public final class Kernels {
         }
         Tensor loss = current.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
         Tensor grad = withGrad ? current.new_empty(Torch.sizes(current), Torch.options(gradDtype)) : null;
+        if (current.is_meta()) {
+            return new KlRowsResult(loss, grad);  // shape-only tensors: arguments checked, no work
+        }
         long maskPtr = mask == null ? 0 : mask.data_ptr().address();
         long gradPtr = grad == null ? 0 : grad.data_ptr().address();
         int gradCode = gradDtype == torch.ScalarType.Float ? 0 : dtype;
@@ -335,8 +347,9 @@ public final class Kernels {
     }
 
     private static void sameDevice(Tensor a, Tensor b, String name) {
-        if (a.is_cuda() != b.is_cuda()) {
-            throw new InvalidArgumentException(name, "must be on the same device as the activation");
+        if (!Torch.sameDevice(a, b)) {
+            throw new InvalidArgumentException(name, "must be on the same device as the activation ("
+                    + a.device().str().getString() + "), got " + b.device().str().getString());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ivkit.model;
 
+import dev.ivkit.util.Torch;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
 import java.util.Map;
@@ -118,10 +119,30 @@ final class DecoderBlocks {
      */
     private Tensor attention(Tensor q, Tensor k, Tensor v, Tensor allowed) {
         boolean gqa = cfg.groupSize() > 1;
+        if (q.is_meta()) {
+            return metaAttention(q, k, v, allowed);
+        }
         TensorOptional mask = allowed == null ? new TensorOptional() : new TensorOptional(allowed);
         return torch.scaled_dot_product_attention(q, k, v, mask, 0.0, allowed == null, new DoubleOptional(attnScale), gqa);
     }
 
+
+    /**
+     * The same attention spelled out with ops that have meta kernels (libtorch 2.10's C++ build has none for the fused
+     * kernel's internals): only the meta device (device-hygiene tests, shapes only) takes this path.
+     */
+    private Tensor metaAttention(Tensor q, Tensor k, Tensor v, Tensor allowed) {
+        long b = k.size(0), kv = k.size(1), s = k.size(2), d = k.size(3), g = cfg.groupSize();
+        Tensor ke = k.unsqueeze(2).expand(b, kv, g, s, d).reshape(b, kv * g, s, d);
+        Tensor ve = v.unsqueeze(2).expand(b, kv, g, s, d).reshape(b, kv * g, s, d);
+        Tensor scores = q.matmul(ke.transpose(-2, -1)).mul(new Scalar(attnScale));
+        if (allowed == null) {
+            long t = q.size(2);
+            allowed = torch.ones(new long[] {t, s}, Torch.options(torch.ScalarType.Bool)
+                    .device(new org.bytedeco.pytorch.DeviceOptional(q.device()))).tril();
+        }
+        return scores.masked_fill(allowed.bitwise_not(), new Scalar(Double.NEGATIVE_INFINITY)).softmax(-1).matmul(ve);
+    }
 
     /** RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * w, cast back to the model dtype. */
     private Tensor rmsNorm(Tensor x, Tensor w) {

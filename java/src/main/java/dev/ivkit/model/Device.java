@@ -15,12 +15,18 @@ import dev.ivkit.kernels.Cuda;
 public record Device(String type, int index) {
     /** The CPU. */
     public static final Device CPU = new Device("cpu", 0);
+    /**
+     * libtorch's {@code meta} device: tensors with shapes and dtypes but no data. Used by the device-hygiene test
+     * (a tensor created on the wrong device fails with "Expected all tensors to be on the same device" without a GPU);
+     * host reads of values are impossible there, so stages skip their host-side checks and return placeholders.
+     */
+    public static final Device META = new Device("meta", 0);
 
     public Device {
-        if (!"cpu".equals(type) && !"cuda".equals(type)) {
+        if (!"cpu".equals(type) && !"cuda".equals(type) && !"meta".equals(type)) {
             throw new InvalidArgumentException("device", "unknown device type '" + type + "' (cpu, cuda, cuda:N)");
         }
-        if (index < 0 || "cpu".equals(type) && index != 0) {
+        if (index < 0 || !"cuda".equals(type) && index != 0) {
             throw new InvalidArgumentException("device", "bad device index " + index + " for " + type);
         }
     }
@@ -52,6 +58,12 @@ public record Device(String type, int index) {
         throw new InvalidArgumentException("device", "unknown device '" + s + "' (cpu, cuda, cuda:N)");
     }
 
+    /** @return true for the shape-only {@link #META} device */
+    public boolean isMeta() {
+        return type.equals("meta");
+    }
+
+    /** @return true for a CUDA device */
     public boolean isCuda() {
         return type.equals("cuda");
     }
@@ -73,16 +85,16 @@ public record Device(String type, int index) {
 
     /** libtorch's device. */
     public org.bytedeco.pytorch.Device torch() {
-        return new org.bytedeco.pytorch.Device(isCuda() ? "cuda:" + index : "cpu");
+        return new org.bytedeco.pytorch.Device(toString());
     }
 
-    /** The device a tensor lives on (cpu or cuda:N; other types are refused). */
+    /** The device a tensor lives on (cpu, cuda:N or meta). */
     public static Device of(org.bytedeco.pytorch.Tensor t) {
-        return t.is_cuda() ? cuda(t.device().index()) : CPU;
+        return t.is_cuda() ? cuda(t.device().index()) : t.is_meta() ? META : CPU;
     }
 
     @Override
     public String toString() {
-        return isCuda() ? "cuda:" + index : "cpu";
+        return isCuda() ? "cuda:" + index : type;
     }
 }

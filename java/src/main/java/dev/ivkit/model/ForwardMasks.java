@@ -77,6 +77,6 @@ final class ForwardMasks {
         if (keyMask == null) {
             return causal.reshape(1, 1, seqLen, total);
         }
-        return causal.logical_and(keyMask.unsqueeze(1)).logical_or(kIdx.eq(qIdx)).unsqueeze(1);  // [batch, 1, pos, total]
+        return causal.bitwise_and(keyMask.unsqueeze(1)).bitwise_or(kIdx.eq(qIdx)).unsqueeze(1);  // [batch, 1, pos, total]
     }
 }

@@ -148,7 +148,7 @@ public final class LlamaModel implements AutoCloseable {
     public Tensor embedTokens(Tensor tokens) {
         tokens = here(tokens);
         long b = tokens.size(0), t = tokens.size(1);
-        return embed.index_select(0, tokens.reshape(-1)).reshape(b, t, cfg.dModel());
+        return Torch.rows(embed, tokens.reshape(-1)).reshape(b, t, cfg.dModel());
     }
 
     /** Full-sequence forward without padding: logits [batch, pos, vocab]. */
@@ -212,16 +212,19 @@ public final class LlamaModel implements AutoCloseable {
             if (tokens.dim() != 2 || Torch.dtype(tokens) != torch.ScalarType.Long) {
                 throw new InvalidArgumentException("tokens", "expected int64 [batch, pos], got " + Torch.dtype(tokens) + " " + Torch.shape(tokens));
             }
-            tokens = here(tokens);
             batch = (int) tokens.size(0);
             seqLen = (int) tokens.size(1);
             if (seqLen == 0) {
                 throw new InvalidArgumentException("tokens", "empty sequence");
             }
-            long minId = tokens.min().item_long(), maxId = tokens.max().item_long();
-            if (minId < 0 || maxId >= cfg.vocabSize()) {
-                throw new InvalidArgumentException("tokens", "token id " + (minId < 0 ? minId : maxId) + " is out of range [0, " + cfg.vocabSize() + ")");
+            // ids are checked where they are (host tokens before the copy: no device round trip); meta has no values
+            if (!tokens.is_meta()) {
+                long minId = tokens.min().item_long(), maxId = tokens.max().item_long();
+                if (minId < 0 || maxId >= cfg.vocabSize()) {
+                    throw new InvalidArgumentException("tokens", "token id " + (minId < 0 ? minId : maxId) + " is out of range [0, " + cfg.vocabSize() + ")");
+                }
             }
+            tokens = here(tokens);
         }
         int past = cache == null ? 0 : cache.length();
         if (cache != null && cache.batch() != batch) {
@@ -241,7 +244,9 @@ public final class LlamaModel implements AutoCloseable {
             }
             mask = here(attentionMask).to(torch.ScalarType.Bool);
         }
-        plan.validate(hookShape(), batch, seqLen, attentionMask == null ? null : ForwardMasks.leftPadding(mask, batch, seqLen));
+        // padding is read from the caller's mask where it lives (a host mask: no device round trip); meta has no values
+        long[] padding = attentionMask == null || attentionMask.is_meta() ? null : ForwardMasks.leftPadding(attentionMask, batch, seqLen);
+        plan.validate(hookShape(), batch, seqLen, padding);
 
         // rotary positions: count of real tokens before each position (left padding shifts them), clamped at 0
         Tensor realBefore = mask.to(torch.ScalarType.Long).cumsum(1).sub(new Scalar(1));
@@ -259,7 +264,7 @@ public final class LlamaModel implements AutoCloseable {
         PlanExecutor hooks = new PlanExecutor(plan, batch, seqLen, dtype, captures);
         Tensor x;
         if (residIn == null) {
-            x = embed.index_select(0, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
+            x = Torch.rows(embed, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
             hooks.capture(HookSite.embed(), x);
         } else {
             x = here(residIn).to(dtype);

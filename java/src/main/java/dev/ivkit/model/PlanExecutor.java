@@ -169,11 +169,11 @@ final class PlanExecutor {
         flat[0] = (long) batch * seqLen;
         System.arraycopy(sizes, 2, flat, 1, sizes.length - 2);
         Tensor rows = Torch.onDevice(torch.arange(new Scalar(0), new Scalar(batch)), act).mul(new Scalar(seqLen)).add(posT);
-        return act.reshape(flat).index_select(0, rows);
+        return Torch.rows(act.reshape(flat), rows);
     }
 
     private Tensor accumulatorSum(Capture c, Tensor act) {
-        return c.accumulator().sumFor(new long[] {act.size(2), act.size(3)}, act.is_cuda(), batch);
+        return c.accumulator().sumFor(new long[] {act.size(2), act.size(3)}, act, batch);
     }
 
     private void accumulateRows(Capture c, Tensor rows) {

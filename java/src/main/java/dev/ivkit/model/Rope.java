@@ -1,5 +1,6 @@
 package dev.ivkit.model;
 
+import dev.ivkit.util.Torch;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -36,7 +37,7 @@ final class Rope {
         }
         Tensor cosHost = torch.tensor(c).reshape(maxPos, half);
         Tensor sinHost = torch.tensor(s).reshape(maxPos, half);
-        if (device != null && device.isCuda()) {
+        if (device != null && !device.equals(Device.CPU)) {
             this.cos = cosHost.to(device.torch(), torch.ScalarType.Float);
             this.sin = sinHost.to(device.torch(), torch.ScalarType.Float);
             cosHost.close();
@@ -58,8 +59,8 @@ final class Rope {
     Angles angles(Tensor positions, torch.ScalarType dtype) {
         long b = positions.size(0), t = positions.size(1);
         Tensor flat = positions.reshape(-1);
-        return new Angles(cos.index_select(0, flat).reshape(b, t, 1, half).to(dtype),
-                sin.index_select(0, flat).reshape(b, t, 1, half).to(dtype));
+        return new Angles(Torch.rows(cos, flat).reshape(b, t, 1, half).to(dtype),
+                Torch.rows(sin, flat).reshape(b, t, 1, half).to(dtype));
     }
 
     /** Rotates x [batch, pos, head, d_head] by angles of the same batch and positions; returns a copy, same dtype. */

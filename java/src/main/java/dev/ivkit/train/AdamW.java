@@ -68,14 +68,16 @@ public final class AdamW implements AutoCloseable {
      */
     public static double clipGradNorm(List<Tensor> params, double maxNorm) {
         try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            double norm2 = 0;
+            // summed on the gradients' device in float64, in parameter order: one host read per call, not one per tensor
+            Tensor total = null;
             for (Tensor p : params) {
                 Tensor gr = p.grad();
                 if (gr != null && gr.defined()) {
-                    norm2 += gr.to(torch.ScalarType.Double).pow(new Scalar(2)).sum().item_double();
+                    Tensor sq = gr.to(torch.ScalarType.Double).pow(new Scalar(2)).sum();
+                    total = total == null ? sq : total.add(sq);
                 }
             }
-            double norm = Math.sqrt(norm2);
+            double norm = Math.sqrt(total == null ? 0 : dev.ivkit.util.Torch.item(total));
             if (Double.isFinite(norm) && maxNorm > 0 && norm > maxNorm) {
                 double f = maxNorm / (norm + 1e-6);
                 for (Tensor p : params) {

@@ -1,5 +1,6 @@
 package dev.ivkit.train;
 
+import dev.ivkit.util.Torch;
 import dev.ivkit.KlDirection;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.hooks.HookPlan;
@@ -138,21 +139,21 @@ public final class IvGuidedRegulariser implements Regulariser {
                 if (klOn()) {
                     Tensor cur = training.logits();                          // [batch, len, vocab]
                     long v = cur.size(2);
-                    Tensor predictIdx = predictIndex(batch);
+                    Tensor predictIdx = Torch.onDevice(predictIndex(batch), cur);
                     if (cfg.alpha1() > 0) {
-                        Tensor kl = FusedKl.loss(cur.reshape(-1, v).index_select(0, predictIdx),
-                                ref.reshape(-1, v).index_select(0, predictIdx), null, cfg.temperature(), cfg.direction(),
+                        Tensor kl = FusedKl.loss(Torch.rows(cur.reshape(-1, v), predictIdx),
+                                Torch.rows(ref.reshape(-1, v), predictIdx), null, cfg.temperature(), cfg.direction(),
                                 FusedKl.Reduction.MEAN);
                         Tensor term = gate(kl, 0.1).mul(new Scalar(cfg.alpha1()));
-                        kl1 = term.item_double();
+                        kl1 = Torch.item(term);
                         total = total.add(term);
                     }
                     if (cfg.alpha2() > 0) {
                         // padding rows masked out; summed over each example's real positions, averaged over examples
-                        Tensor kl = FusedKl.loss(cur, ref, batch.mask.to(torch.ScalarType.Bool), cfg.temperature(), cfg.direction(),
+                        Tensor kl = FusedKl.loss(cur, ref, Torch.onDevice(batch.mask, cur).to(torch.ScalarType.Bool), cfg.temperature(), cfg.direction(),
                                 FusedKl.Reduction.BATCHMEAN);
                         Tensor term = gate(kl, 0.1).mul(new Scalar(cfg.alpha2()));
-                        kl2 = term.item_double();
+                        kl2 = Torch.item(term);
                         total = total.add(term);
                     }
                 }
@@ -165,7 +166,7 @@ public final class IvGuidedRegulariser implements Regulariser {
                         sum = sum.add(gate(d.mul(d).mean(), 0.01));
                     }
                     Tensor term = sum.mul(new Scalar(cfg.alphaPr()));
-                    pr = term.item_double();
+                    pr = Torch.item(term);
                     total = total.add(term);
                 }
                 return new Terms(total, kl1, kl2, pr);
@@ -175,7 +176,7 @@ public final class IvGuidedRegulariser implements Regulariser {
 
     /** With gates on, a term below its threshold contributes nothing (value and gradient), as in the authors' code. */
     private Tensor gate(Tensor term, double threshold) {
-        if (!cfg.gates() || term.item_double() > threshold) {
+        if (!cfg.gates() || Torch.item(term) > threshold) {
             return term;
         }
         return term.mul(new Scalar(0.0));

@@ -1,6 +1,7 @@
 package dev.ivkit.train;
 
 import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.util.Torch;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -63,10 +64,11 @@ public final class TrainBatch {
                 torch.tensor(lab), predict, b, len, answers, real);
     }
 
-    /** Mean cross-entropy over the answer tokens of logits [batch, len, vocab]. */
+    /** Mean cross-entropy over the answer tokens of logits [batch, len, vocab] (on any device; the indices follow). */
     public Tensor crossEntropy(Tensor logits) {
-        Tensor flat = logits.reshape(-1, logits.size(2)).index_select(0, labelIndex).to(torch.ScalarType.Float);  // [answers, V]
-        Tensor lp = flat.log_softmax(1).gather(1, labels.unsqueeze(1));
+        Tensor flat = Torch.rows(logits.reshape(-1, logits.size(2)), Torch.onDevice(labelIndex, logits))
+                .to(torch.ScalarType.Float);                                                        // [answers, V]
+        Tensor lp = flat.log_softmax(1).gather(1, Torch.onDevice(labels, logits).unsqueeze(1));
         return lp.mean().neg();
     }
 }

@@ -45,7 +45,30 @@ public final class Torch {
 
     /** {@code t} on {@code like}'s device, keeping t's dtype (no copy when already there). */
     public static Tensor onDevice(Tensor t, Tensor like) {
-        return !t.is_cuda() && !like.is_cuda() ? t : t.to(like.device(), dtype(t));
+        return sameDevice(t, like) ? t : t.to(like.device(), dtype(t));
+    }
+
+    /** @return true when both tensors live on the same device (type and index) */
+    public static boolean sameDevice(Tensor a, Tensor b) {
+        return a.device().str().getString().equals(b.device().str().getString());
+    }
+
+    /**
+     * Rows {@code index} of {@code t} along dim 0, as {@code index_select(0, index)}. On the shape-only meta device
+     * (device-hygiene tests) it uses advanced indexing instead, which has a meta kernel in C++ libtorch 2.10 where
+     * index_select has none; both give the same values and gradients.
+     */
+    public static Tensor rows(Tensor t, Tensor index) {
+        if (!t.is_meta() && !index.is_meta()) {
+            return t.index_select(0, index);
+        }
+        if (!sameDevice(t, index)) {  // as index_select would refuse (advanced indexing accepts host indices)
+            throw new IllegalArgumentException("Expected all tensors to be on the same device, but found "
+                    + t.device().str().getString() + " and " + index.device().str().getString() + " (index_select)");
+        }
+        org.bytedeco.pytorch.TensorOptionalList l = new org.bytedeco.pytorch.TensorOptionalList();
+        l.push_back(new org.bytedeco.pytorch.TensorOptional(index));
+        return torch.index(t, l);
     }
 
     public static String shape(Tensor t) {
@@ -56,18 +79,39 @@ public final class Torch {
         return t.sizes().vec().get();
     }
 
+    /**
+     * The values of {@code t} as float32 on the host (a device-to-host copy for CUDA tensors). A meta tensor has no
+     * values: it gives zeros of the right length, so stages run end to end in the device-hygiene test.
+     */
     public static float[] toFloatArray(Tensor t) {
+        if (t.is_meta()) {
+            return new float[(int) t.numel()];
+        }
         Tensor c = t.to(torch.ScalarType.Float).contiguous().cpu();
         float[] out = new float[(int) c.numel()];
         c.data_ptr_float().get(out);
         return out;
     }
 
+    /** The values of {@code t} as int64 on the host; a meta tensor gives zeros of the right length (see {@link #toFloatArray}). */
     public static long[] toLongArray(Tensor t) {
+        if (t.is_meta()) {
+            return new long[(int) t.numel()];
+        }
         Tensor c = t.to(torch.ScalarType.Long).contiguous().cpu();
         long[] out = new long[(int) c.numel()];
         c.data_ptr_long().get(out);
         return out;
+    }
+
+    /** The single value of {@code t} as a double on the host; 0 for a meta tensor (see {@link #toFloatArray}). */
+    public static double item(Tensor t) {
+        return t.is_meta() ? 0 : t.item_double();
+    }
+
+    /** The single value of {@code t} as a long on the host; 0 for a meta tensor (see {@link #toFloatArray}). */
+    public static long itemLong(Tensor t) {
+        return t.is_meta() ? 0 : t.item_long();
     }
 
     public static Tensor fromLongs(long... values) {
