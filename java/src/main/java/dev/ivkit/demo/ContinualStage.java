@@ -6,6 +6,7 @@ import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.KnowledgeProbe;
 import dev.ivkit.KlDirection;
+import dev.ivkit.model.GreedyDecoder.ResidualIv;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
@@ -87,7 +88,8 @@ final class ContinualStage {
                     qs.stream().map(q -> SyntheticTasks.instruction(t, q)).toList());
             kp[j] = k.bare();
             ip[j] = k.instructed();
-            with[j] = recovery ? GreedyDecoding.accuracy(model, tok, ins, ivs.get(t.name()).vector(), bestLayer.get(t.name()), everyToken.get(t.name()))
+            with[j] = recovery ? Organism.accuracy(model, tok, ins,
+                    new ResidualIv(ivs.get(t.name()).vector(), bestLayer.get(t.name()), everyToken.get(t.name())))
                     : Double.NaN;
         }
         double[] h = new double[held.size()];
