@@ -3,13 +3,13 @@ package dev.ivkit.cli;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.demo.Demo;
 import dev.ivkit.demo.DemoSettings;
+import dev.ivkit.results.SummaryFile;
 import dev.ivkit.KlDirection;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;
 import dev.ivkit.report.ReportWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -67,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("[demo] no organism in " + dir + ": pretraining it (7 to 12 minutes on 2 cores)");
             org = Organism.loadOrTrain(dir, OrganismConfig.defaults());
         }
-        Map<String, Object> summary;
+        SummaryFile.Summary summary;
         try (org) {
             DemoSettings s = (quick ? DemoSettings.quick(seeds) : DemoSettings.full(seeds))
                     .with(methods != null ? methods : DemoSettings.METHODS, klDirection(kl));

@@ -13,11 +13,8 @@ import dev.ivkit.model.tokenizer.Tokenizer;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
 import dev.ivkit.train.IvGuidedRegulariser;
-import dev.ivkit.train.IvSchedule;
-import dev.ivkit.train.LrSchedule;
 import dev.ivkit.train.Regulariser;
 import dev.ivkit.train.TrainConfig;
-import dev.ivkit.train.Trainer;
 import dev.ivkit.util.AtomicFiles;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -29,7 +26,6 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * One method × seed of a continual study (see {@link SequenceRunner}): trains the tasks in order, evaluates after
@@ -93,31 +89,21 @@ final class SeedRun {
             if (method == Method.EWC && st.completed > 0) {
                 fisher = Safetensors.readAll(dir.resolve("fisher-" + (st.completed - 1) + ".safetensors"));
             }
+            RegulariserFactory regs = new RegulariserFactory(h.alpha1, h.alpha2, h.alphaPr, h.temperature, KlDirection.REVERSE,
+                    IvGuidedRegulariser.Site.ATTN_OUT, h.ewcLambda, h.oloraLambda);
             for (int k = st.completed; k < tasks.size(); k++) {
                 TaskData task = tasks.get(k);
-                long s = seed * 1009L + k;
+                int taskIndex = k;
                 Path tdir = dir.resolve("task-" + k);
                 StudyFiles.deleteTree(tdir);
-                TrainConfig cfg = new TrainConfig(h.lr, LrSchedule.Kind.CONSTANT, 0, h.epochs, h.batchSize, h.gradAccum, h.clipNorm,
-                        0.0, s, 1, 0, Integer.MAX_VALUE);
+                TrainConfig cfg = TaskProtocol.trainConfig(h.lr, h.epochs, h.batchSize, h.gradAccum, h.clipNorm,
+                        TaskProtocol.taskSeed(seed, k), 1);
                 List<TokenizedPrompt> data = method == Method.REPLAY ? buffer.mix(k, task.train, h.replayRatio) : task.train;
-                Regulariser reg = switch (method) {
-                    case NAIVE, REPLAY -> null;
-                    case IV_GUIDED -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(ivs.get(k).vector(), layer,
-                            IvGuidedRegulariser.Site.ATTN_OUT, h.alpha1, h.alpha2, h.alphaPr, h.temperature, KlDirection.REVERSE, false,
-                            ivs.get(k).heads(), null));
-                    case LWF -> lwf(model, h);
-                    case EWC -> fisher == null ? null : new EwcRegulariser(fisher, h.ewcLambda);
-                    case OLORA -> previousA.isEmpty() ? null : new OLoraRegulariser(previousA, h.oloraLambda);
-                };
+                Regulariser reg = regs.create(method, model, ivs.get(k), layer, fisher, previousA);
                 log.printf("[%s seed %d] task %d/%d %s: training on %d examples%n", method.id, seed, k + 1, tasks.size(),
                         task.task.name, data.size());
-                try (LoraAdapter a = LoraAdapter.create(model.config(), loraCfg, s)) {
-                    Trainer.Result r = new Trainer(model, cfg, reg, tdir).train(a, data, null, false);
-                    st.trainLoss.add(r.losses().get(r.losses().size() - 1));
-                    model.mergeAdapter();
-                    remember(method, k, a, previousA, buffer, tasks);
-                }
+                st.trainLoss.add(TaskProtocol.trainAndMerge(model, loraCfg, cfg, reg, data, tdir, false,
+                        a -> remember(method, taskIndex, a, previousA, buffer, tasks)));
                 StudyFiles.deleteTree(tdir.resolve("checkpoints"));
                 if (method == Method.EWC) {
                     List<TokenizedPrompt> fd = task.train.subList(0, Math.min(h.ewcExamples, task.train.size()));
@@ -132,13 +118,6 @@ final class SeedRun {
                 }
             }
         }
-    }
-
-    /** LwF / KL-only: the IV-guided KL terms with no IV (strength 0) and no head preservation. */
-    private static Regulariser lwf(LlamaModel model, SequenceSpec.Hyper h) {
-        return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
-                IvGuidedRegulariser.Site.ATTN_OUT, h.alpha1, h.alpha2, 0, h.temperature, KlDirection.REVERSE, false, List.of(),
-                new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
     }
 
     /** What a method keeps from a finished task (called right after its adapter is merged). */

@@ -1,13 +1,15 @@
 package dev.ivkit.demo;
 
+import dev.ivkit.continual.Method;
+import dev.ivkit.continual.RegulariserFactory;
+import dev.ivkit.continual.TaskProtocol;
 import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.KnowledgeProbe;
-import dev.ivkit.KlDirection;
+import dev.ivkit.model.GreedyDecoder.ResidualIv;
 import dev.ivkit.model.LlamaModel;
-import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.tokenizer.CharTokenizer;
@@ -16,11 +18,8 @@ import dev.ivkit.organism.SyntheticTasks;
 import dev.ivkit.organism.SyntheticTasks.Task;
 import dev.ivkit.results.StudyFiles;
 import dev.ivkit.train.IvGuidedRegulariser;
-import dev.ivkit.train.IvSchedule;
-import dev.ivkit.train.LrSchedule;
 import dev.ivkit.train.Regulariser;
 import dev.ivkit.train.TrainConfig;
-import dev.ivkit.train.Trainer;
 import dev.ivkit.kernels.Parallel;
 import dev.ivkit.util.Progress;
 import java.nio.file.Path;
@@ -87,7 +86,8 @@ final class ContinualStage {
                     qs.stream().map(q -> SyntheticTasks.instruction(t, q)).toList());
             kp[j] = k.bare();
             ip[j] = k.instructed();
-            with[j] = recovery ? GreedyDecoding.accuracy(model, tok, ins, ivs.get(t.name()).vector(), bestLayer.get(t.name()), everyToken.get(t.name()))
+            with[j] = recovery ? Organism.accuracy(model, tok, ins,
+                    new ResidualIv(ivs.get(t.name()).vector(), bestLayer.get(t.name()), everyToken.get(t.name())))
                     : Double.NaN;
         }
         double[] h = new double[held.size()];
@@ -125,23 +125,19 @@ final class ContinualStage {
         List<Stage> stages = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
         stages.add(base);
+        Method method = method(id);
+        RegulariserFactory regs = regularisers(id, s);
+        LoraConfig lora = new LoraConfig(8, 16, 0.0, s.loraTargets());
         try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float)) {
             for (int k = 0; k < held.size(); k++) {
                 Task t = held.get(k);
-                long sd = seed * 1009L + k;
                 List<TokenizedPrompt> data = new ArrayList<>();
                 for (TaskExample e : tasks.dataset(t, false, s.trainExamples(), Demo.TRAIN_SEED + seed).examples()) {
                     data.add(TokenizedPrompt.of(tok, SyntheticTasks.instruction(t, e).text(), e.output() + SyntheticTasks.END));
                 }
-                TrainConfig cfg = new TrainConfig(s.lr(), LrSchedule.Kind.CONSTANT, 0, s.epochs(), s.batch(), 1, 1.0, 0.0, sd, 1000, 0,
-                        Integer.MAX_VALUE);
-                Regulariser reg = regulariser(id, model, ivs.get(t.name()), bestLayer.get(t.name()), s);
-                try (LoraAdapter a = LoraAdapter.create(model.config(), new LoraConfig(8, 16, 0.0, s.loraTargets()), sd)) {
-                    Trainer trainer = new Trainer(model, cfg, reg, work.resolve("task-" + k));
-                    Trainer.Result r = (progressBars ? trainer : trainer.quiet()).train(a, data, null, false);
-                    losses.add(r.losses().get(r.losses().size() - 1));
-                    model.mergeAdapter();
-                }
+                TrainConfig cfg = TaskProtocol.trainConfig(s.lr(), s.epochs(), s.batch(), 1, 1.0, TaskProtocol.taskSeed(seed, k), 1000);
+                Regulariser reg = regs.create(method, model, ivs.get(t.name()), bestLayer.get(t.name()), null, List.of());
+                losses.add(TaskProtocol.trainAndMerge(model, lora, cfg, reg, data, work.resolve("task-" + k), !progressBars, null));
                 stages.add(measure(model, true));
             }
         }
@@ -149,18 +145,17 @@ final class ContinualStage {
         return new Run(stages, losses);
     }
 
-    private static Regulariser regulariser(String id, LlamaModel model, InstructionVector iv, int layer, DemoSettings s) {
-        KlDirection kl = s.klDirection();
-        return switch (id) {
-            case "naive" -> null;
-            case "lwf" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
-                    IvGuidedRegulariser.Site.ATTN_OUT, s.alpha1(), s.alpha2(), 0, Demo.TEMPERATURE, kl, false, List.of(),
-                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
-            // the IV where it was chosen: after layer L (resid_post), the site of the bare 0-shot + IV evaluation
-            case "iv-guided", "iv-guided-nopr" -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer,
-                    IvGuidedRegulariser.Site.RESID_POST, s.alpha1(), s.alpha2(), id.equals("iv-guided") ? s.alphaPr() : 0, Demo.TEMPERATURE,
-                    kl, false, id.equals("iv-guided") ? iv.heads() : List.of(), null));
-            default -> throw new IllegalArgumentException(id);
-        };
+    /** The continual method of a demo method id: iv-guided-nopr is IV-guided without head preservation. */
+    static Method method(String id) {
+        return id.equals("iv-guided-nopr") ? Method.IV_GUIDED : Method.parse(id);
+    }
+
+    /**
+     * The regulariser weights of a demo method: the demo's KL direction and temperature, the IV added after its chosen
+     * layer (resid_post, the site of the bare 0-shot + IV evaluation), head preservation only for iv-guided.
+     */
+    static RegulariserFactory regularisers(String id, DemoSettings s) {
+        return new RegulariserFactory(s.alpha1(), s.alpha2(), id.equals("iv-guided") ? s.alphaPr() : 0, Demo.TEMPERATURE,
+                s.klDirection(), IvGuidedRegulariser.Site.RESID_POST, 0, 0);
     }
 }

@@ -16,7 +16,7 @@ import dev.ivkit.report.ReportWriter;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
-import dev.ivkit.util.AtomicFiles;
+import dev.ivkit.results.SummaryFile;
 import dev.ivkit.kernels.Parallel;
 import dev.ivkit.util.Progress;
 import java.io.IOException;
@@ -72,7 +72,7 @@ public final class Demo {
     }
 
     /** Runs everything, writes summary.json, results.json, scan.json, eval.json and report.html; returns the summary. */
-    public Map<String, Object> run(Organism org, ReportWriter.Footer footer) {
+    public SummaryFile.Summary run(Organism org, ReportWriter.Footer footer) {
         mkdirs(out);
         SyntheticTasks tasks = org.tasks();
         CharTokenizer tok = org.tokenizer();
@@ -80,7 +80,6 @@ public final class Demo {
         List<Task> pre = tasks.pretrainTasks(), held = tasks.heldOutTasks();
         DemoResults numbers = new DemoResults(pre, held, bestLayer, heldIv);
         LlamaModel model = org.model();
-        Map<String, Object> summary = new LinkedHashMap<>();
         try {
             // ---- 1. organism
             log.println("[demo 1/3] organism accuracies (" + s.evalPerTask() + " test queries per task)");
@@ -115,7 +114,7 @@ public final class Demo {
                     heldIv.add(IvChooser.ivEntry(t, c));
                 }
             }
-            summary.putAll(numbers.organismSummary(scores, ivAcc));
+            DemoResults.OrganismSummary organism = numbers.organismSummary(scores, ivAcc);
             // ---- 3. continual
             log.println("[demo 3/3] continual fine-tuning on " + names(held) + ": " + String.join(", ", s.methods()) + " x "
                     + s.seeds() + " seeds, " + s.stepsPerTask() + " steps per task");
@@ -124,10 +123,9 @@ public final class Demo {
             Map<String, List<Run>> runs = continual.runAll(base);
             StudyFiles.deleteTree(out.resolve("work"));
             ResultsFile.write(out.resolve("results.json"), numbers.results(base, runs, initialIv));
-            summary.put("methods", numbers.methodSummary(base, runs));
-            summary.put("settings", s);
-            summary.put("definitions", DemoResults.definitions());
-            AtomicFiles.writeString(out.resolve("summary.json"), JSON.toJson(summary) + "\n");
+            SummaryFile.Summary summary = SummaryFile.Summary.of(organism.all(), organism.byKind(), organism.tasks(),
+                    numbers.methodSummary(base, runs), JSON.toJsonTree(s).getAsJsonObject(), DemoResults.definitions());
+            SummaryFile.write(out.resolve("summary.json"), summary);
             new ReportWriter(out, footer)
                     .write(out.resolve("report.html"));
             return summary;
@@ -139,38 +137,36 @@ public final class Demo {
 
     // ------------------------------------------------------------------------------------------------ console
 
-    /** The console table of a summary. */
-    @SuppressWarnings("unchecked")
-    public static String table(Map<String, Object> summary) {
+    /** The console table of a summary: the organism's accuracies, then every method's metrics (mean±std over seeds). */
+    public static String table(SummaryFile.Summary summary) {
         StringBuilder sb = new StringBuilder();
-        Map<String, Object> byKind = (Map<String, Object>) summary.get("by_kind");
         sb.append(String.format("%-10s %8s %8s %8s %8s%n", "organism", "5-shot", "instr", "bare", "bare+IV"));
         for (String k : List.of("string", "lookup")) {
-            Map<String, Object> e = (Map<String, Object>) byKind.get(k);
-            sb.append(String.format("%-10s %8.3f %8.3f %8.3f %8.3f%n", k, d(e.get("icl_accuracy")), d(e.get("instruction_accuracy")),
-                    d(e.get("zero_shot_accuracy")), d(e.get("zero_shot_iv_accuracy"))));
+            sb.append(String.format("%-10s %s%n", k, accuracies(summary.byKind().get(k))));
         }
-        sb.append(String.format("%-10s %8.3f %8.3f %8.3f %8.3f%n%n", "all", d(summary.get("icl_accuracy")),
-                d(summary.get("instruction_accuracy")), d(summary.get("zero_shot_accuracy")), d(summary.get("zero_shot_iv_accuracy"))));
+        sb.append(String.format("%-10s %s%n%n", "all", accuracies(summary.all())));
         List<String> cols = List.of("AP", "BWT", "new_task_accuracy", "instruction_drop", "knowledge_drop", "iv_recovery");
         sb.append(String.format("%-15s", "method"));
         for (String c : List.of("AP", "BWT", "new task", "instr drop", "know drop", "IV recovery")) {
             sb.append(String.format(" %15s", c));
         }
         sb.append('\n');
-        for (Map.Entry<String, Object> e : ((Map<String, Object>) summary.get("methods")).entrySet()) {
+        for (Map.Entry<String, Map<String, Spread>> e : summary.methods().entrySet()) {
             sb.append(String.format("%-15s", e.getKey()));
-            Map<String, Object> m = (Map<String, Object>) e.getValue();
             for (String c : cols) {
-                sb.append(String.format(" %15s", ((Spread) m.get(c)).format("%.3f", "±")));
+                sb.append(String.format(" %15s", e.getValue().get(c).format("%.3f", "±")));
             }
             sb.append('\n');
         }
         return sb.toString();
     }
 
-    private static double d(Object o) {
-        return o == null ? Double.NaN : ((Number) o).doubleValue();
+    private static String accuracies(SummaryFile.Accuracies a) {
+        return String.format("%8.3f %8.3f %8.3f %8.3f", d(a.icl()), d(a.instruction()), d(a.zeroShot()), d(a.zeroShotIv()));
+    }
+
+    private static double d(Double v) {
+        return v == null ? Double.NaN : v;
     }
 
     static String names(List<Task> ts) {

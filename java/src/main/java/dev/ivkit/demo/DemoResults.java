@@ -8,6 +8,7 @@ import dev.ivkit.organism.SyntheticTasks.Kind;
 import dev.ivkit.organism.SyntheticTasks.Task;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
+import dev.ivkit.results.SummaryFile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,8 +82,9 @@ final class DemoResults {
         return n == 0 ? Double.NaN : sum / n;
     }
 
-    Map<String, Object> methodSummary(Stage base, Map<String, List<Run>> runs) {
-        Map<String, Object> out = new LinkedHashMap<>();
+    /** Per method, every metric's spread over the seeds. */
+    Map<String, Map<String, Spread>> methodSummary(Stage base, Map<String, List<Run>> runs) {
+        Map<String, Map<String, Spread>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<Run>> e : runs.entrySet()) {
             List<Map<String, Double>> per = e.getValue().stream().map(r -> metrics(base, r)).toList();
             Map<String, Spread> mm = new LinkedHashMap<>();
@@ -94,38 +96,26 @@ final class DemoResults {
         return out;
     }
 
-    Map<String, Object> organismSummary(List<Organism.TaskScores> scores, Map<String, Double> ivAcc) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("icl_accuracy", Organism.mean(scores, null, Organism.TaskScores::fewShot));
-        m.put("instruction_accuracy", Organism.mean(scores, null, Organism.TaskScores::instruction));
-        m.put("zero_shot_accuracy", Organism.mean(scores, null, Organism.TaskScores::bare));
-        m.put("zero_shot_iv_accuracy", ivAcc.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
-        Map<String, Object> byKind = new LinkedHashMap<>();
+    /** The organism part of summary.json: accuracies over all pretrained tasks, per kind and per task. */
+    record OrganismSummary(SummaryFile.Accuracies all, Map<String, SummaryFile.Accuracies> byKind, List<SummaryFile.TaskSummary> tasks) {}
+
+    OrganismSummary organismSummary(List<Organism.TaskScores> scores, Map<String, Double> ivAcc) {
+        SummaryFile.Accuracies all = SummaryFile.Accuracies.of(Organism.mean(scores, null, Organism.TaskScores::fewShot),
+                Organism.mean(scores, null, Organism.TaskScores::instruction), Organism.mean(scores, null, Organism.TaskScores::bare),
+                ivAcc.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
+        Map<String, SummaryFile.Accuracies> byKind = new LinkedHashMap<>();
         for (Kind k : Kind.values()) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("icl_accuracy", Organism.mean(scores, k, Organism.TaskScores::fewShot));
-            e.put("instruction_accuracy", Organism.mean(scores, k, Organism.TaskScores::instruction));
-            e.put("zero_shot_accuracy", Organism.mean(scores, k, Organism.TaskScores::bare));
-            e.put("zero_shot_iv_accuracy", pre.stream().filter(t -> t.kind() == k).mapToDouble(t -> ivAcc.get(t.name())).average()
-                    .orElse(Double.NaN));
-            byKind.put(k.name().toLowerCase(), e);
+            byKind.put(k.name().toLowerCase(), SummaryFile.Accuracies.of(Organism.mean(scores, k, Organism.TaskScores::fewShot),
+                    Organism.mean(scores, k, Organism.TaskScores::instruction), Organism.mean(scores, k, Organism.TaskScores::bare),
+                    pre.stream().filter(t -> t.kind() == k).mapToDouble(t -> ivAcc.get(t.name())).average().orElse(Double.NaN)));
         }
-        m.put("by_kind", byKind);
-        List<Object> per = new ArrayList<>();
+        List<SummaryFile.TaskSummary> per = new ArrayList<>();
         for (Organism.TaskScores sc : scores) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("task", sc.task());
-            e.put("kind", sc.kind().name().toLowerCase());
-            e.put("pretrain", sc.pretrain());
-            e.put("icl_accuracy", sc.fewShot());
-            e.put("instruction_accuracy", sc.instruction());
-            e.put("zero_shot_accuracy", sc.bare());
-            e.put("zero_shot_iv_accuracy", ivAcc.get(sc.task()));
-            e.put("iv_layer", bestLayer.get(sc.task()));
-            per.add(e);
+            Double iv = ivAcc.get(sc.task());
+            per.add(new SummaryFile.TaskSummary(sc.task(), sc.kind().name().toLowerCase(), sc.pretrain(), Spread.num(sc.fewShot()),
+                    Spread.num(sc.instruction()), Spread.num(sc.bare()), iv == null ? null : Spread.num(iv), bestLayer.get(sc.task())));
         }
-        m.put("tasks", per);
-        return m;
+        return new OrganismSummary(all, byKind, per);
     }
 
     static Map<String, String> definitions() {

@@ -8,6 +8,7 @@ import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.IvEvaluator;
 import dev.ivkit.iv.ScanFile;
+import dev.ivkit.model.GreedyDecoder.ResidualIv;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.tokenizer.CharTokenizer;
 import dev.ivkit.organism.Organism;
@@ -70,7 +71,7 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
         int maxHeads = layers * model.config().nHeads();
         List<Object> all = new ArrayList<>();
         List<Object> sweep = new ArrayList<>();   // the chosen k's layer sweep, after the no-IV baseline
-        sweep.add(Map.of("layer", -1, "top1", GreedyDecoding.accuracy(model, tok, val, null, -1, false)));
+        sweep.add(Map.of("layer", -1, "top1", Organism.accuracy(model, tok, val)));
         List<Object> bestSweep = List.of();
         InstructionVector iv = null;
         int best = 0;
@@ -90,7 +91,7 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
             for (boolean every : modes) {
                 List<Object> kSweep = new ArrayList<>();
                 for (int l = 0; l < layers; l++) {
-                    double a = GreedyDecoding.accuracy(model, tok, val, cand.vector(), l, every);
+                    double a = Organism.accuracy(model, tok, val, new ResidualIv(cand.vector(), l, every));
                     kSweep.add(Map.of("layer", l, "top1", a));
                     all.add(Map.of("heads", k, "layer", l, "every_token", every, "top1", a));
                     if (a > bestAcc) {
@@ -113,7 +114,8 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
         }
         sweep.addAll(bestSweep);
         // bare 0-shot + IV on the test queries (reported for the pretrained tasks)
-        double test = t.pretrain() ? GreedyDecoding.accuracy(model, tok, bare(t, true, s.evalPerTask(), Demo.EVAL_SEED), iv.vector(), best, bestEvery)
+        double test = t.pretrain() ? Organism.accuracy(model, tok, bare(t, true, s.evalPerTask(), Demo.EVAL_SEED),
+                new ResidualIv(iv.vector(), best, bestEvery))
                 : Double.NaN;
         return new IvChoice(iv, best, bestEvery, sweep, all, val, test);
     }

@@ -5,8 +5,8 @@ import com.google.gson.GsonBuilder;
 import dev.ivkit.ModelFormatException;
 import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
+import dev.ivkit.model.GreedyDecoder;
 import dev.ivkit.model.LlamaModel;
-import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.ModelReplicas;
 import dev.ivkit.model.io.HfCheckpoint;
@@ -14,16 +14,12 @@ import dev.ivkit.model.io.HfConfig;
 import dev.ivkit.model.tokenizer.CharTokenizer;
 import dev.ivkit.util.AtomicFiles;
 import dev.ivkit.kernels.Parallel;
-import dev.ivkit.util.Torch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -190,7 +186,15 @@ public final class Organism implements AutoCloseable {
 
     /** Exact-match accuracy of greedy answers (generated up to the first newline). */
     public static double accuracy(LlamaModel model, CharTokenizer tok, List<Prompt> prompts) {
-        List<String> answers = greedy(model, tok, prompts, SyntheticTasks.MAX_ANSWER + 1);
+        return accuracy(model, tok, prompts, null);
+    }
+
+    /**
+     * Exact-match accuracy of greedy answers (up to the first newline, at most {@code MAX_ANSWER + 1} tokens), with
+     * {@code iv} (null: none) added as {@link GreedyDecoder} does; NaN without prompts.
+     */
+    public static double accuracy(LlamaModel model, CharTokenizer tok, List<Prompt> prompts, GreedyDecoder.ResidualIv iv) {
+        List<String> answers = greedy(model, tok, prompts, SyntheticTasks.MAX_ANSWER + 1, iv);
         int ok = 0;
         for (int i = 0; i < prompts.size(); i++) {
             if (answers.get(i).equals(prompts.get(i).target())) {
@@ -205,66 +209,26 @@ public final class Organism implements AutoCloseable {
      * newline (or all {@code maxNew} tokens).
      */
     public static List<String> greedy(LlamaModel model, CharTokenizer tok, List<Prompt> prompts, int maxNew) {
-        int end = tok.id(SyntheticTasks.END);
+        return greedy(model, tok, prompts, maxNew, null);
+    }
+
+    /**
+     * Greedy answers as {@link #greedy(LlamaModel, CharTokenizer, List, int)}, with {@code iv} (null: none) added after
+     * its layer at the last prompt token and, in every-token mode, at every generated token ({@link GreedyDecoder}).
+     */
+    public static List<String> greedy(LlamaModel model, CharTokenizer tok, List<Prompt> prompts, int maxNew,
+            GreedyDecoder.ResidualIv iv) {
+        List<int[]> ids = new ArrayList<>();
+        for (Prompt p : prompts) {
+            ids.add(tok.encode(p.text(), true));
+        }
         List<String> out = new ArrayList<>();
-        int chunk = 128;
-        try (NoGradGuard g = new NoGradGuard()) {
-            for (int from = 0; from < prompts.size(); from += chunk) {
-                List<Prompt> part = prompts.subList(from, Math.min(prompts.size(), from + chunk));
-                int rows = part.size();
-                List<List<Integer>> seqs = new ArrayList<>();
-                StringBuilder[] ans = new StringBuilder[rows];
-                boolean[] done = new boolean[rows];
-                for (int i = 0; i < rows; i++) {
-                    List<Integer> s = new ArrayList<>();
-                    for (int id : tok.encode(part.get(i).text(), true)) {
-                        s.add(id);
-                    }
-                    seqs.add(s);
-                    ans[i] = new StringBuilder();
-                }
-                for (int step = 0; step < maxNew; step++) {
-                    int len = 0;
-                    for (List<Integer> s : seqs) {
-                        len = Math.max(len, s.size());
-                    }
-                    long[] ids = new long[rows * len];
-                    long[] mask = new long[rows * len];
-                    for (int i = 0; i < rows; i++) {
-                        List<Integer> s = seqs.get(i);
-                        int pad = len - s.size();
-                        for (int j = 0; j < len; j++) {
-                            ids[i * len + j] = j < pad ? tok.padId() : s.get(j - pad);
-                            mask[i * len + j] = j < pad ? 0 : 1;
-                        }
-                    }
-                    long[] next;
-                    try (PointerScope scope = new PointerScope()) {
-                        Tensor logits = model.forward(torch.tensor(ids).reshape(rows, len), torch.tensor(mask).reshape(rows, len),
-                                null, null, LogitsMode.LAST).logits();
-                        next = Torch.toLongArray(logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false));
-                    }
-                    boolean all = true;
-                    for (int i = 0; i < rows; i++) {
-                        if (!done[i]) {
-                            int id = (int) next[i];
-                            if (id == end) {
-                                done[i] = true;
-                            } else {
-                                ans[i].append(tok.decode(new int[] {id}));
-                                seqs.get(i).add(id);
-                            }
-                        }
-                        all &= done[i];
-                    }
-                    if (all) {
-                        break;
-                    }
-                }
-                for (StringBuilder sb : ans) {
-                    out.add(sb.toString());
-                }
+        for (int[] answer : new GreedyDecoder(model, tok.padId(), tok.id(SyntheticTasks.END)).decode(ids, maxNew, iv)) {
+            StringBuilder sb = new StringBuilder();
+            for (int id : answer) {
+                sb.append(tok.decode(new int[] {id}));
             }
+            out.add(sb.toString());
         }
         return out;
     }

@@ -1,7 +1,6 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import dev.ivkit.results.ResultsFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,22 +13,20 @@ import java.util.Map;
 final class ContinualSections {
     private ContinualSections() {}
 
-    /** Adds the sections of the study in {@code f} (its object {@code o}) that have data to {@code out}. */
-    static void build(SectionContext ctx, Path f, JsonObject o, List<Section> out) {
-        List<String> tasks = Json.strings(f, Json.arr(f, o, "tasks", ""), "tasks");
-        JsonObject methods = Json.obj(f, o, "methods", "");
-        String where = " (" + ctx.rel(f) + (Json.present(o, "sequence") ? ", " + Json.str(f, o, "sequence", "") : "") + ")";
+    /** Adds the sections of the study {@code r} (read from {@code f}) that have data to {@code out}. */
+    static void build(SectionContext ctx, Path f, ResultsFile.Results r, List<Section> out) {
+        List<String> tasks = r.tasks() == null ? List.of() : r.tasks();
+        String where = " (" + ctx.rel(f) + (r.sequence() != null ? ", " + r.sequence() : "") + ")";
         List<StudyMethod> ms = new ArrayList<>();
-        if (methods != null) {
-            for (Map.Entry<String, JsonElement> e : methods.entrySet()) {
-                ms.add(StudyMethod.read(f, e.getKey(), e.getValue()));
+        if (r.methods() != null) {
+            for (Map.Entry<String, ResultsFile.MethodResults> e : r.methods().entrySet()) {
+                ms.add(StudyMethod.of(e.getKey(), e.getValue()));
             }
         }
-        JsonObject init = Json.obj(f, o, "initial", "");
         forgetting(ctx, f, ms, where, out);
         matrices(ctx, f, ms, tasks, where, out);
         dynamics(ctx, f, ms, where, out);
-        KnowledgeSection.build(ctx, f, init, ms, tasks, where, out);
+        KnowledgeSection.build(ctx, r.initialKnowledge(), ms, tasks, where, out);
     }
 
     private static void forgetting(SectionContext ctx, Path f, List<StudyMethod> ms, String where, List<Section> out) {

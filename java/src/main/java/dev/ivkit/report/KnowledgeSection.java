@@ -1,8 +1,6 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
-import java.nio.file.Path;
+import dev.ivkit.results.ResultsFile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,19 +13,18 @@ import java.util.Map;
 final class KnowledgeSection {
     private KnowledgeSection() {}
 
-    /** Adds the section to {@code out} when the base model or any method has knowledge measurements. */
-    static void build(SectionContext ctx, Path f, JsonObject init, List<StudyMethod> ms, List<String> tasks, String where,
+    /**
+     * Adds the section to {@code out} when the base model ({@code initial}: {@code initial.knowledge}, may be null) or any
+     * method has knowledge measurements.
+     */
+    static void build(SectionContext ctx, List<ResultsFile.Knowledge> initial, List<StudyMethod> ms, List<String> tasks, String where,
             List<Section> out) {
         Map<String, double[]> base = new LinkedHashMap<>();
-        JsonArray kn = Json.arr(f, init, "knowledge", "initial");
-        if (kn != null) {
-            for (int i = 0; i < kn.size(); i++) {
-                String p = "initial.knowledge[" + i + "]";
-                JsonObject e = Json.element(f, kn, i, "initial.knowledge");
-                String task = Json.str(f, e, "task", p);
-                Double kp = Json.num(f, e, "knowledge_p", p), ip = Json.num(f, e, "instruction_p", p);
-                base.put(task == null ? (i < tasks.size() ? tasks.get(i) : "task " + i) : task,
-                        new double[] {kp == null ? Double.NaN : kp, ip == null ? Double.NaN : ip});
+        if (initial != null) {
+            for (int i = 0; i < initial.size(); i++) {
+                ResultsFile.Knowledge e = initial.get(i);
+                base.put(e.task() == null ? (i < tasks.size() ? tasks.get(i) : "task " + i) : e.task(),
+                        new double[] {Json.nan(e.knowledgeP()), Json.nan(e.instructionP())});
             }
         }
         List<String> order = new ArrayList<>(tasks);

@@ -65,7 +65,7 @@ public final class ReportWriter {
         SectionContext ctx = new SectionContext(runDir);
         List<Section> out = new ArrayList<>();
         for (Path f : results) {
-            ContinualSections.build(ctx, f, in.objects().get(f), out);
+            ContinualSections.build(ctx, f, in.results().get(f), out);
         }
         Section cie = CieSection.build(ctx, in.named("scan.json"), in.objects(), results);
         Section sweep = SweepSection.build(ctx, in.named("eval.json"), in.objects(), results);

@@ -1,6 +1,8 @@
 package dev.ivkit.report;
 
 import com.google.gson.JsonObject;
+import dev.ivkit.results.ResultsFile;
+import dev.ivkit.results.ResultsFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ final class RunInputs {
     private final Map<String, List<Path>> byName = new LinkedHashMap<>();
     private final Map<Path, JsonObject> objects = new LinkedHashMap<>();
     private final Map<Path, List<JsonObject>> lines = new LinkedHashMap<>();
+    private final Map<Path, ResultsFile.Results> results = new LinkedHashMap<>();
 
     private RunInputs(List<Path> files) {
         this.files = files;
@@ -35,6 +38,13 @@ final class RunInputs {
                 lines.put(f, Json.readLines(f));
             } else {
                 objects.put(f, Json.readObject(f));
+            }
+        }
+        for (Path f : byName.get("results.json")) {
+            try {
+                results.put(f, ResultsFile.read(f));
+            } catch (ResultsFormatException e) {
+                throw new ReportException(f, e.field(), e.reason(), e);
             }
         }
     }
@@ -81,6 +91,11 @@ final class RunInputs {
     /** The JSON objects of the {@code .json} files. */
     Map<Path, JsonObject> objects() {
         return objects;
+    }
+
+    /** The continual studies ({@code results.json}), read through their owner {@link ResultsFile}. */
+    Map<Path, ResultsFile.Results> results() {
+        return results;
     }
 
     /** The lines of the {@code .jsonl} files. */

@@ -1,9 +1,7 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import java.nio.file.Path;
+import dev.ivkit.results.ResultsFile;
+import dev.ivkit.results.Spread;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,74 +22,66 @@ final class StudyMethod {
         this.name = name;
     }
 
-    static StudyMethod read(Path f, String name, JsonElement el) {
-        String p = "methods." + name;
-        if (!el.isJsonObject()) {
-            throw new ReportException(f, p, "expected an object");
-        }
-        JsonObject o = el.getAsJsonObject();
+    /** The report's view of method {@code name} of a results file. */
+    static StudyMethod of(String name, ResultsFile.MethodResults mr) {
         StudyMethod m = new StudyMethod(name);
-        JsonObject seeds = Json.obj(f, o, "seeds", p);
-        if (seeds != null) {
-            for (Map.Entry<String, JsonElement> s : seeds.entrySet()) {
-                String sp = p + ".seeds." + s.getKey();
-                if (!s.getValue().isJsonObject()) {
-                    throw new ReportException(f, sp, "expected an object");
-                }
-                JsonObject so = s.getValue().getAsJsonObject();
+        if (mr == null) {
+            return m;
+        }
+        if (mr.seeds() != null) {
+            for (Map.Entry<String, ResultsFile.SeedResults> s : mr.seeds().entrySet()) {
+                ResultsFile.SeedResults sr = s.getValue();
                 Map<String, Double> met = new LinkedHashMap<>();
-                for (String k : List.of("AP", "BWT", "FWT")) {
-                    if (Json.has(so, k)) {
-                        met.put(k, Json.num(f, so.get(k), Json.path(sp, k)));
-                    }
+                if (sr != null) {
+                    putIf(met, "AP", sr.ap());
+                    putIf(met, "BWT", sr.bwt());
+                    putIf(met, "FWT", sr.fwt());
                 }
                 m.seeds.put(s.getKey(), met);
-                double[][] mat = Json.matrix(f, so, "accuracy_matrix", sp);
-                if (mat != null && mat.length > 0) {
-                    m.matrices.add(mat);
+                if (sr == null) {
+                    continue;
                 }
-                JsonArray dyn = Json.arr(f, so, "iv_dynamics", sp);
+                if (sr.accuracyMatrix() != null && sr.accuracyMatrix().length > 0) {
+                    m.matrices.add(sr.accuracyMatrix());
+                }
+                List<List<ResultsFile.DynamicsEntry>> dyn = sr.dynamics();
                 if (dyn != null) {
-                    m.readDynamics(f, s.getKey(), dyn, sp + ".iv_dynamics");
+                    m.addDynamics(s.getKey(), dyn);
                 }
             }
         }
-        JsonObject sum = Json.obj(f, o, "summary", p);
-        if (sum != null) {
+        if (mr.summary() != null) {
             for (String k : List.of("AP", "BWT", "FWT")) {
-                JsonObject ko = Json.obj(f, sum, k, p + ".summary");
-                if (ko != null) {
-                    Double mean = Json.num(f, ko, "mean", p + ".summary." + k);
-                    Double sd = Json.num(f, ko, "std", p + ".summary." + k);
-                    m.summary.put(k, new double[] {mean == null ? Double.NaN : mean, sd == null ? Double.NaN : sd});
+                Spread sp = mr.summary().get(k);
+                if (sp != null) {
+                    m.summary.put(k, new double[] {sp.meanOrNaN(), sp.stdOrNaN()});
                 }
             }
         }
         return m;
     }
 
-    private void readDynamics(Path f, String seed, JsonArray stages, String p) {
+    private static void putIf(Map<String, Double> met, String k, Double v) {
+        if (v != null) {
+            met.put(k, v);
+        }
+    }
+
+    private void addDynamics(String seed, List<List<ResultsFile.DynamicsEntry>> stages) {
         for (int k = 0; k < stages.size(); k++) {
-            JsonElement st = stages.get(k);
-            if (st.isJsonNull()) {
+            List<ResultsFile.DynamicsEntry> a = stages.get(k);
+            if (a == null) {
                 continue;
             }
-            if (!st.isJsonArray()) {
-                throw new ReportException(f, p + "[" + k + "]", "expected an array of per-task entries");
-            }
-            JsonArray a = st.getAsJsonArray();
             for (int i = 0; i < a.size(); i++) {
-                String ep = p + "[" + k + "][" + i + "]";
-                JsonObject e = Json.element(f, a, i, p + "[" + k + "]");
-                Double ti = Json.num(f, e, "task_index", ep);
-                JsonObject rec = Json.obj(f, e, "recovery", ep);
-                JsonObject kn = Json.obj(f, e, "knowledge", ep);
-                dynamics.add(new DynPoint(seed, k, ti == null ? i : (int) Math.round(ti), Labels.orDash(Json.str(f, e, "task", ep)),
-                        Json.nan(Json.num(f, e, "iv_cosine", ep)), Json.nan(Json.num(f, e, "accuracy", ep)),
-                        Json.nan(Json.num(f, e, "head_jaccard", ep)),
-                        rec == null ? Double.NaN : Json.nan(Json.num(f, rec, "share_regained", ep + ".recovery")),
-                        kn == null ? Double.NaN : Json.nan(Json.num(f, kn, "knowledge_p", ep + ".knowledge")),
-                        kn == null ? Double.NaN : Json.nan(Json.num(f, kn, "instruction_p", ep + ".knowledge"))));
+                ResultsFile.DynamicsEntry e = a.get(i);
+                ResultsFile.Recovery rec = e.recovery();
+                ResultsFile.Knowledge kn = e.knowledge();
+                dynamics.add(new DynPoint(seed, k, e.taskIndex() == null ? i : e.taskIndex(), Labels.orDash(e.task()),
+                        Json.nan(e.ivCosine()), Json.nan(e.accuracy()), Json.nan(e.headJaccard()),
+                        rec == null ? Double.NaN : Json.nan(rec.shareRegained()),
+                        kn == null ? Double.NaN : Json.nan(kn.knowledgeP()),
+                        kn == null ? Double.NaN : Json.nan(kn.instructionP())));
             }
         }
     }

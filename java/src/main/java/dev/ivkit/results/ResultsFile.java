@@ -7,7 +7,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.annotations.SerializedName;
-import dev.ivkit.IvkitException;
 import dev.ivkit.eval.ForgettingMetrics;
 import dev.ivkit.util.AtomicFiles;
 import java.nio.file.Path;
@@ -53,6 +52,12 @@ public final class ResultsFile {
                 Object spec, Map<String, Object> initial, Map<String, MethodResults> methods) {
             return new Results(FORMAT, SCHEMA_VERSION, sequence, tasks, taskMetrics, definitions, spec, initial, methods);
         }
+
+        /** {@code initial.knowledge}, typed: the base model's probe per task; null when absent. */
+        public List<Knowledge> initialKnowledge() {
+            return initial == null ? null : new ResultsShape("results").knowledge(JSON.toJsonTree(initial.get("knowledge")),
+                    "initial.knowledge");
+        }
     }
 
     /** One method: every seed's run and the AP/BWT/FWT spread over them. */
@@ -81,7 +86,42 @@ public final class ResultsFile {
             return new SeedResults(matrix, Spread.num(f.ap()), Spread.num(f.bwt()), Spread.num(f.fwt()), trainLossLast, general,
                     ivDynamics, perTaskInstructionAccuracy);
         }
+
+        /** {@code iv_dynamics}, typed: per stage (null where a stage has none), the per-task entries; null when absent. */
+        public List<List<DynamicsEntry>> dynamics() {
+            return ivDynamics == null ? null : new ResultsShape("results").dynamics(JSON.toJsonTree(ivDynamics), "iv_dynamics");
+        }
     }
+
+    /**
+     * One task's entry of a stage of {@code iv_dynamics} (the writers may add more members; any may be absent: null).
+     *
+     * @param task        its name
+     * @param taskIndex   its index in {@code tasks}
+     * @param accuracy    its score at this stage
+     * @param ivCosine    cosine of its IV now to its IV on the base model
+     * @param headJaccard overlap of the top-k heads now and on the base model
+     * @param recovery    the recovery test (tasks trained before this stage)
+     * @param knowledge   the knowledge probe at this stage
+     */
+    public record DynamicsEntry(String task, Integer taskIndex, Double accuracy, Double ivCosine, Double headJaccard, Recovery recovery,
+            Knowledge knowledge) {}
+
+    /**
+     * The recovery test of a task at a stage: its base-model IV added to the current model.
+     *
+     * @param accuracyWithPreIv its score with the IV
+     * @param lost              the score lost since it was learned
+     * @param shareRegained     the share of that loss the IV regains; null where nothing was lost
+     */
+    public record Recovery(Double accuracyWithPreIv, Double lost, Double shareRegained) {}
+
+    /**
+     * The knowledge probe of a task: mean P(answer | bare query) and P(answer | instruction, query).
+     *
+     * @param task the task (in {@code initial.knowledge}; null inside {@code iv_dynamics})
+     */
+    public record Knowledge(String task, Double knowledgeP, Double instructionP) {}
 
     private static double orNaN(Double d) {
         return d == null ? Double.NaN : d;
@@ -111,32 +151,36 @@ public final class ResultsFile {
         AtomicFiles.writeString(f, toJson(r));
     }
 
-    /** Reads {@code f}; an {@link IvkitException} naming the file where it is not a results file of a known version. */
+    /**
+     * Reads {@code f}; a {@link ResultsFormatException} naming the file (and the member) where it is not a results file of
+     * a known version or a known member has the wrong shape.
+     */
     public static Results read(Path f) {
         return parse(StudyFiles.readString(f), f.toString());
     }
 
-    /** Parses a results file's text ({@code where} names it in errors). */
+    /** Parses a results file's text ({@code where} names it in errors); see {@link #read}. */
     public static Results parse(String text, String where) {
         try {
             JsonElement el = JsonParser.parseString(text);
             if (!el.isJsonObject()) {
-                throw new IvkitException(where + ": not a results file (expected a JSON object)");
+                throw new ResultsFormatException(where, null, "not a results file (expected a JSON object)");
             }
             JsonObject o = el.getAsJsonObject();
             String format = o.has("format") && o.get("format").isJsonPrimitive() ? o.get("format").getAsString() : null;
             if (!FORMAT.equals(format)) {
-                throw new IvkitException(where + ": not a results file (format " + format + ", expected " + FORMAT + ")");
+                throw new ResultsFormatException(where, null, "not a results file (format " + format + ", expected " + FORMAT + ")");
             }
             JsonElement v = o.get("schema_version");
             int version = v != null && v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber() ? v.getAsInt() : -1;
             if (version < 1 || version > SCHEMA_VERSION) {
-                throw new IvkitException(where + ": results schema_version " + v + " is not one this ivkit reads (1.."
+                throw new ResultsFormatException(where, null, "results schema_version " + v + " is not one this ivkit reads (1.."
                         + SCHEMA_VERSION + ")");
             }
+            new ResultsShape(where).check(o);
             return JSON.fromJson(o, Results.class);
         } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
-            throw new IvkitException(where + ": malformed results file: " + e.getMessage(), e);
+            throw new ResultsFormatException(where, null, "malformed results file: " + e.getMessage(), e);
         }
     }
 }

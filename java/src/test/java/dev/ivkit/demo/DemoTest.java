@@ -12,6 +12,7 @@ import dev.ivkit.cli.Main;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;
 import dev.ivkit.results.ResultsAssertions;
+import dev.ivkit.results.SummaryFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,6 +54,12 @@ class DemoTest {
                 }
             }
         }
+        // summary.json through its owner: the typed read writes back the same bytes
+        SummaryFile.Summary back = SummaryFile.read(out.resolve("summary.json"));
+        assertEquals(Files.readString(out.resolve("summary.json")), SummaryFile.toJson(back));
+        assertEquals(SummaryFile.FORMAT, s.get("format").getAsString());
+        assertEquals(METHODS, List.copyOf(back.methods().keySet()));
+        assertEquals(s.getAsJsonArray("tasks").size(), back.tasks().size());
         JsonObject r = JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject();
         assertEquals(3, r.getAsJsonArray("tasks").size());
         for (String m : METHODS) {

@@ -2,6 +2,7 @@ package dev.ivkit.report;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import dev.ivkit.results.ResultsFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -251,6 +252,8 @@ public final class ReportFixtures {
             ms.put(methods.get(mi), mm);
         }
         Map<String, Object> o = new LinkedHashMap<>();
+        o.put("format", ResultsFile.FORMAT);
+        o.put("schema_version", ResultsFile.SCHEMA_VERSION);
         o.put("sequence", "seq1");
         o.put("tasks", TASKS);
         o.put("task_metrics", List.of("first_token", "first_token", "rougeL", "first_token", "first_token"));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ivkit.results.ResultsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,8 +88,8 @@ class ReportWriterTest {
     @Test
     void sparseAndUnknownFieldsAreTolerated(@TempDir Path tmp) throws Exception {
         // results.json with only a summary (no seeds): forgetting bars from the summary, nothing else
-        ReportFixtures.write(tmp.resolve("results.json"), Map.of("methods", Map.of("naive",
-                Map.of("summary", Map.of("AP", Map.of("mean", 0.5, "n", 1)), "future", List.of(1, 2)))));
+        ReportFixtures.write(tmp.resolve("results.json"), Map.of("format", ResultsFile.FORMAT, "schema_version", 1, "methods",
+                Map.of("naive", Map.of("summary", Map.of("AP", Map.of("mean", 0.5, "n", 1)), "future", List.of(1, 2)))));
         // eval.json without a sweep: a table row, no plot
         ReportFixtures.write(tmp.resolve("x").resolve("eval.json"), Map.of("settings", Map.of("zero_shot", List.of(
                 Map.of("layer", -1, "top1", 0.1), Map.of("layer", 3, "top1", 0.4)))));
@@ -123,7 +124,8 @@ class ReportWriterTest {
         assertTrue(e.getMessage().startsWith(bad.toString()), e.getMessage());
 
         Path shape = tmp.resolve("r2").resolve("results.json");
-        ReportFixtures.write(shape, Map.of("methods", Map.of("naive", Map.of("seeds", Map.of("0", Map.of("AP", "high"))))));
+        ReportFixtures.write(shape, Map.of("format", ResultsFile.FORMAT, "schema_version", 1,
+                "methods", Map.of("naive", Map.of("seeds", Map.of("0", Map.of("AP", "high"))))));
         ReportException f = assertThrows(ReportException.class, () -> render(shape.getParent()));
         assertEquals("methods.naive.seeds.0.AP", f.field());
 

@@ -69,4 +69,57 @@ class ResultsFileTest {
         assertThrows(IvkitException.class, () -> ResultsFile.parse("[1]", "x"));
         assertThrows(IvkitException.class, () -> ResultsFile.parse("{\"format\": \"ivkit-results\", \"schema_version\": 1, \"tasks\": 3}", "x"));
     }
+
+    @Test
+    void readsTheDynamicsAndInitialKnowledgeTyped() {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("task", "b");
+        entry.put("task_index", 1);
+        entry.put("accuracy", 0.25);
+        entry.put("iv_cosine", 0.875);
+        entry.put("head_jaccard", 0.5);
+        entry.put("cie_spearman", 0.1);   // a member the typed view does not carry
+        Map<String, Object> rec = new LinkedHashMap<>();
+        rec.put("accuracy_with_pre_iv", 0.5);
+        rec.put("lost", 0.0);
+        rec.put("share_regained", null);
+        entry.put("recovery", rec);
+        entry.put("knowledge", Map.of("knowledge_p", 0.125, "instruction_p", 0.75));
+        List<Object> dyn = new java.util.ArrayList<>();
+        dyn.add(List.of(Map.of("task", "a", "accuracy", 1.0)));
+        dyn.add(null);   // a stage without entries
+        dyn.add(List.of(entry));
+        Map<String, ResultsFile.SeedResults> seeds = Map.of("1", ResultsFile.SeedResults.of(new double[][] {{0.5}}, new double[1], List.of(0.1),
+                null, dyn, null));
+        Map<String, Object> initial = Map.of("knowledge", List.of(Map.of("task", "a", "knowledge_p", 0.25, "instruction_p", 0.5)));
+        ResultsFile.Results r = ResultsFile.parse(ResultsFile.toJson(ResultsFile.Results.of("seq", List.of("a"), List.of("em"), Map.of(), null,
+                initial, Map.of("naive", ResultsFile.MethodResults.of(seeds)))), "x");
+        List<List<ResultsFile.DynamicsEntry>> d = r.methods().get("naive").seeds().get("1").dynamics();
+        assertEquals(3, d.size());
+        assertEquals(List.of(new ResultsFile.DynamicsEntry("a", null, 1.0, null, null, null, null)), d.get(0));
+        assertNull(d.get(1));
+        assertEquals(List.of(new ResultsFile.DynamicsEntry("b", 1, 0.25, 0.875, 0.5, new ResultsFile.Recovery(0.5, 0.0, null),
+                new ResultsFile.Knowledge(null, 0.125, 0.75))), d.get(2));
+        assertEquals(List.of(new ResultsFile.Knowledge("a", 0.25, 0.5)), r.initialKnowledge());
+    }
+
+    @Test
+    void wrongShapesNameTheMember() {
+        String head = "{\"format\": \"ivkit-results\", \"schema_version\": 1, ";
+        assertField(head + "\"methods\": {\"naive\": {\"seeds\": {\"0\": {\"AP\": \"high\"}}}}}", "methods.naive.seeds.0.AP");
+        assertField(head + "\"methods\": {\"naive\": {\"seeds\": {\"0\": {\"accuracy_matrix\": [[0.5, \"x\"]]}}}}}",
+                "methods.naive.seeds.0.accuracy_matrix[0][1]");
+        assertField(head + "\"methods\": {\"naive\": {\"seeds\": {\"0\": {\"iv_dynamics\": [[{\"task\": \"a\"}, {\"iv_cosine\": true}]]}}}}}",
+                "methods.naive.seeds.0.iv_dynamics[0][1].iv_cosine");
+        assertField(head + "\"methods\": {\"naive\": {\"summary\": {\"AP\": {\"mean\": [1]}}}}}", "methods.naive.summary.AP.mean");
+        assertField(head + "\"initial\": {\"knowledge\": [3]}}", "initial.knowledge[0]");
+        assertField(head + "\"tasks\": [\"a\", 2]}", "tasks[1]");
+    }
+
+    private static void assertField(String text, String field) {
+        ResultsFormatException e = assertThrows(ResultsFormatException.class, () -> ResultsFile.parse(text, "bad.json"));
+        assertEquals(field, e.field(), e.getMessage());
+        assertEquals("bad.json", e.where());
+        assertTrue(e.getMessage().startsWith("bad.json [" + field + "]: expected "), e.getMessage());
+    }
 }

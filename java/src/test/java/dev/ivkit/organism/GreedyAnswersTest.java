@@ -1,4 +1,4 @@
-package dev.ivkit.demo;
+package dev.ivkit.organism;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -8,15 +8,13 @@ import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.model.Generator;
+import dev.ivkit.model.GreedyDecoder;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.io.HfCheckpoint;
 import dev.ivkit.model.io.Safetensors;
 import dev.ivkit.model.Sampler;
 import dev.ivkit.model.tokenizer.CharTokenizer;
-import dev.ivkit.organism.OrganismConfig;
-import dev.ivkit.organism.OrganismTrainer;
-import dev.ivkit.organism.SyntheticTasks;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The demo's batched, cache-free greedy decoding with a residual IV equals the library's KV-cache {@link Generator} with
- * the same addition at the last prompt token (and, with every-token mode, at each generated token), row by row.
+ * The batched, cache-free {@link GreedyDecoder} behind {@link Organism#greedy} (used by the organism's evaluation and
+ * the demo) equals the library's KV-cache {@link Generator} row by row: without an IV, and with a residual IV at the last
+ * prompt token (and, with every-token mode, at each generated token).
  */
 class GreedyAnswersTest {
     @Test
@@ -50,27 +49,34 @@ class GreedyAnswersTest {
             int end = tok.id(SyntheticTasks.END);
             Tensor row = Safetensors.readAll(dir.resolve(HfCheckpoint.WEIGHTS)).get("lm_head.weight").get(end);
             Tensor iv = row.div(row.norm()).mul(new org.bytedeco.pytorch.Scalar(-4.0));
-            List<String> last = null;
+            List<String> plain = Organism.greedy(m, tok, prompts, SyntheticTasks.MAX_ANSWER + 1);
+            for (int i = 0; i < prompts.size(); i++) {
+                assertEquals(cached(m, tok, prompts.get(i), null, false), plain.get(i), "row " + i + ", no IV");
+            }
+            List<String> last = plain;
             for (boolean every : new boolean[] {false, true}) {
-                List<String> batched = GreedyDecoding.answers(m, tok, prompts, iv, 1, every);
+                List<String> batched = Organism.greedy(m, tok, prompts, SyntheticTasks.MAX_ANSWER + 1, new GreedyDecoder.ResidualIv(iv, 1, every));
                 for (int i = 0; i < prompts.size(); i++) {
-                    HookPlan plan = HookPlan.builder().add(ResidualAdd.residPostAtLast(1, iv, 1f)).build();
-                    StringBuilder want = new StringBuilder();
-                    new Generator(m).generate(tok.encode(prompts.get(i).text(), true), SyntheticTasks.MAX_ANSWER + 1, new Sampler(0f, 1f, 0),
-                            id -> {
-                                if (id == end) {
-                                    return false;
-                                }
-                                want.append(tok.decode(new int[] {id}));
-                                return true;
-                            }, plan, every ? plan : null);
-                    assertEquals(want.toString(), batched.get(i), "row " + i + (every ? ", every token" : ", last token"));
+                    assertEquals(cached(m, tok, prompts.get(i), iv, every), batched.get(i), "row " + i + (every ? ", every token" : ", last token"));
                 }
-                if (last != null) {
-                    assertNotEquals(last, batched, "adding at every generated token must change some answer (else the test proves nothing)");
-                }
+                assertNotEquals(last, batched, "the IV, and adding it at every generated token, must change some answer (else the test proves nothing)");
                 last = batched;
             }
         }
+    }
+
+    /** The reference: the KV-cache generator's greedy answer up to the end token, with {@code iv} (null: none) after layer 1. */
+    private static String cached(LlamaModel m, CharTokenizer tok, Prompt p, Tensor iv, boolean every) {
+        int end = tok.id(SyntheticTasks.END);
+        HookPlan plan = iv == null ? null : HookPlan.builder().add(ResidualAdd.residPostAtLast(1, iv, 1f)).build();
+        StringBuilder want = new StringBuilder();
+        new Generator(m).generate(tok.encode(p.text(), true), SyntheticTasks.MAX_ANSWER + 1, new Sampler(0f, 1f, 0), id -> {
+            if (id == end) {
+                return false;
+            }
+            want.append(tok.decode(new int[] {id}));
+            return true;
+        }, plan, every ? plan : null);
+        return want.toString();
     }
 }
