@@ -25,6 +25,16 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
     /**
      * Checks that the weights are only given with a vector.
      *
+     * @param iv          the instruction vector, or null for plain LoRA
+     * @param layer       layer the IV is added at, or null for the default
+     * @param site        where the IV enters the reference pass
+     * @param schedule    IV strength over training
+     * @param alpha1      weight of the KL at the answer-predicting position, or null for the default
+     * @param alpha2      weight of the KL over the real positions, or null for the default
+     * @param alphaPr     weight of head preservation, or null for the default
+     * @param temperature KL temperature
+     * @param kl          direction of the KL terms
+     * @param gates       the IV authors' hard gates
      * @throws InvalidArgumentException naming {@code iv} when alpha1, alpha2 or alphaPr is set without a vector
      */
     public IvGuidance {

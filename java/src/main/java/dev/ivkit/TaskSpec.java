@@ -19,6 +19,11 @@ public record TaskSpec(Path task, String split, Path instructions, PromptFormat 
     /**
      * Checks that the task and the format are given.
      *
+     * @param task         function-vector JSON file, SuperNI task file, or SAPO SuperNI task folder
+     * @param split        SAPO task folders only: the file read
+     * @param instructions SAPO task folders only: instructions.json, or null for the one in the folder's parent
+     * @param format       prompt format of the examples
+     * @param seed         seed of the split and of what the operation draws after it
      * @throws InvalidArgumentException naming {@code task} or {@code format} when it is null
      */
     public TaskSpec {

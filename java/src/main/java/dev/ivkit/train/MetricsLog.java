@@ -62,6 +62,14 @@ public final class MetricsLog {
         /**
          * A training step's line; {@code kl} is {@code kl1 + kl2}.
          *
+         * @param step  optimizer steps done
+         * @param epoch epoch of the step
+         * @param loss  total loss
+         * @param ce    cross-entropy part
+         * @param kl1   KL at the answer-predicting position
+         * @param kl2   KL over the real positions
+         * @param pr    head-preservation term
+         * @param lr    learning rate of the step
          * @return the line
          */
         public static Line training(int step, int epoch, double loss, double ce, double kl1, double kl2, double pr,
@@ -72,6 +80,8 @@ public final class MetricsLog {
         /**
          * A held-out evaluation's line.
          *
+         * @param step     optimizer steps done
+         * @param evalLoss held-out loss
          * @return the line
          */
         public static Line evaluation(int step, double evalLoss) {

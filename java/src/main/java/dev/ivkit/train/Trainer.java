@@ -55,14 +55,29 @@ public final class Trainer {
 
     /** Called after every optimizer step (tests use it to inject failures). */
     public interface StepHook {
+        /**
+         * @param step optimizer steps done (its metrics line and any checkpoint due are written)
+         */
         void afterStep(int step);
     }
 
-    /** What a finished run reports. */
+    /**
+     * What a finished run reports.
+     *
+     * @param steps      optimizer steps done in all (a resumed run counts the checkpoint's too)
+     * @param losses     the loss of each step this call ran
+     * @param adapterDir where rank 0 saved the trained adapter
+     */
     public record Result(int steps, List<Double> losses, Path adapterDir) {}
 
     private boolean quiet;
 
+    /**
+     * @param model  the model to adapt (its adapter is replaced during training)
+     * @param cfg    optimizer, batch and logging settings
+     * @param reg    regulariser added to the loss, or null for plain LoRA
+     * @param outDir folder of {@code metrics.jsonl}, {@code checkpoints/} and {@code adapter/}
+     */
     public Trainer(LlamaModel model, TrainConfig cfg, Regulariser reg, Path outDir) {
         this.model = model;
         this.cfg = cfg;
@@ -72,24 +87,40 @@ public final class Trainer {
         this.metrics = MetricsLog.in(outDir);
     }
 
-    /** A string identifying the run's arguments; resuming with different arguments is refused. */
+    /**
+     * @param fp a string identifying the run's arguments; resuming with different arguments is refused
+     * @return this trainer
+     */
     public Trainer argsFingerprint(String fp) {
         this.argsFingerprint = fp;
         return this;
     }
 
-    /** No progress bar (a caller that runs several trainings at once reports its own progress). */
+    /**
+     * No progress bar (a caller that runs several trainings at once reports its own progress).
+     *
+     * @return this trainer
+     */
     public Trainer quiet() {
         this.quiet = true;
         return this;
     }
 
+    /**
+     * @param h called after every optimizer step (its exception stops training, the checkpoints kept)
+     * @return this trainer
+     */
     public Trainer stepHook(StepHook h) {
         this.stepHook = h;
         return this;
     }
 
-    /** Trains data-parallel with the other ranks of {@code sync} (see the class comment). */
+    /**
+     * Trains data-parallel with the other ranks of {@code sync} (see the class comment).
+     *
+     * @param sync the ranks' collective operations, or null for one process
+     * @return this trainer
+     */
     public Trainer distributed(GradientSync sync) {
         this.sync = sync;
         this.shard = sync == null ? DataShard.SINGLE : new DataShard(sync.rank(), sync.worldSize());
@@ -104,6 +135,10 @@ public final class Trainer {
         return shard.rank() == 0;
     }
 
+    /**
+     * @param examples training examples
+     * @return optimizer steps per epoch over them (all ranks together)
+     */
     public int stepsPerEpoch(int examples) {
         int per = cfg.batchSize() * world() * cfg.gradAccum();
         return (examples + per - 1) / per;
@@ -112,7 +147,11 @@ public final class Trainer {
     /**
      * Trains {@code adapter} (attached to the model for the run) on {@code data}.
      *
-     * @param resume continue from OUT/checkpoints when present (the adapter's weights and the optimizer come from it)
+     * @param adapter  a fresh adapter (when resuming, the checkpoint's replaces it on rank 0)
+     * @param data     training examples
+     * @param evalData held-out examples for the {@code eval_loss} lines, or null
+     * @param resume   continue from OUT/checkpoints when present (the adapter's weights and the optimizer come from it)
+     * @return steps, losses and the adapter's folder
      */
     public Result train(LoraAdapter adapter, List<TokenizedPrompt> data, List<TokenizedPrompt> evalData, boolean resume) {
         if (data.isEmpty()) {
@@ -269,7 +308,10 @@ public final class Trainer {
         return sums;
     }
 
-    /** Mean answer CE on held-out examples without any adapter (the starting point). */
+    /**
+     * @param evalData held-out examples
+     * @return mean answer CE on them without any adapter (the starting point)
+     */
     public double evalLossWithout(List<TokenizedPrompt> evalData) {
         var saved = model.detachAdapter();
         try {
@@ -304,7 +346,10 @@ public final class Trainer {
         sync.allreduceSum(sums);
     }
 
-    /** Mean answer CE on held-out examples, adapter on, no dropout. */
+    /**
+     * @param evalData held-out examples
+     * @return mean answer CE on them, adapter on, no dropout
+     */
     public double evalLoss(List<TokenizedPrompt> evalData) {
         boolean was = model.training();
         model.setTraining(false);
