@@ -74,11 +74,12 @@ public final class ExtractOptions {
     final Path workDir;
 
     private ExtractOptions(Builder b) {
-        task = b.task;
-        split = b.split;
-        instructions = b.instructions;
-        format = b.format;
-        seed = b.seed;
+        TaskSpec spec = b.taskSpec();
+        task = spec.task();
+        split = spec.split();
+        instructions = spec.instructions();
+        format = spec.format();
+        seed = spec.seed();
         shots = b.shots;
         scanShots = b.scanShots;
         prompts = b.prompts;
@@ -173,13 +174,11 @@ public final class ExtractOptions {
         return workDir;
     }
 
-    /** Builder of {@link ExtractOptions}; each setter documents its default. */
-    public static final class Builder {
-        private final Path task;
-        private String split = "train";
-        private Path instructions;
-        private PromptFormat format = PromptFormat.QA;
-        private long seed = 42;
+    /**
+     * Builder of {@link ExtractOptions}; each setter documents its default. The task setters ({@code split},
+     * {@code instructions}, {@code format}, {@code seed}) come from {@link TaskSpec.Builder}.
+     */
+    public static final class Builder extends TaskSpec.Builder<Builder> {
         private int shots = 10;
         private Integer scanShots;
         private int prompts = 25;
@@ -194,46 +193,7 @@ public final class ExtractOptions {
         private Path workDir;
 
         private Builder(Path task) {
-            if (task == null) {
-                throw new InvalidArgumentException("task", "no task path given");
-            }
-            this.task = task;
-        }
-
-        /**
-         * @param split SAPO task folders only: the file read (train, dev, test); default train
-         * @return this builder
-         */
-        public Builder split(String split) {
-            this.split = split;
-            return this;
-        }
-
-        /**
-         * @param instructions SAPO task folders only: instructions.json; default the one in the folder's parent
-         * @return this builder
-         */
-        public Builder instructions(Path instructions) {
-            this.instructions = instructions;
-            return this;
-        }
-
-        /**
-         * @param format prompt format; default {@link PromptFormat#QA}
-         * @return this builder
-         */
-        public Builder format(PromptFormat format) {
-            this.format = java.util.Objects.requireNonNull(format, "format");
-            return this;
-        }
-
-        /**
-         * @param seed seed of the split and of the prompt sampling; default 42
-         * @return this builder
-         */
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
+            super(task);
         }
 
         /**

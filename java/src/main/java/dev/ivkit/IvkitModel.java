@@ -1,37 +1,14 @@
 package dev.ivkit;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import dev.ivkit.data.Splits;
-import dev.ivkit.data.TaskDataset;
-import dev.ivkit.data.TaskExample;
-import dev.ivkit.data.prompt.Prompt;
-import dev.ivkit.data.prompt.PromptBuilder;
-import dev.ivkit.data.prompt.TokenizedPrompt;
+import dev.ivkit.iv.CieScan;
+import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LoraAdapter;
-import dev.ivkit.model.LoraConfig;
-import dev.ivkit.model.ModelFingerprint;
 import dev.ivkit.model.tokenizer.Tokenizer;
-import dev.ivkit.pipeline.TaskFiles;
-import dev.ivkit.train.IvGuidedRegulariser;
-import dev.ivkit.train.IvSchedule;
-import dev.ivkit.train.Regulariser;
-import dev.ivkit.train.TrainConfig;
-import dev.ivkit.train.Trainer;
-import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * An open model and its tokenizer ({@link Ivkit#open}): extract a task's instruction vector, fine-tune with LoRA,
@@ -143,92 +120,7 @@ public final class IvkitModel implements AutoCloseable {
         requireOpen();
         cancel.throwIfCancelled("train before it started");
         releaseAdapters();
-        listener.onStage(ProgressListener.Stage.PREPARE, "task " + options.task);
-        TaskDataset data = TaskFiles.load(options.task, options.split, options.instructions);
-        Splits split = TaskFiles.split(data, 0, options.seed);
-        List<TaskExample> train = new ArrayList<>(split.train());
-        if (options.maxSamples != null) {
-            train = train.subList(0, Math.min(options.maxSamples, train.size()));
-        }
-        List<TaskExample> held = new ArrayList<>(split.test());
-        held = held.subList(0, Math.min(options.evalSamples, held.size()));
-        PromptBuilder builder = new PromptBuilder(options.format.style());
-        List<TokenizedPrompt> trainTp = tokenizeFitting(data, train, builder, options.instructionTemplate, listener);
-        List<TokenizedPrompt> evalTp = held.isEmpty() ? List.of()
-                : tokenizeFitting(data, held, builder, options.instructionTemplate, listener);
-        int perStep = options.batch * options.gradAccum;
-        int epochs = options.epochs;
-        if (options.steps != null) {
-            List<TokenizedPrompt> cycled = new ArrayList<>(options.steps * perStep);
-            for (int i = 0; i < options.steps * perStep; i++) {
-                cycled.add(trainTp.get(i % trainTp.size()));
-            }
-            trainTp = cycled;
-            epochs = 1;
-        }
-        Regulariser reg = regulariser(options);
-        TrainConfig cfg = new TrainConfig(options.lr, options.schedule.lib, options.warmup, epochs, options.batch,
-                options.gradAccum, options.clip, options.weightDecay, options.seed, 1, options.evalEvery,
-                options.checkpointEvery);
-        Path out = options.outDir;
-        boolean temporary = out == null;
-        try {
-            if (temporary) {
-                out = Files.createTempDirectory("ivkit-train-");
-            }
-        } catch (IOException e) {
-            throw new IvkitException("cannot create a temporary training folder: " + e.getMessage(), e);
-        }
-        LoraAdapter fresh = LoraAdapter.create(model.config(), new LoraConfig(options.loraRank, options.loraAlpha,
-                options.loraDropout, options.loraTargets), options.seed);
-        fresh.extraConfig().put("base_model_name_or_path", String.valueOf(path.getFileName()));
-        fresh.extraConfig().put("ivkit_model_fingerprint", ModelFingerprint.of(model));
-        adapters.add(fresh);
-        Path metrics = out.resolve("metrics.jsonl");
-        Trainer trainer = new Trainer(model, cfg, reg, out).argsFingerprint(sha256(options.fingerprintText())).quiet();
-        int total = epochs * trainer.stepsPerEpoch(trainTp.size());
-        trainer.stepHook(step -> {
-            listener.onStep(ProgressListener.Stage.TRAIN, step, total, lossOfStep(metrics, step));
-            cancel.throwIfCancelled("train after step " + step + " of " + total + latestCheckpoint(options.outDir));
-        });
-        boolean ok = false;
-        try {
-            double before = Double.NaN, after = Double.NaN;
-            if (!evalTp.isEmpty()) {
-                listener.onStage(ProgressListener.Stage.EVAL_BEFORE, evalTp.size() + " held-out examples");
-                before = trainer.evalLossWithout(evalTp);
-            }
-            cancel.throwIfCancelled("train before its first step");
-            listener.onStage(ProgressListener.Stage.TRAIN, total + " steps on " + trainTp.size() + " examples"
-                    + (reg == null ? ", plain LoRA" : ", IV-guided"));
-            if (options.resume && Files.isRegularFile(out.resolve("checkpoints").resolve("latest.json"))) {
-                listener.onMessage("resuming from the latest checkpoint in " + out);
-            }
-            Trainer.Result r = trainer.train(fresh, trainTp, evalTp, options.resume);
-            LoraAdapter active = model.adapter();
-            if (active != fresh) {
-                adapters.add(active);   // resumed: the trainer loaded the checkpoint's adapter
-            }
-            if (!evalTp.isEmpty()) {
-                listener.onStage(ProgressListener.Stage.EVAL_AFTER, evalTp.size() + " held-out examples");
-                after = trainer.evalLoss(evalTp);
-            }
-            listener.onStage(ProgressListener.Stage.DONE, r.steps() + " steps");
-            ok = true;
-            return new TrainResult(r.steps(), r.steps() - r.losses().size(), r.losses(), before, after,
-                    trainTp.size(), evalTp.size(), reg != null, temporary ? null : r.adapterDir(),
-                    temporary ? null : metrics, active);
-        } finally {
-            if (!ok) {
-                LoraAdapter attached = model.detachAdapter();
-                if (attached != null && !adapters.contains(attached)) {
-                    adapters.add(attached);
-                }
-            }
-            if (temporary) {
-                deleteTree(out);
-            }
-        }
+        return new FacadeTraining(path, model, tokenizer, adapters).run(options, listener, cancel);
     }
 
     /** Detaches and frees the adapters of earlier {@code train} calls (an adapter attached by the caller stays). */
@@ -240,92 +132,6 @@ public final class IvkitModel implements AutoCloseable {
             a.close();
         }
         adapters.clear();
-    }
-
-    private List<TokenizedPrompt> tokenizeFitting(TaskDataset data, List<TaskExample> examples, PromptBuilder b,
-            boolean instruction, ProgressListener listener) {
-        List<Prompt> prompts = TaskFiles.trainingPrompts(data, examples, b, instruction);
-        int ctx = model.config().maxSeqLen();
-        List<Integer> keep = TaskFiles.fitting(tokenizer, ctx, 0, List.of(prompts));
-        if (keep.size() < prompts.size()) {
-            listener.onMessage("skipped " + (prompts.size() - keep.size()) + " of " + prompts.size()
-                    + " examples whose prompts are longer than the context (" + ctx + " tokens)");
-        }
-        List<TokenizedPrompt> out = new ArrayList<>();
-        for (int i : keep) {
-            out.add(TokenizedPrompt.of(tokenizer, prompts.get(i)));
-        }
-        return out;
-    }
-
-    private Regulariser regulariser(TrainOptions o) {
-        if (o.iv == null) {
-            return null;
-        }
-        InstructionVector iv = o.iv;
-        iv.requireCompatible(model, Path.of("(instruction vector)"));
-        int layers = model.config().nLayers();
-        Object recorded = iv.metadata().get("layer");
-        int layer = o.ivLayer != null ? o.ivLayer : recorded instanceof Number num ? num.intValue() : layers / 3;
-        if (layer < 0 || layer >= layers) {
-            throw new InvalidArgumentException("ivLayer", layer + " is out of range [0, " + layers + ")");
-        }
-        IvSchedule schedule = o.ivSchedule == TrainOptions.IvScheduleKind.RAMP ? IvSchedule.defaults()
-                : new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0);
-        return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer, o.ivSite.lib,
-                o.alpha1 == null ? 20 : o.alpha1, o.alpha2 == null ? 0.1 : o.alpha2, o.alphaPr == null ? 1 : o.alphaPr,
-                o.temperature, o.kl.lib, o.gates, iv.heads(), schedule));
-    }
-
-    /** The loss of {@code step} from the trainer's metrics.jsonl (its last lines; one line per step is logged). */
-    static double lossOfStep(Path metrics, int step) {
-        try (RandomAccessFile f = new RandomAccessFile(metrics.toFile(), "r")) {
-            long len = f.length();
-            int n = (int) Math.min(len, 16384);
-            byte[] tail = new byte[n];
-            f.seek(len - n);
-            f.readFully(tail);
-            String[] lines = new String(tail, StandardCharsets.UTF_8).split("\n");
-            for (int i = lines.length - 1; i >= 0 && i >= lines.length - 8; i--) {
-                String line = lines[i].strip();
-                if (!line.startsWith("{") || !line.endsWith("}")) {
-                    continue;
-                }
-                JsonObject o = JsonParser.parseString(line).getAsJsonObject();
-                if (o.has("loss") && o.has("step") && o.get("step").getAsInt() == step) {
-                    return o.get("loss").getAsDouble();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
-    }
-
-    private static String latestCheckpoint(Path outDir) {
-        if (outDir == null) {
-            return " (no outDir: nothing to resume from)";
-        }
-        return "; resume from the latest checkpoint in " + outDir.resolve("checkpoints") + " with resume(true)";
-    }
-
-    private static String sha256(String s) {
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(h, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path p) {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        } catch (IOException e) {
-            // a temporary folder left behind is harmless
-        }
     }
 
     private void requireOpen() {

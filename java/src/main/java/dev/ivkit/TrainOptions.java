@@ -1,7 +1,6 @@
 package dev.ivkit;
 
-import dev.ivkit.iv.InstructionVector;
-import dev.ivkit.KlDirection;
+import dev.ivkit.model.LoraConfig;
 import dev.ivkit.train.IvGuidedRegulariser;
 import dev.ivkit.train.LrSchedule;
 import java.nio.file.Path;
@@ -68,26 +67,10 @@ public final class TrainOptions {
         }
     }
 
-    final Path task;
-    final String split;
-    final Path instructions;
-    final PromptFormat format;
+    final TaskSpec spec;
     final boolean instructionTemplate;
-    final long seed;
-    final InstructionVector iv;
-    final Integer ivLayer;
-    final IvSite ivSite;
-    final IvScheduleKind ivSchedule;
-    final Double alpha1;
-    final Double alpha2;
-    final Double alphaPr;
-    final double temperature;
-    final Kl kl;
-    final boolean gates;
-    final int loraRank;
-    final double loraAlpha;
-    final double loraDropout;
-    final List<String> loraTargets;
+    final IvGuidance guidance;
+    final LoraConfig lora;
     final Integer steps;
     final int epochs;
     final int batch;
@@ -104,27 +87,11 @@ public final class TrainOptions {
     final Path outDir;
     final boolean resume;
 
-    private TrainOptions(Builder b) {
-        task = b.task;
-        split = b.split;
-        instructions = b.instructions;
-        format = b.format;
+    private TrainOptions(Builder b, TaskSpec spec, IvGuidance guidance) {
+        this.spec = spec;
+        this.guidance = guidance;
         instructionTemplate = b.instructionTemplate;
-        seed = b.seed;
-        iv = b.iv;
-        ivLayer = b.ivLayer;
-        ivSite = b.ivSite;
-        ivSchedule = b.ivSchedule;
-        alpha1 = b.alpha1;
-        alpha2 = b.alpha2;
-        alphaPr = b.alphaPr;
-        temperature = b.temperature;
-        kl = b.kl;
-        gates = b.gates;
-        loraRank = b.loraRank;
-        loraAlpha = b.loraAlpha;
-        loraDropout = b.loraDropout;
-        loraTargets = b.loraTargets;
+        lora = new LoraConfig(b.loraRank, b.loraAlpha, b.loraDropout, b.loraTargets);
         steps = b.steps;
         epochs = b.epochs;
         batch = b.batch;
@@ -153,7 +120,17 @@ public final class TrainOptions {
 
     /** @return whether training is IV-guided (an instruction vector was given) */
     public boolean ivGuided() {
-        return iv != null;
+        return guidance.guided();
+    }
+
+    /** @return the task part: task, split, instructions, prompt format and seed */
+    public TaskSpec taskSpec() {
+        return spec;
+    }
+
+    /** @return the IV-guidance part (its vector is null for plain LoRA) */
+    public IvGuidance ivGuidance() {
+        return guidance;
     }
 
     /** @return the output folder, or null for a temporary one removed after training */
@@ -171,24 +148,13 @@ public final class TrainOptions {
         return epochs;
     }
 
-    /** Builder of {@link TrainOptions}; each setter documents its default. */
-    public static final class Builder {
-        private final Path task;
-        private String split = "train";
-        private Path instructions;
-        private PromptFormat format = PromptFormat.QA;
+    /**
+     * Builder of {@link TrainOptions}; each setter documents its default. The task setters come from
+     * {@link TaskSpec.Builder}, the IV-guidance setters ({@code iv}, {@code alpha1}, ...) from
+     * {@link IvGuidance.Builder}.
+     */
+    public static final class Builder extends IvGuidance.Builder<Builder> {
         private boolean instructionTemplate = true;
-        private long seed = 42;
-        private InstructionVector iv;
-        private Integer ivLayer;
-        private IvSite ivSite = IvSite.ATTN_OUT;
-        private IvScheduleKind ivSchedule = IvScheduleKind.RAMP;
-        private Double alpha1;
-        private Double alpha2;
-        private Double alphaPr;
-        private double temperature = 2;
-        private Kl kl = Kl.REVERSE;
-        private boolean gates;
         private int loraRank = 8;
         private double loraAlpha = 16;
         private double loraDropout = 0.1;
@@ -210,37 +176,7 @@ public final class TrainOptions {
         private boolean resume;
 
         private Builder(Path task) {
-            if (task == null) {
-                throw new InvalidArgumentException("task", "no task path given");
-            }
-            this.task = task;
-        }
-
-        /**
-         * @param split SAPO task folders only: the file read (train, dev, test); default train
-         * @return this builder
-         */
-        public Builder split(String split) {
-            this.split = split;
-            return this;
-        }
-
-        /**
-         * @param instructions SAPO task folders only: instructions.json; default the one in the folder's parent
-         * @return this builder
-         */
-        public Builder instructions(Path instructions) {
-            this.instructions = instructions;
-            return this;
-        }
-
-        /**
-         * @param format prompt format of the training examples; default {@link PromptFormat#QA}
-         * @return this builder
-         */
-        public Builder format(PromptFormat format) {
-            this.format = Objects.requireNonNull(format, "format");
-            return this;
+            super(task);
         }
 
         /**
@@ -250,107 +186,6 @@ public final class TrainOptions {
          */
         public Builder instructionTemplate(boolean instructionTemplate) {
             this.instructionTemplate = instructionTemplate;
-            return this;
-        }
-
-        /**
-         * @param seed seed of the split, the LoRA initialisation, the data order and dropout; default 42
-         * @return this builder
-         */
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        /**
-         * @param iv the instruction vector (from {@link IvkitModel#extractIv} or {@code InstructionVector.load}):
-         *           makes training IV-guided; default none (plain LoRA). Not closed by training.
-         * @return this builder
-         */
-        public Builder iv(InstructionVector iv) {
-            this.iv = iv;
-            return this;
-        }
-
-        /**
-         * @param ivLayer layer the IV is added at; default the layer recorded in the IV's metadata, else layers / 3
-         * @return this builder
-         */
-        public Builder ivLayer(int ivLayer) {
-            this.ivLayer = ivLayer;
-            return this;
-        }
-
-        /**
-         * @param ivSite where the IV enters the reference pass; default {@link IvSite#ATTN_OUT}
-         * @return this builder
-         */
-        public Builder ivSite(IvSite ivSite) {
-            this.ivSite = Objects.requireNonNull(ivSite, "ivSite");
-            return this;
-        }
-
-        /**
-         * @param ivSchedule IV strength over training; default {@link IvScheduleKind#RAMP}
-         * @return this builder
-         */
-        public Builder ivSchedule(IvScheduleKind ivSchedule) {
-            this.ivSchedule = Objects.requireNonNull(ivSchedule, "ivSchedule");
-            return this;
-        }
-
-        /**
-         * @param alpha1 weight of the KL at the answer-predicting position (&ge; 0); default 20 (needs an IV)
-         * @return this builder
-         */
-        public Builder alpha1(double alpha1) {
-            this.alpha1 = alpha1;
-            return this;
-        }
-
-        /**
-         * @param alpha2 weight of the KL over the real positions (&ge; 0); default 0.1 (needs an IV)
-         * @return this builder
-         */
-        public Builder alpha2(double alpha2) {
-            this.alpha2 = alpha2;
-            return this;
-        }
-
-        /**
-         * @param alphaPr weight of head preservation (&ge; 0); default 1 (needs an IV)
-         * @return this builder
-         */
-        public Builder alphaPr(double alphaPr) {
-            this.alphaPr = alphaPr;
-            return this;
-        }
-
-        /**
-         * @param temperature KL temperature (&gt; 0); default 2
-         * @return this builder
-         */
-        public Builder temperature(double temperature) {
-            this.temperature = temperature;
-            return this;
-        }
-
-        /**
-         * @param kl direction of the KL terms; default {@link Kl#REVERSE}
-         * @return this builder
-         */
-        public Builder klDirection(Kl kl) {
-            this.kl = Objects.requireNonNull(kl, "klDirection");
-            return this;
-        }
-
-        /**
-         * @param gates the IV authors' hard gates (a KL term counts only above 0.1, a head's MSE above 0.01);
-         *              default false
-         * @return this builder
-         */
-        public Builder gates(boolean gates) {
-            this.gates = gates;
             return this;
         }
 
@@ -533,14 +368,12 @@ public final class TrainOptions {
         }
 
         /**
-         * Checks the settings that do not need the model or the task.
+         * Checks the settings that do not need the model or the task (LoRA's as {@link LoraConfig} does).
          *
          * @return the options
          */
         public TrainOptions build() {
-            if (iv == null && (alpha1 != null || alpha2 != null || alphaPr != null)) {
-                throw new InvalidArgumentException("iv", "alpha1 / alpha2 / alphaPr need an instruction vector");
-            }
+            IvGuidance guidance = ivGuidance();
             if (steps != null) {
                 ExtractOptions.Builder.positive("steps", steps);
             }
@@ -557,26 +390,7 @@ public final class TrainOptions {
             if (resume && outDir == null) {
                 throw new InvalidArgumentException("resume", "resuming needs the outDir of the run to continue");
             }
-            return new TrainOptions(this);
+            return new TrainOptions(this, taskSpec(), guidance);
         }
-    }
-
-    /** Every setting that shapes the run (not resume, not outDir), for refusing a resume with other settings. */
-    String fingerprintText() {
-        return String.join("|", String.valueOf(task), split, String.valueOf(instructions), format.cliName(),
-                Boolean.toString(instructionTemplate), Long.toString(seed), iv == null ? "no-iv" : ivDigest(iv),
-                String.valueOf(ivLayer), ivSite.name(), ivSchedule.name(), String.valueOf(alpha1), String.valueOf(alpha2),
-                String.valueOf(alphaPr), Double.toString(temperature), kl.name(), Boolean.toString(gates),
-                Integer.toString(loraRank), Double.toString(loraAlpha), Double.toString(loraDropout),
-                String.valueOf(loraTargets), String.valueOf(steps), Integer.toString(epochs), Integer.toString(batch),
-                Integer.toString(gradAccum), Double.toString(lr), schedule.name(), Integer.toString(warmup),
-                Double.toString(clip), Double.toString(weightDecay), String.valueOf(maxSamples),
-                Integer.toString(evalSamples), Integer.toString(evalEvery), Integer.toString(checkpointEvery));
-    }
-
-    /** The IV's values and heads, summarised: a resume with another vector is refused. */
-    private static String ivDigest(InstructionVector iv) {
-        float[] v = dev.ivkit.util.Torch.toFloatArray(iv.vector());
-        return java.util.Arrays.hashCode(v) + ":" + iv.heads();
     }
 }

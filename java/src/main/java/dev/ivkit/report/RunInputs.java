@@ -3,6 +3,8 @@ package dev.ivkit.report;
 import com.google.gson.JsonObject;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.ResultsFormatException;
+import dev.ivkit.train.MetricsFormatException;
+import dev.ivkit.train.MetricsLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +24,7 @@ final class RunInputs {
     final List<Path> files;
     private final Map<String, List<Path>> byName = new LinkedHashMap<>();
     private final Map<Path, JsonObject> objects = new LinkedHashMap<>();
-    private final Map<Path, List<JsonObject>> lines = new LinkedHashMap<>();
+    private final Map<Path, List<MetricsLog.Line>> lines = new LinkedHashMap<>();
     private final Map<Path, ResultsFile.Results> results = new LinkedHashMap<>();
 
     private RunInputs(List<Path> files) {
@@ -34,8 +36,8 @@ final class RunInputs {
             byName.get(f.getFileName().toString()).add(f);
         }
         for (Path f : files) {
-            if (f.getFileName().toString().endsWith(".jsonl")) {
-                lines.put(f, Json.readLines(f));
+            if (f.getFileName().toString().equals(MetricsLog.FILE_NAME)) {
+                lines.put(f, readMetrics(f));
             } else {
                 objects.put(f, Json.readObject(f));
             }
@@ -98,8 +100,17 @@ final class RunInputs {
         return results;
     }
 
-    /** The lines of the {@code .jsonl} files. */
-    Map<Path, List<JsonObject>> lines() {
+    /** The records of the {@code metrics.jsonl} files ({@link MetricsLog}). */
+    Map<Path, List<MetricsLog.Line>> lines() {
         return lines;
+    }
+
+    /** A metrics file's records; a malformed line is a {@link ReportException} naming the file and the line. */
+    private static List<MetricsLog.Line> readMetrics(Path f) {
+        try {
+            return new MetricsLog(f).readAll();
+        } catch (MetricsFormatException e) {
+            throw new ReportException(f, e.field(), e.reason(), e);
+        }
     }
 }

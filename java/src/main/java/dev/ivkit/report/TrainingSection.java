@@ -1,44 +1,45 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonObject;
+import dev.ivkit.train.MetricsLog;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** The "Training curves" section: loss, CE and KL per step from each {@code metrics.jsonl}. */
 final class TrainingSection {
     private TrainingSection() {}
 
+    /** The curves drawn, each with its reading of a {@link MetricsLog.Line}. */
+    private static final List<String> KEYS = List.of("loss", "ce", "kl");
+    private static final List<Function<MetricsLog.Line, Double>> VALUES =
+            List.of(MetricsLog.Line::loss, MetricsLog.Line::ce, MetricsLog.Line::kl);
+
     /** The section, or null when no metrics file has a training step. */
-    static Section build(SectionContext ctx, List<Path> files, Map<Path, List<JsonObject>> lines) {
+    static Section build(SectionContext ctx, List<Path> files, Map<Path, List<MetricsLog.Line>> lines) {
         List<String> figs = new ArrayList<>();
         List<List<String>> rows = new ArrayList<>();
         for (Path f : files) {
-            List<JsonObject> ls = lines.get(f);
-            List<String> keys = List.of("loss", "ce", "kl");
+            List<String> keys = KEYS;
             List<List<double[]>> pts = new ArrayList<>();
             for (int k = 0; k < keys.size(); k++) {
                 pts.add(new ArrayList<>());
             }
             double lastLr = Double.NaN;
             int n = 0;
-            for (int i = 0; i < ls.size(); i++) {
-                JsonObject o = ls.get(i);
-                String p = "line " + (i + 1);
-                Double step = Json.num(f, o, "step", p);
-                if (step == null || !Json.present(o, "loss")) {
+            for (MetricsLog.Line line : lines.get(f)) {
+                if (!line.isTraining()) {
                     continue;  // an evaluation line or another record
                 }
                 n++;
                 for (int k = 0; k < keys.size(); k++) {
-                    Double v = Json.num(f, o, keys.get(k), p);
+                    Double v = VALUES.get(k).apply(line);
                     if (v != null) {
-                        pts.get(k).add(new double[] {step, v});
+                        pts.get(k).add(new double[] {line.step(), v});
                     }
                 }
-                Double lr = Json.num(f, o, "lr", p);
-                lastLr = lr == null ? lastLr : lr;
+                lastLr = line.lr() == null ? lastLr : line.lr();
             }
             if (n == 0) {
                 continue;

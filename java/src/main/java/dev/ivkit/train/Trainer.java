@@ -1,11 +1,7 @@
 package dev.ivkit.train;
 
-import com.google.gson.Gson;
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.IvkitException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
-import dev.ivkit.train.DataShard;
-import dev.ivkit.train.GradientSync;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
@@ -13,15 +9,11 @@ import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.RunResult;
 import dev.ivkit.util.Progress;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -32,11 +24,13 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * LoRA fine-tuning with optional regularisers. Loss on answer tokens only, left-padded micro-batches, gradient
  * accumulation, global-norm clipping, AdamW with a warm-up schedule, seeded shuffling per epoch, dropout reseeded per
- * micro-step from (seed, step) so a resumed run repeats the same randomness. Writes {@code OUT/metrics.jsonl} (one
- * JSON object per logged step: step, epoch, loss, ce, kl, kl1, kl2, pr, lr; eval lines carry eval_loss) — no
- * timings, so an interrupted-and-resumed run writes the same file as an uninterrupted one — and checkpoints through
- * {@link Checkpoints}. A NaN/Inf loss or gradient stops training with {@link TrainingDivergedException} before the
- * optimizer step, leaving the last checkpoint intact. The model must not be used elsewhere while training.
+ * micro-step from (seed, step) so a resumed run repeats the same randomness. Writes {@code OUT/metrics.jsonl} through
+ * {@link MetricsLog} (one JSON object per logged step: step, epoch, loss, ce, kl, kl1, kl2, pr, lr; eval lines carry
+ * eval_loss) — no timings, so an interrupted-and-resumed run writes the same file as an uninterrupted one — and
+ * checkpoints through {@link Checkpoints}; {@code RunStart} decides where a run starts (fresh, or from the latest
+ * checkpoint with the metrics lines it had logged). A NaN/Inf loss or gradient stops training with
+ * {@link TrainingDivergedException} before the optimizer step, leaving the last checkpoint intact. The model must not
+ * be used elsewhere while training.
  *
  * <p>Data-parallel ({@link #distributed}): with N ranks, {@code cfg.batchSize()} is the per-rank micro-batch; each
  * global micro-batch of N·B examples is sliced by {@link DataShard}, every rank weights its loss by its share of the
@@ -53,7 +47,7 @@ public final class Trainer {
     private final Regulariser reg;
     private final Path out;
     private final Checkpoints ckpts;
-    private final Path metricsFile;
+    private final MetricsLog metrics;
     private String argsFingerprint = "";
     private StepHook stepHook;
     private GradientSync sync;
@@ -61,41 +55,72 @@ public final class Trainer {
 
     /** Called after every optimizer step (tests use it to inject failures). */
     public interface StepHook {
+        /**
+         * @param step optimizer steps done (its metrics line and any checkpoint due are written)
+         */
         void afterStep(int step);
     }
 
-    /** What a finished run reports. */
+    /**
+     * What a finished run reports.
+     *
+     * @param steps      optimizer steps done in all (a resumed run counts the checkpoint's too)
+     * @param losses     the loss of each step this call ran
+     * @param adapterDir where rank 0 saved the trained adapter
+     */
     public record Result(int steps, List<Double> losses, Path adapterDir) {}
 
     private boolean quiet;
 
+    /**
+     * @param model  the model to adapt (its adapter is replaced during training)
+     * @param cfg    optimizer, batch and logging settings
+     * @param reg    regulariser added to the loss, or null for plain LoRA
+     * @param outDir folder of {@code metrics.jsonl}, {@code checkpoints/} and {@code adapter/}
+     */
     public Trainer(LlamaModel model, TrainConfig cfg, Regulariser reg, Path outDir) {
         this.model = model;
         this.cfg = cfg;
         this.reg = reg;
         this.out = outDir;
         this.ckpts = new Checkpoints(outDir);
-        this.metricsFile = outDir.resolve("metrics.jsonl");
+        this.metrics = MetricsLog.in(outDir);
     }
 
-    /** A string identifying the run's arguments; resuming with different arguments is refused. */
+    /**
+     * @param fp a string identifying the run's arguments; resuming with different arguments is refused
+     * @return this trainer
+     */
     public Trainer argsFingerprint(String fp) {
         this.argsFingerprint = fp;
         return this;
     }
 
-    /** No progress bar (a caller that runs several trainings at once reports its own progress). */
+    /**
+     * No progress bar (a caller that runs several trainings at once reports its own progress).
+     *
+     * @return this trainer
+     */
     public Trainer quiet() {
         this.quiet = true;
         return this;
     }
 
+    /**
+     * @param h called after every optimizer step (its exception stops training, the checkpoints kept)
+     * @return this trainer
+     */
     public Trainer stepHook(StepHook h) {
         this.stepHook = h;
         return this;
     }
 
-    /** Trains data-parallel with the other ranks of {@code sync} (see the class comment). */
+    /**
+     * Trains data-parallel with the other ranks of {@code sync} (see the class comment).
+     *
+     * @param sync the ranks' collective operations, or null for one process
+     * @return this trainer
+     */
     public Trainer distributed(GradientSync sync) {
         this.sync = sync;
         this.shard = sync == null ? DataShard.SINGLE : new DataShard(sync.rank(), sync.worldSize());
@@ -110,6 +135,10 @@ public final class Trainer {
         return shard.rank() == 0;
     }
 
+    /**
+     * @param examples training examples
+     * @return optimizer steps per epoch over them (all ranks together)
+     */
     public int stepsPerEpoch(int examples) {
         int per = cfg.batchSize() * world() * cfg.gradAccum();
         return (examples + per - 1) / per;
@@ -118,7 +147,11 @@ public final class Trainer {
     /**
      * Trains {@code adapter} (attached to the model for the run) on {@code data}.
      *
-     * @param resume continue from OUT/checkpoints when present (the adapter's weights and the optimizer come from it)
+     * @param adapter  a fresh adapter (when resuming, the checkpoint's replaces it on rank 0)
+     * @param data     training examples
+     * @param evalData held-out examples for the {@code eval_loss} lines, or null
+     * @param resume   continue from OUT/checkpoints when present (the adapter's weights and the optimizer come from it)
+     * @return steps, losses and the adapter's folder
      */
     public Result train(LoraAdapter adapter, List<TokenizedPrompt> data, List<TokenizedPrompt> evalData, boolean resume) {
         if (data.isEmpty()) {
@@ -133,57 +166,11 @@ public final class Trainer {
         }
         int total = cfg.epochs() * stepsPerEpoch(data.size());
         LrSchedule schedule = new LrSchedule(cfg.schedule(), cfg.lr(), cfg.warmupSteps(), total);
-        Checkpoints.State state = new Checkpoints.State(0, 0, 0, 0, argsFingerprint, world());
-        Path ckptDir = null;
-        int refusal = 0;
-        if (leader() && resume && ckpts.exists()) {
-            ckptDir = ckpts.latest();
-            state = ckpts.readState(ckptDir);
-            refusal = !argsFingerprint.equals(state.argsFingerprint()) ? 1 : state.processes() != world() ? 2 : 0;
-        }
-        boolean fromCheckpoint = ckptDir != null;
-        if (sync != null) {   // every rank follows rank 0's reading of the checkpoint
-            double[] d = leader() ? new double[] {fromCheckpoint ? 1 : 0, state.step(), state.epoch(), state.cursor(),
-                    state.metricsLines(), refusal, state.processes()} : new double[7];
-            sync.allreduceSum(d);
-            fromCheckpoint = d[0] != 0;
-            refusal = (int) d[5];
-            state = new Checkpoints.State((int) d[1], (int) d[2], (int) d[3], (int) d[4], argsFingerprint, (int) d[6]);
-        }
-        if (refusal == 1) {
-            throw new InvalidArgumentException("resume", "the checkpoint in " + out + " was written with other arguments; "
-                    + "rerun with the same arguments or start a fresh output directory");
-        }
-        if (refusal == 2) {
-            throw new InvalidArgumentException("resume", "the checkpoint in " + out + " was written by " + state.processes()
-                    + " data-parallel process(es) and this run has " + world() + "; resume with " + state.processes()
-                    + " (the data order and batches depend on it) or start a fresh output directory");
-        }
-        LoraAdapter active = adapter;
-        AdamW opt;
-        if (fromCheckpoint) {
-            if (leader()) {
-                active = ckpts.readAdapter(ckptDir, model.config());
-            } else if (adapter == null) {
-                throw new InvalidArgumentException("adapter", "a data-parallel resume needs, on every rank but 0, a fresh "
-                        + "adapter of the run's LoRA configuration to receive rank 0's weights");
-            }
-            opt = new AdamW(active.parameters(), 0.9, 0.999, 1e-8, cfg.weightDecay());
-            opt.load(leader() ? ckpts.readOptimizer(ckptDir) : opt.state(), state.step());
-            if (leader()) {
-                truncateMetrics(state.metricsLines());
-            }
-        } else {
-            opt = new AdamW(adapter.parameters(), 0.9, 0.999, 1e-8, cfg.weightDecay());
-            if (leader()) {
-                writeMetrics(List.of());
-            }
-        }
-        if (sync != null) {   // identical starting weights (and optimizer state) on every rank
-            List<Tensor> shared = new ArrayList<>(active.parameters());
-            shared.addAll(opt.state().values());
-            sync.broadcast(shared, 0);
-        }
+        RunStart start = RunStart.of(new RunStart.Run(model, cfg, ckpts, metrics, argsFingerprint, shard, sync, out),
+                adapter, resume);
+        LoraAdapter active = start.adapter();
+        AdamW opt = start.opt();
+        Checkpoints.State state = start.state();
         model.attachAdapter(active);
         model.setAdapterEnabled(true);
         List<Double> losses = new ArrayList<>();
@@ -203,13 +190,13 @@ public final class Trainer {
                     losses.add(stats[0]);
                     double secs = (System.nanoTime() - t0) / 1e9;
                     if (leader() && (step % cfg.logEvery() == 0 || step == total)) {
-                        metricsLines += appendMetrics(metricsLine(step, epoch, stats, schedule.at(step - 1)));
+                        metrics.append(MetricsLog.Line.training(step, epoch, stats[0], stats[1], stats[2], stats[3],
+                                stats[4], schedule.at(step - 1)));
+                        metricsLines++;
                     }
                     if (leader() && cfg.evalEvery() > 0 && evalData != null && !evalData.isEmpty() && step % cfg.evalEvery() == 0) {
-                        Map<String, Object> ev = new LinkedHashMap<>();
-                        ev.put("step", step);
-                        ev.put("eval_loss", evalLoss(evalData));
-                        metricsLines += appendMetrics(ev);
+                        metrics.append(MetricsLog.Line.evaluation(step, evalLoss(evalData)));
+                        metricsLines++;
                     }
                     boolean epochDone = cursor >= order.size();
                     if (leader() && (step % cfg.checkpointEvery() == 0 || step == total)) {
@@ -321,7 +308,10 @@ public final class Trainer {
         return sums;
     }
 
-    /** Mean answer CE on held-out examples without any adapter (the starting point). */
+    /**
+     * @param evalData held-out examples
+     * @return mean answer CE on them without any adapter (the starting point)
+     */
     public double evalLossWithout(List<TokenizedPrompt> evalData) {
         var saved = model.detachAdapter();
         try {
@@ -356,7 +346,10 @@ public final class Trainer {
         sync.allreduceSum(sums);
     }
 
-    /** Mean answer CE on held-out examples, adapter on, no dropout. */
+    /**
+     * @param evalData held-out examples
+     * @return mean answer CE on them, adapter on, no dropout
+     */
     public double evalLoss(List<TokenizedPrompt> evalData) {
         boolean was = model.training();
         model.setTraining(false);
@@ -375,47 +368,5 @@ public final class Trainer {
             model.setTraining(was);
         }
         return sum / n;
-    }
-
-    private static Map<String, Object> metricsLine(int step, int epoch, double[] s, double lr) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("step", step);
-        m.put("epoch", epoch);
-        m.put("loss", s[0]);
-        m.put("ce", s[1]);
-        m.put("kl", s[2] + s[3]);
-        m.put("kl1", s[2]);
-        m.put("kl2", s[3]);
-        m.put("pr", s[4]);
-        m.put("lr", lr);
-        return m;
-    }
-
-    private int appendMetrics(Map<String, Object> line) {
-        try {
-            Files.writeString(metricsFile, new Gson().toJson(line) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND);
-            return 1;
-        } catch (IOException e) {
-            throw new IvkitException("cannot write " + metricsFile + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void writeMetrics(List<String> lines) {
-        try {
-            Files.write(metricsFile, lines, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IvkitException("cannot write " + metricsFile + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Drops metric lines written after the checkpoint being resumed (a killed run may have logged more). */
-    private void truncateMetrics(int keep) {
-        try {
-            List<String> lines = Files.exists(metricsFile) ? Files.readAllLines(metricsFile, StandardCharsets.UTF_8) : List.of();
-            writeMetrics(lines.subList(0, Math.min(keep, lines.size())));
-        } catch (IOException e) {
-            throw new IvkitException("cannot read " + metricsFile + ": " + e.getMessage(), e);
-        }
     }
 }
