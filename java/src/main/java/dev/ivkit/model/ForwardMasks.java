@@ -12,6 +12,20 @@ import org.bytedeco.pytorch.global.torch;
 final class ForwardMasks {
     private ForwardMasks() {}
 
+    /**
+     * Token ids in [0, vocab), checked where they are (host ids before their copy to the device: no device round trip;
+     * an out-of-range id on CUDA would be a device-side assert). Meta tensors have no values to check.
+     */
+    static void requireIdsInRange(Tensor tokens, int vocab) {
+        if (tokens.is_meta()) {
+            return;
+        }
+        long minId = tokens.min().item_long(), maxId = tokens.max().item_long();
+        if (minId < 0 || maxId >= vocab) {
+            throw new InvalidArgumentException("tokens", "token id " + (minId < 0 ? minId : maxId) + " is out of range [0, " + vocab + ")");
+        }
+    }
+
     /** Left-padding count per row from a [batch, pos] bool mask; anything but zeros-then-ones is an error. */
     static long[] leftPadding(Tensor mask, int batch, int seqLen) {
         long[] m = Torch.toLongArray(mask);

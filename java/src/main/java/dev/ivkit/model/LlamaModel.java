@@ -217,13 +217,7 @@ public final class LlamaModel implements AutoCloseable {
             if (seqLen == 0) {
                 throw new InvalidArgumentException("tokens", "empty sequence");
             }
-            // ids are checked where they are (host tokens before the copy: no device round trip); meta has no values
-            if (!tokens.is_meta()) {
-                long minId = tokens.min().item_long(), maxId = tokens.max().item_long();
-                if (minId < 0 || maxId >= cfg.vocabSize()) {
-                    throw new InvalidArgumentException("tokens", "token id " + (minId < 0 ? minId : maxId) + " is out of range [0, " + cfg.vocabSize() + ")");
-                }
-            }
+            ForwardMasks.requireIdsInRange(tokens, cfg.vocabSize());
             tokens = here(tokens);
         }
         int past = cache == null ? 0 : cache.length();
