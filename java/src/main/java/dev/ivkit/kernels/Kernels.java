@@ -28,6 +28,16 @@ public final class Kernels {
     }
 
     /**
+     * The raw peer's {@code ivkit_noop()}, status unchecked: the bare JNI crossing, for JniOverheadBench (the peer
+     * itself is package-private).
+     *
+     * @return the native status code (0)
+     */
+    public static int rawNoop() {
+        return IvkitNative.ivkit_noop();
+    }
+
+    /**
      * Adds {@code scale * scales[i] * v[i]} to row {@code rows[i]} of {@code x}, in place.
      *
      * @param x      [nRows, d] or [batch, pos, d] (viewed as [batch*pos, d]); float32, bfloat16 or float16; contiguous
