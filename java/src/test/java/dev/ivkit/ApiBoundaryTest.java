@@ -45,18 +45,22 @@ class ApiBoundaryTest {
             "dev.ivkit.util");
 
     /**
-     * Foreign packages the API may mention: the JDK; libtorch's presets (tensors are the currency of the building
-     * blocks: {@code Tensor}, {@code PointerScope}, {@code torch.ScalarType}); Gson ({@code results} reads and writes
-     * JSON trees, {@code JsonObject} in and out).
+     * Foreign packages the API may mention: the JDK, and libtorch's presets (tensors are the currency of the building
+     * blocks: {@code Tensor}, {@code torch.ScalarType}; JavaCPP for {@code PointerScope} and the presets' base types).
+     * Not DJL (the Hugging Face tokenizer binding stays behind {@code Tokenizer}), picocli, SLF4J or Gson.
      */
-    static final List<String> ALLOWED_FOREIGN = List.of("java.", "javax.", "org.bytedeco.pytorch.",
-            "org.bytedeco.javacpp.", "com.google.gson.");
+    static final List<String> ALLOWED_FOREIGN = List.of("java.", "org.bytedeco.pytorch.", "org.bytedeco.javacpp.");
 
     /**
      * Leaks tolerated for now, as "Owner.member -> leaked type", each with the reason it is not fixed here. Empty
      * is the goal; a new leak fails the test, and so does an entry that no longer leaks.
+     * <ul>
+     * <li>{@code ResultsFile.JSON}: the Gson instance (pretty, nulls kept) that {@code continual.SequenceRunner} and
+     * {@code demo.Demo} share with {@code results} so results.json is written one way; hiding it means editing those
+     * two internal packages (other branches), e.g. a package-private field and {@code ResultsFile.toJson}.</li>
+     * </ul>
      */
-    static final Set<String> KNOWN_LEAKS = Set.of();
+    static final Set<String> KNOWN_LEAKS = Set.of("ResultsFile.JSON -> com.google.gson.Gson");
 
     @Test
     void everyIvkitPackageIsEitherExportedOrInternal() throws IOException, URISyntaxException {
