@@ -8,6 +8,7 @@ import dev.ivkit.IvkitException;
  * Callers outside ivkit catch it as an {@link IvkitException}.
  */
 public class NativeException extends IvkitException {
+    /** The native status behind the failure (its name starts the message). */
     private final Status status;
 
     NativeException(Status status, String message) {
