@@ -159,7 +159,7 @@ public final class HfCheckpoint {
      * {@link Summary} of the checkpoint at {@code path} (the same paths as {@link #load}).
      *
      * @param path the model directory, a .safetensors file in it, or its index
-     * @return the checkpoint's configuration and tensor shapes, read without loading weights
+     * @return its config, parameter count, bytes and dtypes, read from the headers only (no weight is loaded)
      */
     public static Summary inspect(Path path) {
         try (Opened o = open(path)) {
