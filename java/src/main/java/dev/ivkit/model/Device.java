@@ -16,6 +16,13 @@ public record Device(String type, int index) {
     /** The CPU. */
     public static final Device CPU = new Device("cpu", 0);
 
+    /**
+     * Checks the type and index.
+     *
+     * @param type  "cpu" or "cuda"
+     * @param index the CUDA device index, 0 for the CPU
+     * @throws InvalidArgumentException ({@code "device"}) for another type or a bad index
+     */
     public Device {
         if (!"cpu".equals(type) && !"cuda".equals(type)) {
             throw new InvalidArgumentException("device", "unknown device type '" + type + "' (cpu, cuda, cuda:N)");
@@ -25,12 +32,23 @@ public record Device(String type, int index) {
         }
     }
 
-    /** CUDA device {@code index}. */
+    /**
+     * CUDA device {@code index}.
+     *
+     * @param index the device index, at least 0
+     * @return the device
+     */
     public static Device cuda(int index) {
         return new Device("cuda", index);
     }
 
-    /** Parses cpu, cuda or cuda:N. */
+    /**
+     * Parses cpu, cuda or cuda:N.
+     *
+     * @param s {@code cpu}, {@code cuda} or {@code cuda:N} (case and surrounding spaces ignored)
+     * @return the device
+     * @throws InvalidArgumentException ({@code "device"}) for anything else
+     */
     public static Device parse(String s) {
         if (s == null || s.isBlank()) {
             throw new InvalidArgumentException("device", "empty device (cpu, cuda, cuda:N)");
@@ -52,11 +70,22 @@ public record Device(String type, int index) {
         throw new InvalidArgumentException("device", "unknown device '" + s + "' (cpu, cuda, cuda:N)");
     }
 
+    /**
+     * Whether this is a CUDA device.
+     *
+     * @return true for cuda and cuda:N
+     */
     public boolean isCuda() {
         return type.equals("cuda");
     }
 
-    /** Throws when this device cannot be used here: CUDA without a GPU, the CUDA kernels or CUDA libtorch. */
+    /**
+     * Throws when this device cannot be used here: CUDA without a GPU, the CUDA kernels or CUDA libtorch.
+     *
+     * @return this device
+     * @throws UnsupportedException when CUDA is requested but unavailable
+     * @throws InvalidArgumentException when the CUDA index is not a visible device
+     */
     public Device requireAvailable() {
         if (isCuda()) {
             String why = Cuda.reason();
@@ -71,12 +100,21 @@ public record Device(String type, int index) {
         return this;
     }
 
-    /** libtorch's device. */
+    /**
+     * libtorch's device.
+     *
+     * @return libtorch's equivalent of this device
+     */
     public org.bytedeco.pytorch.Device torch() {
         return new org.bytedeco.pytorch.Device(isCuda() ? "cuda:" + index : "cpu");
     }
 
-    /** The device a tensor lives on (cpu or cuda:N; other types are refused). */
+    /**
+     * The device a tensor lives on (cpu or cuda:N; other types are refused).
+     *
+     * @param t a CPU or CUDA tensor
+     * @return the tensor's device
+     */
     public static Device of(org.bytedeco.pytorch.Tensor t) {
         return t.is_cuda() ? cuda(t.device().index()) : CPU;
     }
