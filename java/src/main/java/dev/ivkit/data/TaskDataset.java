@@ -39,7 +39,14 @@ public final class TaskDataset {
     private final List<String> labels;
     private final List<TaskExample> positiveExamples;
 
-    /** An in-memory dataset; {@code source} and {@code instruction} may be null. */
+    /**
+     * An in-memory dataset; {@code source} and {@code instruction} may be null.
+     *
+     * @param name the task name
+     * @param source the file the examples came from, or null
+     * @param examples the examples, in order
+     * @param instruction the task's instruction text, or null
+     */
     public TaskDataset(String name, Path source, List<TaskExample> examples, String instruction) {
         this(name, source, examples, instruction, null, List.of(), List.of());
     }
@@ -63,7 +70,13 @@ public final class TaskDataset {
 
     // ---------------------------------------------------------------------------------------------------- loaders
 
-    /** {@link #loadFunctionVector(Path, BlankOutputs)} rejecting blank outputs. */
+    /**
+     * {@link #loadFunctionVector(Path, BlankOutputs)} rejecting blank outputs.
+     *
+     * @param json the task file
+     * @return the task's examples
+     * @throws DataFormatException naming the file and record on any format error or blank output
+     */
     public static TaskDataset loadFunctionVector(Path json) {
         return loadFunctionVector(json, BlankOutputs.REJECT);
     }
@@ -72,6 +85,11 @@ public final class TaskDataset {
      * Todd et al.'s function-vector task file: a JSON array of {@code {"input": str, "output": str}}; a record without
      * {@code input} may carry the input as {@code instruction} (as [FVF]'s {@code ICLDataset} renames it). Other keys
      * are ignored. The name is the file name without {@code .json}; there is no instruction text.
+     *
+     * @param json the task file
+     * @param blankOutputs whether a blank output is an error, skipped or kept
+     * @return the task's examples
+     * @throws DataFormatException naming the file and record on any format error
      */
     public static TaskDataset loadFunctionVector(Path json, BlankOutputs blankOutputs) {
         requireNonNull(json, "json");
@@ -86,7 +104,15 @@ public final class TaskDataset {
         return new TaskDataset(stem(json), json, noneLeft(out, json), null, null, List.of(), List.of());
     }
 
-    /** {@link #loadSuperNiSapo(Path, String, Path, BlankOutputs)} rejecting blank outputs. */
+    /**
+     * {@link #loadSuperNiSapo(Path, String, Path, BlankOutputs)} rejecting blank outputs.
+     *
+     * @param taskDir the task's folder, holding {@code <split>.json}
+     * @param split {@code "train"}, {@code "dev"} or {@code "test"}
+     * @param instructionsJson SAPO's {@code instructions.json}
+     * @return the split's examples with the task's instruction, answer format and labels
+     * @throws DataFormatException on a missing file or entry, any format error, or a blank output
+     */
     public static TaskDataset loadSuperNiSapo(Path taskDir, String split, Path instructionsJson) {
         return loadSuperNiSapo(taskDir, split, instructionsJson, BlankOutputs.REJECT);
     }
@@ -98,7 +124,11 @@ public final class TaskDataset {
      * definition), {@link #answerFormat()} (its {@code suffix}, e.g. "Directly output only POS or NEG as your
      * answer.") and {@link #labels()}.
      *
+     * @param taskDir the task's folder, holding {@code <split>.json}
      * @param split {@code "train"}, {@code "dev"} or {@code "test"}
+     * @param instructionsJson SAPO's {@code instructions.json}
+     * @param blankOutputs whether a blank output is an error, skipped or kept
+     * @return the split's examples with the task's instruction, answer format and labels
      * @throws DataFormatException when the split file is absent (several SAPO train files are not in the shared
      *     snapshot), when {@code instructions.json} has no entry for the task, or on any format error
      */
@@ -150,7 +180,13 @@ public final class TaskDataset {
         return new TaskDataset(task, file, noneLeft(out, file), definition, suffix, labels, List.of());
     }
 
-    /** {@link #loadSuperNiOriginal(Path, BlankOutputs)} rejecting blank outputs. */
+    /**
+     * {@link #loadSuperNiOriginal(Path, BlankOutputs)} rejecting blank outputs.
+     *
+     * @param file the task file
+     * @return the instances, with the definition as instruction and the positive examples
+     * @throws DataFormatException naming the file and record on any format error or blank output
+     */
     public static TaskDataset loadSuperNiOriginal(Path file) {
         return loadSuperNiOriginal(file, BlankOutputs.REJECT);
     }
@@ -163,6 +199,11 @@ public final class TaskDataset {
      * {@code Positive Examples} are reported with record -1 and the example's index in the message. The name is the
      * file name without {@code .json} / {@code .partial.json} when it starts with {@code task}, otherwise (e.g.
      * {@code train.json}) the parent folder's name.
+     *
+     * @param file the task file
+     * @param blankOutputs whether a blank output is an error, skipped or kept
+     * @return the instances, with the definition as instruction and the positive examples
+     * @throws DataFormatException naming the file and record on any format error
      */
     public static TaskDataset loadSuperNiOriginal(Path file, BlankOutputs blankOutputs) {
         requireNonNull(file, "file");
@@ -212,52 +253,97 @@ public final class TaskDataset {
 
     // ---------------------------------------------------------------------------------------------------- access
 
-    /** Task name (file or folder name). */
+    /**
+     * Task name (file or folder name).
+     *
+     * @return the task name
+     */
     public String name() {
         return name;
     }
 
-    /** The file the examples were read from, or null for an in-memory dataset. */
+    /**
+     * The file the examples were read from, or null for an in-memory dataset.
+     *
+     * @return the source file, or null
+     */
     public Path source() {
         return source;
     }
 
-    /** All examples, in file order. */
+    /**
+     * All examples, in file order.
+     *
+     * @return the examples (unmodifiable)
+     */
     public List<TaskExample> examples() {
         return examples;
     }
 
+    /**
+     * The number of examples.
+     *
+     * @return the number of examples
+     */
     public int size() {
         return examples.size();
     }
 
+    /**
+     * The example at index {@code i} in file order.
+     *
+     * @param i an index in [0, size())
+     * @return the example
+     */
     public TaskExample get(int i) {
         return examples.get(i);
     }
 
-    /** The task's instruction (SuperNI definition), when the source has one; empty for function-vector files. */
+    /**
+     * The task's instruction (SuperNI definition), when the source has one; empty for function-vector files.
+     *
+     * @return the instruction, or empty
+     */
     public Optional<String> instruction() {
         return Optional.ofNullable(instruction);
     }
 
-    /** SAPO's answer-format suffix ({@code instructions.json} {@code suffix}), when present. */
+    /**
+     * SAPO's answer-format suffix ({@code instructions.json} {@code suffix}), when present.
+     *
+     * @return the answer-format suffix, or empty
+     */
     public Optional<String> answerFormat() {
         return Optional.ofNullable(answerFormat);
     }
 
-    /** SAPO's label set for classification tasks; empty for generation tasks and other sources. */
+    /**
+     * SAPO's label set for classification tasks; empty for generation tasks and other sources.
+     *
+     * @return the labels (unmodifiable), or an empty list
+     */
     public List<String> labels() {
         return labels;
     }
 
-    /** SuperNI's {@code Positive Examples} (original schema only; first output of each); empty otherwise. */
+    /**
+     * SuperNI's {@code Positive Examples} (original schema only; first output of each); empty otherwise.
+     *
+     * @return the positive examples (unmodifiable), or an empty list
+     */
     public List<TaskExample> positiveExamples() {
         return positiveExamples;
     }
 
     // ---------------------------------------------------------------------------------------------------- splits
 
-    /** {@link #split(double, double, long)} with Todd's valid fraction 0.3 of the held-out part. */
+    /**
+     * {@link #split(double, double, long)} with Todd's valid fraction 0.3 of the held-out part.
+     *
+     * @param testSize the held-out fraction, in (0, 1)
+     * @param seed the shuffle seed
+     * @return disjoint train, valid and test parts
+     */
     public Splits split(double testSize, long seed) {
         return split(testSize, 0.3, seed);
     }
@@ -277,6 +363,10 @@ public final class TaskDataset {
      * membership does not. The result is deterministic for a given seed and dataset, and the three lists are
      * disjoint (by position in the dataset) and together hold every example once.
      *
+     * @param testSize the held-out fraction, in (0, 1)
+     * @param validFraction the fraction of the held-out part that becomes valid, in (0, 1)
+     * @param seed the shuffle seed
+     * @return disjoint train, valid and test parts
      * @throws InvalidArgumentException when a fraction is outside (0, 1) or a part would be empty
      */
     public Splits split(double testSize, double validFraction, long seed) {

@@ -7,6 +7,13 @@ import dev.ivkit.InvalidArgumentException;
  * keep blank outputs ({@link BlankOutputs#KEEP}).
  */
 public record TaskExample(String input, String output) {
+    /**
+     * Checks that neither field is null.
+     *
+     * @param input the input text
+     * @param output the output text
+     * @throws InvalidArgumentException naming the null field
+     */
     public TaskExample {
         if (input == null) {
             throw new InvalidArgumentException("input", "is null");

@@ -15,6 +15,17 @@ import org.bytedeco.pytorch.Tensor;
  * @param rows      batch rows to patch, or null for all rows
  */
 public record HeadPatch(int layer, int head, Positions positions, Tensor value, PatchMode mode, int[] rows) {
+    /**
+     * Checks the fields that do not depend on the model (see {@link HookPlan#validate} for the rest).
+     *
+     * @param layer     layer index
+     * @param head      query-head index
+     * @param positions one position per selected row
+     * @param value     [d_head] or [selected rows, d_head]
+     * @param mode      REPLACE or ADD
+     * @param rows      batch rows to patch, or null for all rows
+     * @throws InvalidArgumentException when positions, value or mode is missing, positions is all(), or rows is empty
+     */
     public HeadPatch {
         if (positions == null || value == null || mode == null) {
             throw new InvalidArgumentException("headPatch", "positions, value and mode are required");
@@ -27,7 +38,15 @@ public record HeadPatch(int layer, int head, Positions positions, Tensor value, 
         }
     }
 
-    /** Patches every batch row at its last token. */
+    /**
+     * Patches every batch row at its last token.
+     *
+     * @param layer layer index
+     * @param head  query-head index
+     * @param value [d_head] for every row, or [batch, d_head]
+     * @param mode  REPLACE or ADD
+     * @return the patch
+     */
     public static HeadPatch atLast(int layer, int head, Tensor value, PatchMode mode) {
         return new HeadPatch(layer, head, Positions.last(), value, mode, null);
     }

@@ -30,35 +30,75 @@ public final class HookPlan {
         this.adds = Collections.unmodifiableList(new ArrayList<>(adds));
     }
 
+    /**
+     * A plan that captures and changes nothing.
+     *
+     * @return the empty plan
+     */
     public static HookPlan empty() {
         return EMPTY;
     }
 
+    /**
+     * A builder of a new plan.
+     *
+     * @return an empty builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * The captures, in plan order.
+     *
+     * @return the captures (unmodifiable)
+     */
     public List<Capture> captures() {
         return captures;
     }
 
+    /**
+     * The head patches, in plan order.
+     *
+     * @return the head patches (unmodifiable)
+     */
     public List<HeadPatch> patches() {
         return patches;
     }
 
+    /**
+     * The residual additions, in plan order.
+     *
+     * @return the residual additions (unmodifiable)
+     */
     public List<ResidualAdd> residualAdds() {
         return adds;
     }
 
+    /**
+     * Whether the plan neither captures nor changes anything.
+     *
+     * @return true for an empty plan
+     */
     public boolean isEmpty() {
         return captures.isEmpty() && patches.isEmpty() && adds.isEmpty();
     }
 
+    /**
+     * Whether the plan changes the forward (head patches or residual additions).
+     *
+     * @return true when the plan has an intervention
+     */
     public boolean hasInterventions() {
         return !patches.isEmpty() || !adds.isEmpty();
     }
 
-    /** Captures at one site, in plan order. */
+    /**
+     * Captures at one site, in plan order.
+     *
+     * @param site a hook site
+     * @return the captures at {@code site} (one at most)
+     */
     public List<Capture> capturesAt(HookSite site) {
         List<Capture> out = new ArrayList<>();
         for (Capture c : captures) {
@@ -69,7 +109,12 @@ public final class HookPlan {
         return out;
     }
 
-    /** Head patches of one layer. */
+    /**
+     * Head patches of one layer.
+     *
+     * @param layer a layer index
+     * @return the head patches of {@code layer}, in plan order
+     */
     public List<HeadPatch> patchesAt(int layer) {
         List<HeadPatch> out = new ArrayList<>();
         for (HeadPatch p : patches) {
@@ -80,7 +125,12 @@ public final class HookPlan {
         return out;
     }
 
-    /** Residual additions at one site. */
+    /**
+     * Residual additions at one site.
+     *
+     * @param site a hook site
+     * @return the residual additions at {@code site}, in plan order
+     */
     public List<ResidualAdd> addsAt(HookSite site) {
         List<ResidualAdd> out = new ArrayList<>();
         for (ResidualAdd a : adds) {
@@ -106,7 +156,10 @@ public final class HookPlan {
      * values, and that no intervention lands on padding.
      *
      * @param shape   the model's layer, head and width counts
+     * @param batch   batch rows of the input
+     * @param seqLen  sequence length of the input
      * @param padding number of left-padding tokens per batch row (null: none)
+     * @throws InvalidArgumentException naming the first intervention or capture that does not fit
      */
     public void validate(Shape shape, int batch, int seqLen, long[] padding) {
         Shape cfg = shape;
@@ -143,7 +196,15 @@ public final class HookPlan {
         }
     }
 
-    /** The batch rows an intervention applies to (all when null), range-checked. */
+    /**
+     * The batch rows an intervention applies to (all when null), range-checked.
+     *
+     * @param rows  selected rows, or null for all
+     * @param batch batch rows of the input
+     * @param what  the intervention, for error messages
+     * @return the selected rows, or every row index when {@code rows} is null
+     * @throws InvalidArgumentException when a row is out of range or selected twice
+     */
     public static int[] selectedRows(int[] rows, int batch, String what) {
         if (rows == null) {
             int[] all = new int[batch];
@@ -194,20 +255,46 @@ public final class HookPlan {
         }
     }
 
+    /**
+     * Collects captures and interventions; {@link #build()} makes the immutable plan. A site is captured at most once.
+     */
     public static final class Builder {
         private final Map<HookSite, Capture> captures = new LinkedHashMap<>();
         private final List<HeadPatch> patches = new ArrayList<>();
         private final List<ResidualAdd> adds = new ArrayList<>();
 
+        /**
+         * Keeps the activation at {@code site} for the given positions (the forward's result returns it).
+         *
+         * @param site      where to read
+         * @param positions which positions per row; {@link Positions#all()} keeps every position
+         * @return this builder
+         * @throws InvalidArgumentException when {@code site} is already captured
+         */
         public Builder capture(HookSite site, Positions positions) {
             return put(new Capture(site, positions, null));
         }
 
+        /**
+         * Keeps the activation at {@code site} for every position.
+         *
+         * @param site where to read
+         * @return this builder
+         * @throws InvalidArgumentException when {@code site} is already captured
+         */
         public Builder capture(HookSite site) {
             return capture(site, Positions.all());
         }
 
-        /** Sums the selected rows into {@code acc} instead of keeping them (one position per row). */
+        /**
+         * Sums the selected rows into {@code acc} instead of keeping them (one position per row).
+         *
+         * @param site      where to read
+         * @param positions one position per row (not {@link Positions#all()})
+         * @param acc       the running sum the selected rows are added to
+         * @return this builder
+         * @throws InvalidArgumentException when {@code site} is already captured or the positions are all()
+         */
         public Builder captureMean(HookSite site, Positions positions, MeanAccumulator acc) {
             if (positions.mode() == Positions.Mode.ALL) {
                 throw new InvalidArgumentException("positions", "a mean capture takes one position per row");
@@ -222,16 +309,33 @@ public final class HookPlan {
             return this;
         }
 
+        /**
+         * Adds a head patch (applied in plan order).
+         *
+         * @param p the patch
+         * @return this builder
+         */
         public Builder patch(HeadPatch p) {
             patches.add(p);
             return this;
         }
 
+        /**
+         * Adds a residual addition (applied in plan order).
+         *
+         * @param a the addition
+         * @return this builder
+         */
         public Builder add(ResidualAdd a) {
             adds.add(a);
             return this;
         }
 
+        /**
+         * The plan (checked against a model only by {@link HookPlan#validate}).
+         *
+         * @return the immutable plan
+         */
         public HookPlan build() {
             return new HookPlan(new ArrayList<>(captures.values()), patches, adds);
         }

@@ -12,7 +12,11 @@ public final class MeanAccumulator implements AutoCloseable {
     private Tensor sum;  // float32, the site's shape without batch and pos (e.g. [head, d_head] for hook_z)
     private long count;
 
-    /** Adds rows [n, ...] (any float dtype); called by the forward pass. */
+    /**
+     * Adds rows [n, ...] (any float dtype); called by the forward pass.
+     *
+     * @param rows [n, ...site dims] activations of n rows
+     */
     public void addRows(Tensor rows) {
         Tensor s = rows.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).sum(new long[] {0}, false,
                 new org.bytedeco.pytorch.ScalarTypeOptional());
@@ -28,6 +32,11 @@ public final class MeanAccumulator implements AutoCloseable {
     /**
      * The float32 sum tensor, allocated to {@code shape} on {@code like}'s device on first use; the caller adds
      * {@code n} rows into it.
+     *
+     * @param shape the sum's shape (the site's dims without batch and position)
+     * @param like  a tensor on the device to allocate on (the activation)
+     * @param n     how many rows the caller adds
+     * @return the running sum, to add into in place
      */
     public Tensor sumFor(long[] shape, Tensor like, long n) {
         if (sum == null) {
@@ -39,11 +48,21 @@ public final class MeanAccumulator implements AutoCloseable {
         return sum;
     }
 
+    /**
+     * How many rows were added.
+     *
+     * @return the row count
+     */
     public long count() {
         return count;
     }
 
-    /** The mean so far (a new tensor in the caller's scope); an error before anything was added. */
+    /**
+     * The mean so far (a new tensor in the caller's scope); an error before anything was added.
+     *
+     * @return the mean over the rows added
+     * @throws InvalidArgumentException when nothing was added
+     */
     public Tensor mean() {
         if (count == 0) {
             throw new InvalidArgumentException("accumulator", "no activations were accumulated");
@@ -51,7 +70,11 @@ public final class MeanAccumulator implements AutoCloseable {
         return sum.div(new Scalar((double) count));
     }
 
-    /** The running sum itself (read-only use). */
+    /**
+     * The running sum itself (read-only use).
+     *
+     * @return the sum, or null before anything was added
+     */
     public Tensor sum() {
         return sum;
     }

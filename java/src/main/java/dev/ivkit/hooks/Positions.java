@@ -8,7 +8,15 @@ import java.util.Arrays;
  * row, or every position. Positions index the input of this forward call (0 = its first token).
  */
 public final class Positions {
-    public enum Mode { LAST, EXPLICIT, ALL }
+    /** How the positions are chosen. */
+    public enum Mode {
+        /** The last token of each row. */
+        LAST,
+        /** One given position per row. */
+        EXPLICIT,
+        /** Every position. */
+        ALL
+    }
 
     private final Mode mode;
     private final long[] perRow;
@@ -18,17 +26,31 @@ public final class Positions {
         this.perRow = perRow;
     }
 
-    /** The last token of each row (with left padding: the last column). */
+    /**
+     * The last token of each row (with left padding: the last column).
+     *
+     * @return positions that resolve to each row's last column
+     */
     public static Positions last() {
         return new Positions(Mode.LAST, null);
     }
 
-    /** Every position: the capture keeps [batch, pos, ...]. */
+    /**
+     * Every position: the capture keeps [batch, pos, ...].
+     *
+     * @return positions that keep every position
+     */
     public static Positions all() {
         return new Positions(Mode.ALL, null);
     }
 
-    /** One position per batch row. */
+    /**
+     * One position per batch row.
+     *
+     * @param perRow one position per batch row, each in [0, seqLen)
+     * @return the explicit positions (a copy of {@code perRow})
+     * @throws InvalidArgumentException when {@code perRow} is empty
+     */
     public static Positions of(long... perRow) {
         if (perRow.length == 0) {
             throw new InvalidArgumentException("positions", "empty position list");
@@ -36,11 +58,24 @@ public final class Positions {
         return new Positions(Mode.EXPLICIT, perRow.clone());
     }
 
+    /**
+     * How the positions are chosen.
+     *
+     * @return the mode
+     */
     public Mode mode() {
         return mode;
     }
 
-    /** Resolves to one position per row for a [batch, seqLen] input; null for {@link Mode#ALL}. */
+    /**
+     * Resolves to one position per row for a [batch, seqLen] input; null for {@link Mode#ALL}.
+     *
+     * @param batch  rows of the input
+     * @param seqLen length of the input
+     * @param field  the argument named in errors
+     * @return one position per row, or null for ALL
+     * @throws InvalidArgumentException when explicit positions do not match the batch or are out of range
+     */
     public long[] resolve(int batch, int seqLen, String field) {
         switch (mode) {
             case ALL:

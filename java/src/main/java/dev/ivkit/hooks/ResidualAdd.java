@@ -14,6 +14,17 @@ import org.bytedeco.pytorch.Tensor;
  * @param rows      batch rows, or null for all
  */
 public record ResidualAdd(HookSite site, Positions positions, Tensor vector, float scale, int[] rows) {
+    /**
+     * Checks the fields that do not depend on the model (see {@link HookPlan#validate} for the rest).
+     *
+     * @param site      blocks.L.hook_resid_post, hook_resid_mid or hook_attn_out
+     * @param positions one position per selected row
+     * @param vector    [d_model] or [selected rows, d_model]
+     * @param scale     finite factor
+     * @param rows      batch rows, or null for all
+     * @throws InvalidArgumentException on a missing field, another site, all() positions, a non-finite scale or empty
+     *     rows
+     */
     public ResidualAdd {
         if (site == null || positions == null || vector == null) {
             throw new InvalidArgumentException("residualAdd", "site, positions and vector are required");
@@ -34,7 +45,14 @@ public record ResidualAdd(HookSite site, Positions positions, Tensor vector, flo
         }
     }
 
-    /** Adds to every row's last token at blocks.L.hook_resid_post. */
+    /**
+     * Adds to every row's last token at blocks.L.hook_resid_post.
+     *
+     * @param layer  the block whose output is changed
+     * @param vector [d_model] for every row, or [batch, d_model]
+     * @param scale  finite factor
+     * @return the addition
+     */
     public static ResidualAdd residPostAtLast(int layer, Tensor vector, float scale) {
         return new ResidualAdd(HookSite.residPost(layer), Positions.last(), vector, scale, null);
     }

@@ -13,12 +13,20 @@ public final class Cuda {
 
     private Cuda() {}
 
-    /** True when the CUDA kernels were built, load, and see at least one device, and libtorch has CUDA. */
+    /**
+     * True when the CUDA kernels were built, load, and see at least one device, and libtorch has CUDA.
+     *
+     * @return whether CUDA kernels can run here
+     */
     public static boolean available() {
         return reason() == null;
     }
 
-    /** Why CUDA is unavailable, or null when it is available. */
+    /**
+     * Why CUDA is unavailable, or null when it is available.
+     *
+     * @return the reason, or null when CUDA is available
+     */
     public static synchronized String reason() {
         if (!probed) {
             unavailableReason = probe();

@@ -44,6 +44,7 @@ public final class FusedKl {
      * @param mask        null, or one bool/uint8/float32 entry per row (see {@link Kernels#klRows})
      * @param temperature T &gt; 0 (the authors use 2, no T² factor)
      * @param dir         {@link KlDirection#REVERSE} for the authors' KL(p_cur || p_ref), FORWARD for distillation
+     * @param reduction   how the per-row values become the scalar loss
      * @return a 0-dim float32 tensor (the current logits' dtype promoted with float32)
      */
     public static Tensor loss(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,

@@ -17,7 +17,11 @@ import org.bytedeco.pytorch.global.torch;
 public final class Kernels {
     private Kernels() {}
 
-    /** Version string of the loaded CPU native library. */
+    /**
+     * Version string of the loaded CPU native library.
+     *
+     * @return the version the CPU library reports
+     */
     public static String nativeVersion() {
         return IvkitNative.ivkit_version();
     }
@@ -25,6 +29,16 @@ public final class Kernels {
     /** One call into the CPU library that does nothing: the JNI crossing cost. */
     public static void noop() {
         Status.check(IvkitNative.ivkit_noop(), IvkitNative::ivkit_last_error);
+    }
+
+    /**
+     * The raw peer's {@code ivkit_noop()}, status unchecked: the bare JNI crossing, for JniOverheadBench (the peer
+     * itself is package-private).
+     *
+     * @return the native status code (0)
+     */
+    public static int rawNoop() {
+        return IvkitNative.ivkit_noop();
     }
 
     /**
@@ -120,6 +134,8 @@ public final class Kernels {
     /**
      * Adds z at one position per batch row, summed over rows, into a float32 running sum (for mean activations).
      *
+     * @param z [batch, seq, heads, d_head] contiguous
+     * @param positions [batch] int64 in [0, seq)
      * @param acc [heads, d_head] float32 on z's device; updated in place
      */
     public static void gatherHeadsAccumulate(Tensor z, Tensor positions, Tensor acc) {
@@ -159,6 +175,7 @@ public final class Kernels {
      * @param positions [n] int64 positions
      * @param heads     [n] int64 query-head indices; the (row, position, head) triples must be distinct
      * @param values    [n, d_head] or [d_head] (shared), z's dtype and device
+     * @param mode      REPLACE overwrites the head, ADD adds to it
      */
     public static void patchHeadsInPlace(Tensor z, Tensor rows, Tensor positions, Tensor heads, Tensor values, PatchMode mode) {
         long[] s = zShape(z);
@@ -223,14 +240,28 @@ public final class Kernels {
      * @param mask        null (all rows weight 1), or one entry per row (shape [rows] or current's leading shape),
      *                    contiguous: bool/uint8 (0 = masked) or float32 weights; masked rows get loss 0 and grad 0
      * @param temperature T, finite and &gt; 0
+     * @param dir         FORWARD for KL(q || p), REVERSE for KL(p || q)
      * @param withGrad    also write the gradient
+     * @return the per-row loss and, when {@code withGrad}, the gradient in the current logits' dtype
      */
     public static KlRowsResult klRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             boolean withGrad) {
         return klRows(current, reference, mask, temperature, dir, withGrad, current == null ? null : Torch.dtype(current));
     }
 
-    /** As {@link #klRows(Tensor, Tensor, Tensor, double, KlDirection, boolean)}, with the gradient's dtype (float32 or current's). */
+    /**
+     * As {@link #klRows(Tensor, Tensor, Tensor, double, KlDirection, boolean)}, with the gradient's dtype (float32 or
+     * current's).
+     *
+     * @param current logits as in {@link #klRows(Tensor, Tensor, Tensor, double, KlDirection, boolean)}
+     * @param reference logits of the same shape, dtype and device
+     * @param mask null, or one entry per row
+     * @param temperature T, finite and &gt; 0
+     * @param dir FORWARD or REVERSE
+     * @param withGrad also write the gradient
+     * @param gradDtype the gradient's dtype: float32 or current's
+     * @return the per-row loss and the gradient (null without {@code withGrad})
+     */
     public static KlRowsResult klRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             boolean withGrad, torch.ScalarType gradDtype) {
         if (current == null || current.dim() < 2) {

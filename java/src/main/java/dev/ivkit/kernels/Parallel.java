@@ -21,7 +21,12 @@ import java.util.function.Function;
 public final class Parallel {
     private Parallel() {}
 
-    /** Threads for {@code items} jobs: the cores, at most one per job. */
+    /**
+     * Threads for {@code items} jobs: the cores, at most one per job.
+     *
+     * @param items the number of jobs
+     * @return between 1 and the number of cores
+     */
     public static int workers(int items) {
         return Math.max(1, Math.min(items, Runtime.getRuntime().availableProcessors()));
     }
@@ -29,6 +34,14 @@ public final class Parallel {
     /**
      * {@code f} over the items; {@code progress} (nullable) advances as results complete in item order, labelled by
      * {@code label}. The first failure is rethrown (its RuntimeException as is).
+     *
+     * @param <T> item type
+     * @param <R> result type
+     * @param items the inputs, one job each
+     * @param progress advanced once per completed item, or null
+     * @param label the progress suffix of an item
+     * @param f the job; must not share mutable state with the other jobs
+     * @return f's results, in item order
      */
     public static <T, R> List<R> map(List<T> items, Progress progress, Function<T, String> label, Function<T, R> f) {
         int workers = workers(items.size());

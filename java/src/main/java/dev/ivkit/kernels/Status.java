@@ -7,7 +7,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Status codes of native/include/ivkit/ivkit.h, and the one place where they become exceptions. */
-public enum Status {
+enum Status {
     OK, INVALID_ARGUMENT, OUT_OF_MEMORY, CUDA, UNSUPPORTED, INTERNAL;
 
     static Status of(int code) {

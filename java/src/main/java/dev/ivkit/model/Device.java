@@ -22,6 +22,13 @@ public record Device(String type, int index) {
      */
     public static final Device META = new Device("meta", 0);
 
+    /**
+     * Checks the type and index.
+     *
+     * @param type  "cpu" or "cuda"
+     * @param index the CUDA device index, 0 for the CPU
+     * @throws InvalidArgumentException ({@code "device"}) for another type or a bad index
+     */
     public Device {
         if (!"cpu".equals(type) && !"cuda".equals(type) && !"meta".equals(type)) {
             throw new InvalidArgumentException("device", "unknown device type '" + type + "' (cpu, cuda, cuda:N)");
@@ -31,12 +38,23 @@ public record Device(String type, int index) {
         }
     }
 
-    /** CUDA device {@code index}. */
+    /**
+     * CUDA device {@code index}.
+     *
+     * @param index the device index, at least 0
+     * @return the device
+     */
     public static Device cuda(int index) {
         return new Device("cuda", index);
     }
 
-    /** Parses cpu, cuda or cuda:N. */
+    /**
+     * Parses cpu, cuda or cuda:N.
+     *
+     * @param s {@code cpu}, {@code cuda} or {@code cuda:N} (case and surrounding spaces ignored)
+     * @return the device
+     * @throws InvalidArgumentException ({@code "device"}) for anything else
+     */
     public static Device parse(String s) {
         if (s == null || s.isBlank()) {
             throw new InvalidArgumentException("device", "empty device (cpu, cuda, cuda:N)");
@@ -58,17 +76,31 @@ public record Device(String type, int index) {
         throw new InvalidArgumentException("device", "unknown device '" + s + "' (cpu, cuda, cuda:N)");
     }
 
-    /** @return true for the shape-only {@link #META} device */
+    /**
+     * Whether this is the shape-only {@link #META} device.
+     *
+     * @return true for meta
+     */
     public boolean isMeta() {
         return type.equals("meta");
     }
 
-    /** @return true for a CUDA device */
+    /**
+     * Whether this is a CUDA device.
+     *
+     * @return true for cuda and cuda:N
+     */
     public boolean isCuda() {
         return type.equals("cuda");
     }
 
-    /** Throws when this device cannot be used here: CUDA without a GPU, the CUDA kernels or CUDA libtorch. */
+    /**
+     * Throws when this device cannot be used here: CUDA without a GPU, the CUDA kernels or CUDA libtorch.
+     *
+     * @return this device
+     * @throws UnsupportedException when CUDA is requested but unavailable
+     * @throws InvalidArgumentException when the CUDA index is not a visible device
+     */
     public Device requireAvailable() {
         if (isCuda()) {
             String why = Cuda.reason();
@@ -83,12 +115,21 @@ public record Device(String type, int index) {
         return this;
     }
 
-    /** libtorch's device. */
+    /**
+     * libtorch's device.
+     *
+     * @return libtorch's equivalent of this device
+     */
     public org.bytedeco.pytorch.Device torch() {
         return new org.bytedeco.pytorch.Device(toString());
     }
 
-    /** The device a tensor lives on (cpu, cuda:N or meta). */
+    /**
+     * The device a tensor lives on.
+     *
+     * @param t a CPU, CUDA or meta tensor
+     * @return the tensor's device (cpu, cuda:N or meta)
+     */
     public static Device of(org.bytedeco.pytorch.Tensor t) {
         return t.is_cuda() ? cuda(t.device().index()) : t.is_meta() ? META : CPU;
     }

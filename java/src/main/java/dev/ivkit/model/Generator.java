@@ -15,6 +15,11 @@ import org.bytedeco.pytorch.global.torch;
 public final class Generator {
     private final LlamaModel model;
 
+    /**
+     * A generator over {@code model} (used from one thread, as the model is).
+     *
+     * @param model the model to generate with
+     */
     public Generator(LlamaModel model) {
         this.model = model;
     }
@@ -23,6 +28,10 @@ public final class Generator {
      * Generates up to {@code maxNewTokens} tokens after {@code prompt}; stops early at EOS or BOS (as llama2.c does) or
      * when {@code onToken} returns false.
      *
+     * @param prompt       prompt ids, BOS first where the tokenizer has one (not empty)
+     * @param maxNewTokens the most tokens to generate, at least 0
+     * @param sampler      picks each next token
+     * @param onToken      told each generated id; return false to stop
      * @return the generated ids (prompt excluded)
      */
     public int[] generate(int[] prompt, int maxNewTokens, Sampler sampler, IntPredicate onToken) {
@@ -34,6 +43,14 @@ public final class Generator {
      * prompt: {@code Positions.last()} is the last prompt token); {@code stepPlan} runs with every new token's forward
      * (its input is that one token: {@code Positions.last()} is it). Pass the same plan to both to intervene at the
      * last prompt token and at every new token; pass null to skip either.
+     *
+     * @param prompt       prompt ids, BOS first where the tokenizer has one (not empty)
+     * @param maxNewTokens the most tokens to generate, at least 0
+     * @param sampler      picks each next token
+     * @param onToken      told each generated id; return false to stop
+     * @param promptPlan   hooks of the prompt's forward, or null
+     * @param stepPlan     hooks of every new token's forward, or null
+     * @return the generated ids (prompt excluded)
      */
     public int[] generate(int[] prompt, int maxNewTokens, Sampler sampler, IntPredicate onToken, HookPlan promptPlan,
             HookPlan stepPlan) {

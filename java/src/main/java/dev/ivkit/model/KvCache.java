@@ -33,15 +33,29 @@ public final class KvCache implements AutoCloseable {
         this.realCount = torch.zeros(new long[] {batch}, dev.ivkit.util.Torch.options(torch.ScalarType.Long).device(where));
     }
 
+    /**
+     * Number of batch rows.
+     *
+     * @return the rows the cache holds
+     */
     public int batch() {
         return batch;
     }
 
+    /**
+     * Number of positions the cache can hold.
+     *
+     * @return the capacity
+     */
     public int capacity() {
         return capacity;
     }
 
-    /** Number of filled slots (prompt + generated, padding included). */
+    /**
+     * Number of filled slots (prompt + generated, padding included).
+     *
+     * @return the filled slots
+     */
     public int length() {
         return length;
     }

@@ -38,6 +38,10 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Builds a model from weights named by {@link WeightNames}; converts them to {@code dtype} (null keeps the first
      * weight's dtype). Takes ownership of the map's tensors.
+     *
+     * @param cfg     the architecture
+     * @param weights every weight the config implies, by canonical name (the model takes them over)
+     * @param dtype   compute dtype, or null for the first weight's
      */
     public LlamaModel(ModelConfig cfg, Map<String, Tensor> weights, torch.ScalarType dtype) {
         this(cfg, weights, dtype, null);
@@ -46,6 +50,11 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * As {@link #LlamaModel(ModelConfig, Map, torch.ScalarType)}, moving each weight to {@code device} (null: where
      * the weights are) in the same step as the dtype conversion, one tensor at a time.
+     *
+     * @param cfg     the architecture
+     * @param weights every weight the config implies, by canonical name (the model takes them over)
+     * @param dtype   compute dtype, or null for the first weight's
+     * @param device  where the weights go, or null to leave them where they are
      */
     public LlamaModel(ModelConfig cfg, Map<String, Tensor> weights, torch.ScalarType dtype, Device device) {
         Torch.init();
@@ -92,6 +101,8 @@ public final class LlamaModel implements AutoCloseable {
      * A second model over the same weight tensors, for another thread (a model is confined to one): data-parallel
      * training runs one replica per shard. It has no adapter; closing it frees only its own RoPE tables, and it must
      * not be used after this model is closed.
+     *
+     * @return a replica sharing this model's weights
      */
     public LlamaModel replica() {
         return new LlamaModel(this);
@@ -105,15 +116,29 @@ public final class LlamaModel implements AutoCloseable {
         return t;
     }
 
+    /**
+     * The architecture.
+     *
+     * @return the model's configuration
+     */
     public ModelConfig config() {
         return cfg;
     }
 
+    /**
+     * The compute dtype of the weights and activations.
+     *
+     * @return the dtype
+     */
     public torch.ScalarType dtype() {
         return dtype;
     }
 
-    /** Where the weights live; every tensor a forward creates is created there too. */
+    /**
+     * Where the weights live; every tensor a forward creates is created there too.
+     *
+     * @return the model's device
+     */
     public Device device() {
         return device;
     }
@@ -128,12 +153,22 @@ public final class LlamaModel implements AutoCloseable {
         return Device.of(t).equals(device) ? t : t.to(device.torch(), Torch.dtype(t));
     }
 
-    /** The weights by canonical name (read-only view; the tensors are the model's own). */
+    /**
+     * The weights by canonical name (read-only view; the tensors are the model's own).
+     *
+     * @return the weights (unmodifiable)
+     */
     public Map<String, Tensor> weights() {
         return weights;
     }
 
-    /** A KV cache for {@code batch} rows and up to {@code capacity} positions (≤ the context length). */
+    /**
+     * A KV cache for {@code batch} rows and up to {@code capacity} positions (≤ the context length).
+     *
+     * @param batch    rows the cache holds
+     * @param capacity positions the cache holds (prompt and generated)
+     * @return an empty cache on the model's device
+     */
     public KvCache newCache(int batch, int capacity) {
         if (capacity <= 0 || capacity > cfg.maxSeqLen()) {
             throw new InvalidArgumentException("capacity", capacity + " is out of range [1, " + cfg.maxSeqLen() + "]");
@@ -144,24 +179,38 @@ public final class LlamaModel implements AutoCloseable {
         return new KvCache(cfg, batch, capacity, dtype, device);
     }
 
-    /** Token embeddings [batch, pos, d_model] (blocks.0.hook_resid_pre) of ids [batch, pos]. */
+    /**
+     * Token embeddings [batch, pos, d_model] (blocks.0.hook_resid_pre) of ids [batch, pos].
+     *
+     * @param tokens [batch, pos] int64 ids
+     * @return the embeddings, in the model's dtype
+     */
     public Tensor embedTokens(Tensor tokens) {
         tokens = here(tokens);
         long b = tokens.size(0), t = tokens.size(1);
         return Torch.rows(embed, tokens.reshape(-1)).reshape(b, t, cfg.dModel());
     }
 
-    /** Full-sequence forward without padding: logits [batch, pos, vocab]. */
+    /**
+     * Full-sequence forward without padding: logits [batch, pos, vocab].
+     *
+     * @param tokens [batch, pos] int64 ids
+     * @param plan   captures and interventions, or null
+     * @return logits of every position and the plan's captures
+     */
     public RunResult forward(Tensor tokens, HookPlan plan) {
         return forward(tokens, null, plan, null, LogitsMode.ALL);
     }
 
     /**
+     * The forward pass: left-padded tokens, a hook plan, an optional KV cache, logits where asked.
+     *
      * @param tokens        [batch, pos] int64 ids
      * @param attentionMask [batch, pos] (1 = real token, 0 = left padding) or null for no padding
      * @param plan          captures; validated against the model and the input first
      * @param cache         KV cache to read the earlier positions from and append these to, or null
      * @param logitsMode    which positions get logits
+     * @return logits per {@code logitsMode} and the plan's captures
      */
     public RunResult forward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode) {
         if (!busy.compareAndSet(false, true)) {
@@ -178,6 +227,13 @@ public final class LlamaModel implements AutoCloseable {
      * Runs layers {@code [startLayer, nLayers)} on a residual stream {@code residIn} = blocks.startLayer.hook_resid_pre
      * [batch, pos, d_model] of a (left-padded) batch: the second half of a forward whose first half was run before.
      * Hooks at earlier layers are an error.
+     *
+     * @param startLayer    first layer to run
+     * @param residIn       [batch, pos, d_model] blocks.startLayer.hook_resid_pre
+     * @param attentionMask [batch, pos] (1 = real token, 0 = left padding) or null for no padding
+     * @param plan          hooks at layers from {@code startLayer} on, or null
+     * @param logitsMode    which positions get logits
+     * @return logits per {@code logitsMode} and the plan's captures
      */
     public RunResult forwardFrom(int startLayer, Tensor residIn, Tensor attentionMask, HookPlan plan, LogitsMode logitsMode) {
         if (startLayer < 0 || startLayer >= cfg.nLayers()) {
@@ -288,6 +344,8 @@ public final class LlamaModel implements AutoCloseable {
      * @param residIn    [rows, suffix, d_model]: blocks.startLayer.hook_resid_pre of positions prefix.length() ...
      * @param prefix     a batch-1 cache of the prefix, without padding
      * @param plan       hooks; their positions index the suffix, their layers must be ≥ startLayer
+     * @param logitsMode which positions get logits
+     * @return logits per {@code logitsMode} and the plan's captures
      */
     public RunResult forwardSuffix(int startLayer, Tensor residIn, KvCache prefix, HookPlan plan, LogitsMode logitsMode) {
         if (!busy.compareAndSet(false, true)) {
@@ -335,34 +393,65 @@ public final class LlamaModel implements AutoCloseable {
 
     // ---- LoRA (state and arithmetic in LoraSlot) ------------------------------------------------------------------
 
-    /** Attaches a LoRA adapter (not owned: the caller closes it), moved to this model's device. It must fit its shapes. */
+    /**
+     * Attaches a LoRA adapter (not owned: the caller closes it), moved to this model's device. It must fit its shapes.
+     *
+     * @param a the adapter
+     */
     public void attachAdapter(LoraAdapter a) {
         blocks.lora.attach(cfg, device, a);
     }
 
-    /** Removes the adapter (without merging); returns it. */
+    /**
+     * Removes the adapter (without merging); returns it.
+     *
+     * @return the adapter that was attached, or null
+     */
     public LoraAdapter detachAdapter() {
         return blocks.lora.detach();
     }
 
+    /**
+     * The attached adapter.
+     *
+     * @return the adapter, or null when none is attached
+     */
     public LoraAdapter adapter() {
         return blocks.lora.adapter();
     }
 
-    /** Runs with or without the attached adapter's update (the reference pass of IV-guided training disables it). */
+    /**
+     * Runs with or without the attached adapter's update (the reference pass of IV-guided training disables it).
+     *
+     * @param enabled apply the adapter's update
+     */
     public void setAdapterEnabled(boolean enabled) {
         blocks.lora.setEnabled(enabled);
     }
 
+    /**
+     * Whether the attached adapter's update is applied.
+     *
+     * @return true when enabled
+     */
     public boolean adapterEnabled() {
         return blocks.lora.enabled();
     }
 
-    /** Training mode: LoRA dropout active. */
+    /**
+     * Training mode: LoRA dropout active.
+     *
+     * @param training activate LoRA dropout
+     */
     public void setTraining(boolean training) {
         blocks.lora.setTraining(training);
     }
 
+    /**
+     * Whether LoRA dropout is active.
+     *
+     * @return true in training mode
+     */
     public boolean training() {
         return blocks.lora.training();
     }
@@ -375,7 +464,11 @@ public final class LlamaModel implements AutoCloseable {
         blocks.lora.merge(cfg, weights, dtype);
     }
 
-    /** Subtracts a previously merged adapter from the weights (up to float rounding). */
+    /**
+     * Subtracts a previously merged adapter from the weights (up to float rounding).
+     *
+     * @param a the adapter that was merged
+     */
     public void unmergeAdapter(LoraAdapter a) {
         LoraSlot.applyDelta(cfg, weights, dtype, a, -1.0);
     }

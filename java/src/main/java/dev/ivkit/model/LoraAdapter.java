@@ -28,7 +28,9 @@ import org.bytedeco.pytorch.global.torch;
  * Owns its tensors.
  */
 public final class LoraAdapter implements AutoCloseable {
+    /** File name of the adapter's configuration (PEFT layout). */
     public static final String CONFIG = "adapter_config.json";
+    /** File name of the adapter's weights (PEFT layout). */
     public static final String WEIGHTS = "adapter_model.safetensors";
 
     private final LoraConfig config;
@@ -39,7 +41,14 @@ public final class LoraAdapter implements AutoCloseable {
         this.config = config;
     }
 
-    /** A fresh adapter for {@code model}'s shapes, seeded. */
+    /**
+     * A fresh adapter for {@code model}'s shapes, seeded.
+     *
+     * @param mc     the model's configuration (the adapted projections' shapes)
+     * @param config rank, alpha, dropout and target modules
+     * @param seed   seed of A's initialisation
+     * @return a new adapter (B = 0: it changes nothing yet)
+     */
     public static LoraAdapter create(ModelConfig mc, LoraConfig config, long seed) {
         LoraAdapter a = new LoraAdapter(config);
         java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
@@ -62,6 +71,8 @@ public final class LoraAdapter implements AutoCloseable {
     /**
      * Moves every A and B to {@code device} (no-op when they are there): they become new leaf tensors there (fp32,
      * requiring grad), so build optimizers after attaching an adapter to a model.
+     *
+     * @param device where the weights go
      */
     public void moveTo(Device device) {
         for (Map.Entry<String, Tensor[]> e : ab.entrySet()) {
@@ -102,20 +113,39 @@ public final class LoraAdapter implements AutoCloseable {
         };
     }
 
+    /**
+     * Rank, alpha, dropout and target modules.
+     *
+     * @return the adapter's configuration
+     */
     public LoraConfig config() {
         return config;
     }
 
-    /** {A, B} of a module path, or null when the module is not adapted. */
+    /**
+     * {A, B} of a module path, or null when the module is not adapted.
+     *
+     * @param modulePath a module path such as {@code model.layers.3.self_attn.q_proj}
+     * @return {A, B}, or null
+     */
     public Tensor[] weights(String modulePath) {
         return ab.get(modulePath);
     }
 
+    /**
+     * {A, B} of every adapted module, by module path, in layer order.
+     *
+     * @return the weights (unmodifiable)
+     */
     public Map<String, Tensor[]> all() {
         return java.util.Collections.unmodifiableMap(ab);
     }
 
-    /** The trainable tensors, in a fixed order (A then B per module, modules in layer order). */
+    /**
+     * The trainable tensors, in a fixed order (A then B per module, modules in layer order).
+     *
+     * @return the A and B tensors
+     */
     public List<Tensor> parameters() {
         List<Tensor> out = new ArrayList<>();
         for (Tensor[] t : ab.values()) {
@@ -125,12 +155,20 @@ public final class LoraAdapter implements AutoCloseable {
         return out;
     }
 
-    /** Free-form fields written into adapter_config.json (e.g. base_model_name_or_path, model fingerprint). */
+    /**
+     * Free-form fields written into adapter_config.json (e.g. base_model_name_or_path, model fingerprint).
+     *
+     * @return the mutable map of extra fields
+     */
     public Map<String, Object> extraConfig() {
         return extra;
     }
 
-    /** Writes adapter_config.json and adapter_model.safetensors (PEFT layout), each atomically. */
+    /**
+     * Writes adapter_config.json and adapter_model.safetensors (PEFT layout), each atomically.
+     *
+     * @param dir the folder to write into
+     */
     public void save(Path dir) {
         try {
             Files.createDirectories(dir);
@@ -158,7 +196,13 @@ public final class LoraAdapter implements AutoCloseable {
         AtomicFiles.writeString(dir.resolve(CONFIG), gson.toJson(cfg));
     }
 
-    /** Reads a PEFT LoRA adapter and checks it against the model's shapes (typed errors naming file and tensor). */
+    /**
+     * Reads a PEFT LoRA adapter and checks it against the model's shapes (typed errors naming file and tensor).
+     *
+     * @param dir the adapter's folder
+     * @param mc  the model's configuration
+     * @return the adapter
+     */
     public static LoraAdapter load(Path dir, ModelConfig mc) {
         Path cf = dir.resolve(CONFIG), wf = dir.resolve(WEIGHTS);
         JsonObject j;

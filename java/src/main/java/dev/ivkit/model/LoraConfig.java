@@ -11,8 +11,18 @@ import java.util.Set;
  * @param targets module names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targets) {
+    /** The module names LoRA can adapt. */
     public static final Set<String> MODULES = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
+    /**
+     * Checks the ranges and the module names and copies {@code targets}.
+     *
+     * @param rank    rank r of A and B, positive
+     * @param alpha   scaling numerator, positive
+     * @param dropout dropout on the adapter's input, in [0, 1)
+     * @param targets module names from {@link #MODULES}, at least one
+     * @throws InvalidArgumentException naming the first field out of range
+     */
     public LoraConfig {
         if (rank <= 0) {
             throw new InvalidArgumentException("rank", "must be positive, got " + rank);
@@ -34,15 +44,31 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         targets = List.copyOf(targets);
     }
 
+    /**
+     * The IV authors' settings: rank 8, alpha 16, dropout 0.1 on q_proj and v_proj.
+     *
+     * @return the default configuration
+     */
     public static LoraConfig defaults() {
         return new LoraConfig(8, 16, 0.1, List.of("q_proj", "v_proj"));
     }
 
+    /**
+     * The factor of the update, {@code alpha / rank}.
+     *
+     * @return the scaling
+     */
     public double scaling() {
         return alpha / rank;
     }
 
-    /** The HF module path of a target inside layer l, e.g. model.layers.3.self_attn.q_proj. */
+    /**
+     * The HF module path of a target inside layer l, e.g. model.layers.3.self_attn.q_proj.
+     *
+     * @param layer  layer index
+     * @param module a module name from {@link #MODULES}
+     * @return the module's path
+     */
     public static String modulePath(int layer, String module) {
         String group = module.endsWith("_proj") && (module.startsWith("gate") || module.startsWith("up") || module.startsWith("down")) ? "mlp." : "self_attn.";
         return "model.layers." + layer + "." + group + module;

@@ -17,6 +17,12 @@ import org.bytedeco.pytorch.global.torch;
 public final class ModelFingerprint {
     private ModelFingerprint() {}
 
+    /**
+     * The fingerprint of a model's configuration and weights.
+     *
+     * @param model the model
+     * @return 16 hex digits (the leading 64 bits of the SHA-256)
+     */
     public static String of(LlamaModel model) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

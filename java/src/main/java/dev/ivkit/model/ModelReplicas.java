@@ -12,6 +12,11 @@ public final class ModelReplicas implements AutoCloseable {
     private final List<LlamaModel> made = Collections.synchronizedList(new ArrayList<>());
     private final ThreadLocal<LlamaModel> local;
 
+    /**
+     * Replicas of {@code model}, made on first use in each thread; {@link #close()} frees them.
+     *
+     * @param model the model whose weights the replicas share
+     */
     public ModelReplicas(LlamaModel model) {
         this.local = ThreadLocal.withInitial(() -> {
             LlamaModel r = model.replica();
@@ -20,7 +25,11 @@ public final class ModelReplicas implements AutoCloseable {
         });
     }
 
-    /** The calling thread's replica. */
+    /**
+     * The calling thread's replica.
+     *
+     * @return the replica, made on the thread's first call
+     */
     public LlamaModel get() {
         return local.get();
     }

@@ -27,14 +27,31 @@ public record RopeScaling(Type type, double factor, double lowFreqFactor, double
 
     /** The scaling rules ivkit implements. */
     public enum Type {
-        LLAMA3, LINEAR;
+        /** Llama-3's frequency-dependent scaling. */
+        LLAMA3,
+        /** Every frequency divided by the factor (position interpolation). */
+        LINEAR;
 
-        /** The {@code rope_type} string of transformers' configs. */
+        /**
+         * The {@code rope_type} string of transformers' configs.
+         *
+         * @return {@code "llama3"} or {@code "linear"}
+         */
         public String configName() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
+    /**
+     * Checks the fields the rule needs.
+     *
+     * @param type                 the scaling rule
+     * @param factor               scale factor, positive and finite
+     * @param lowFreqFactor        llama3 only
+     * @param highFreqFactor       llama3 only
+     * @param originalMaxPositions llama3 only: the pre-training context length
+     * @throws InvalidArgumentException when a field the rule needs is missing or out of range
+     */
     public RopeScaling {
         if (type == null) {
             throw new InvalidArgumentException("ropeScaling.type", "must be set");
@@ -49,17 +66,34 @@ public record RopeScaling(Type type, double factor, double lowFreqFactor, double
         }
     }
 
-    /** Llama-3 scaling (the canonical constructor with {@link Type#LLAMA3}). */
+    /**
+     * Llama-3 scaling (the canonical constructor with {@link Type#LLAMA3}).
+     *
+     * @param factor               scale factor of long wavelengths
+     * @param lowFreqFactor        wavelengths longer than {@code originalMaxPositions / lowFreqFactor} are scaled
+     * @param highFreqFactor       wavelengths shorter than {@code originalMaxPositions / highFreqFactor} are kept
+     * @param originalMaxPositions the pre-training context length
+     */
     public RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
         this(Type.LLAMA3, factor, lowFreqFactor, highFreqFactor, originalMaxPositions);
     }
 
-    /** Linear (position-interpolation) scaling by {@code factor}. */
+    /**
+     * Linear (position-interpolation) scaling by {@code factor}.
+     *
+     * @param factor scale factor
+     * @return the scaling
+     */
     public static RopeScaling linear(double factor) {
         return new RopeScaling(Type.LINEAR, factor, 0, 0, 0);
     }
 
-    /** Applies the scaling to the inverse frequencies (in place) and returns them. */
+    /**
+     * Applies the scaling to the inverse frequencies (in place) and returns them.
+     *
+     * @param invFreq the inverse frequencies of one head's dimension pairs
+     * @return {@code invFreq}, scaled
+     */
     public double[] apply(double[] invFreq) {
         if (type == Type.LINEAR) {
             for (int i = 0; i < invFreq.length; i++) {

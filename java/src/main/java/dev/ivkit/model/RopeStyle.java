@@ -9,5 +9,8 @@ package dev.ivkit.model;
  * </ul>
  */
 public enum RopeStyle {
-    INTERLEAVED, HALF
+    /** Adjacent pairs (0,1), (2,3), ...: Meta's reference code and llama2.c. */
+    INTERLEAVED,
+    /** Pairs (i, i + d_head/2): Hugging Face's rotate_half. */
+    HALF
 }

@@ -19,16 +19,31 @@ public final class RunResult {
         this.captures = Collections.unmodifiableMap(captures);
     }
 
-    /** Logits, or null with {@link LogitsMode#NONE}. */
+    /**
+     * Logits, or null with {@link LogitsMode#NONE}.
+     *
+     * @return the logits
+     */
     public Tensor logits() {
         return logits;
     }
 
+    /**
+     * Every capture of the plan, by site.
+     *
+     * @return the captures (unmodifiable)
+     */
     public Map<HookSite, Tensor> captures() {
         return captures;
     }
 
-    /** The capture at a site; an error naming the site when the plan did not capture it. */
+    /**
+     * The capture at a site; an error naming the site when the plan did not capture it.
+     *
+     * @param site a captured site
+     * @return the captured tensor
+     * @throws InvalidArgumentException ({@code "site"}) when the plan did not capture it
+     */
     public Tensor capture(HookSite site) {
         Tensor t = captures.get(site);
         if (t == null) {

@@ -13,6 +13,14 @@ public final class Sampler {
     private final float topP;
     private final SplittableRandom rng;
 
+    /**
+     * A sampler; temperature 0 is greedy (topP and seed are then unused).
+     *
+     * @param temperature divides the logits, finite and at least 0
+     * @param topP        nucleus: sample among the most likely tokens whose probabilities sum to topP, in (0, 1]
+     * @param seed        seed of the sampling generator
+     * @throws InvalidArgumentException when temperature or topP is out of range
+     */
     public Sampler(float temperature, float topP, long seed) {
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
             throw new InvalidArgumentException("temperature", "must be a finite value >= 0, got " + temperature);
@@ -25,7 +33,12 @@ public final class Sampler {
         this.rng = new SplittableRandom(seed);
     }
 
-    /** Index of the chosen token; ties in greedy mode go to the lowest index (as argmax in llama2.c). */
+    /**
+     * Index of the chosen token; ties in greedy mode go to the lowest index (as argmax in llama2.c).
+     *
+     * @param logits one row of logits
+     * @return the chosen token id
+     */
     public int sample(float[] logits) {
         if (temperature == 0f) {
             return argmax(logits);
@@ -79,6 +92,12 @@ public final class Sampler {
         return order[last];
     }
 
+    /**
+     * The index of the largest logit, the lowest on ties.
+     *
+     * @param logits one row of logits
+     * @return the greedy token id
+     */
     public static int argmax(float[] logits) {
         int best = 0;
         for (int i = 1; i < logits.length; i++) {

@@ -8,24 +8,117 @@ package dev.ivkit.model;
 public final class WeightNames {
     private WeightNames() {}
 
-    public static final String EMBED = "model.embed_tokens.weight";        // [vocab, d_model]
-    public static final String FINAL_NORM = "model.norm.weight";           // [d_model]
-    public static final String LM_HEAD = "lm_head.weight";                 // [vocab, d_model]; absent when tied
+    /** Token embedding [vocab, d_model]. */
+    public static final String EMBED = "model.embed_tokens.weight";
+    /** Final RMSNorm weight [d_model]. */
+    public static final String FINAL_NORM = "model.norm.weight";
+    /** Language-model head [vocab, d_model]; absent when tied to {@link #EMBED}. */
+    public static final String LM_HEAD = "lm_head.weight";
 
+    /**
+     * The name of a tensor of decoder layer {@code l}.
+     *
+     * @param l      layer index
+     * @param suffix the name inside the layer, e.g. {@code "self_attn.q_proj.weight"}
+     * @return {@code model.layers.<l>.<suffix>}
+     */
     public static String layer(int l, String suffix) {
         return "model.layers." + l + "." + suffix;
     }
 
-    public static String attnNorm(int l) { return layer(l, "input_layernorm.weight"); }          // [d_model]
-    public static String q(int l) { return layer(l, "self_attn.q_proj.weight"); }                // [n_heads*d_head, d_model]
-    public static String k(int l) { return layer(l, "self_attn.k_proj.weight"); }                // [n_kv*d_head, d_model]
-    public static String v(int l) { return layer(l, "self_attn.v_proj.weight"); }                // [n_kv*d_head, d_model]
+    /**
+     * Attention RMSNorm weight [d_model] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String attnNorm(int l) { return layer(l, "input_layernorm.weight"); }
+
+    /**
+     * Query projection [n_heads*d_head, d_model] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String q(int l) { return layer(l, "self_attn.q_proj.weight"); }
+
+    /**
+     * Key projection [n_kv*d_head, d_model] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String k(int l) { return layer(l, "self_attn.k_proj.weight"); }
+
+    /**
+     * Value projection [n_kv*d_head, d_model] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String v(int l) { return layer(l, "self_attn.v_proj.weight"); }
+
+    /**
+     * Query bias [n_heads*d_head] (Qwen2) of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
     public static String qBias(int l) { return layer(l, "self_attn.q_proj.bias"); }
+
+    /**
+     * Key bias [n_kv*d_head] (Qwen2) of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
     public static String kBias(int l) { return layer(l, "self_attn.k_proj.bias"); }
+
+    /**
+     * Value bias [n_kv*d_head] (Qwen2) of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
     public static String vBias(int l) { return layer(l, "self_attn.v_proj.bias"); }
-    public static String o(int l) { return layer(l, "self_attn.o_proj.weight"); }                // [d_model, n_heads*d_head]
-    public static String mlpNorm(int l) { return layer(l, "post_attention_layernorm.weight"); }  // [d_model]
-    public static String gate(int l) { return layer(l, "mlp.gate_proj.weight"); }                // [hidden, d_model]
-    public static String up(int l) { return layer(l, "mlp.up_proj.weight"); }                    // [hidden, d_model]
-    public static String down(int l) { return layer(l, "mlp.down_proj.weight"); }                // [d_model, hidden]
+
+    /**
+     * Output projection W_O [d_model, n_heads*d_head] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String o(int l) { return layer(l, "self_attn.o_proj.weight"); }
+
+    /**
+     * MLP RMSNorm weight [d_model] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String mlpNorm(int l) { return layer(l, "post_attention_layernorm.weight"); }
+
+    /**
+     * SwiGLU gate projection [hidden, d_model] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String gate(int l) { return layer(l, "mlp.gate_proj.weight"); }
+
+    /**
+     * SwiGLU up projection [hidden, d_model] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String up(int l) { return layer(l, "mlp.up_proj.weight"); }
+
+    /**
+     * SwiGLU down projection [d_model, hidden] of layer {@code l}.
+     *
+     * @param l layer index
+     * @return the tensor's name
+     */
+    public static String down(int l) { return layer(l, "mlp.down_proj.weight"); }
 }

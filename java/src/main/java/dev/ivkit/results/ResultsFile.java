@@ -36,7 +36,9 @@ import java.util.Map;
  * above them is typed here.
  */
 public final class ResultsFile {
+    /** The {@code format} member of every results file. */
     public static final String FORMAT = "ivkit-results";
+    /** The schema version this ivkit writes, and the newest it reads. */
     public static final int SCHEMA_VERSION = 1;
     /** Pretty, nulls kept (an undefined metric is an explicit null), no HTML escaping. */
     public static final Gson JSON = new GsonBuilder().serializeNulls().setPrettyPrinting().disableHtmlEscaping().create();
@@ -47,7 +49,18 @@ public final class ResultsFile {
     public record Results(String format, @SerializedName("schema_version") int schemaVersion, String sequence,
             List<String> tasks, @SerializedName("task_metrics") List<String> taskMetrics, Map<String, String> definitions,
             Object spec, Map<String, Object> initial, Map<String, MethodResults> methods) {
-        /** A results file of the current format and version ({@code spec} may be null: left out). */
+        /**
+         * A results file of the current format and version ({@code spec} may be null: left out).
+         *
+         * @param sequence the sequence's name
+         * @param tasks the task names, in training order
+         * @param taskMetrics per task, the metric its accuracy is (first_token, em or rouge_l)
+         * @param definitions the terms the file uses, each with its definition
+         * @param spec the study's spec (continual only), or null
+         * @param initial the measurements before the first task
+         * @param methods per method, its seeds and summary
+         * @return the file's contents, format and schema version filled in
+         */
         public static Results of(String sequence, List<String> tasks, List<String> taskMetrics, Map<String, String> definitions,
                 Object spec, Map<String, Object> initial, Map<String, MethodResults> methods) {
             return new Results(FORMAT, SCHEMA_VERSION, sequence, tasks, taskMetrics, definitions, spec, initial, methods);
@@ -62,7 +75,12 @@ public final class ResultsFile {
 
     /** One method: every seed's run and the AP/BWT/FWT spread over them. */
     public record MethodResults(Map<String, SeedResults> seeds, Map<String, Spread> summary) {
-        /** The seeds in order (keys as written) and their summary. */
+        /**
+         * The seeds in order (keys as written) and their summary.
+         *
+         * @param seeds every seed's run, keyed by seed as written
+         * @return the seeds with their AP/BWT/FWT spread
+         */
         public static MethodResults of(Map<String, SeedResults> seeds) {
             List<SeedResults> v = List.copyOf(seeds.values());
             Map<String, Spread> s = new LinkedHashMap<>();
@@ -79,7 +97,17 @@ public final class ResultsFile {
             @SerializedName("train_loss_last") List<Double> trainLossLast, List<Object> general,
             @SerializedName("iv_dynamics") List<Object> ivDynamics,
             @SerializedName("per_task_instruction_accuracy") List<double[]> perTaskInstructionAccuracy) {
-        /** AP, BWT and FWT of {@code matrix} against the initial scores {@code b} ({@link ForgettingMetrics}). */
+        /**
+         * AP, BWT and FWT of {@code matrix} against the initial scores {@code b} ({@link ForgettingMetrics}).
+         *
+         * @param matrix the accuracy matrix R: row i after training task i, column j task j
+         * @param b the initial accuracy of each task (before any training)
+         * @param trainLossLast per task, the last training loss
+         * @param general per task, the general-ability scores (continual), or null
+         * @param ivDynamics per stage, the IV measurements of every task
+         * @param perTaskInstructionAccuracy per stage, the accuracy on each pretrained task (demo), or null
+         * @return the run with its AP, BWT and FWT (null where undefined)
+         */
         public static SeedResults of(double[][] matrix, double[] b, List<Double> trainLossLast, List<Object> general,
                 List<Object> ivDynamics, List<double[]> perTaskInstructionAccuracy) {
             ForgettingMetrics.Summary f = ForgettingMetrics.of(matrix, b);
@@ -127,7 +155,12 @@ public final class ResultsFile {
         return d == null ? Double.NaN : d;
     }
 
-    /** The file's text: the schema above, optional members that are null left out, a final newline. */
+    /**
+     * The file's text: the schema above, optional members that are null left out, a final newline.
+     *
+     * @param r the results
+     * @return the JSON text
+     */
     public static String toJson(Results r) {
         JsonObject o = JSON.toJsonTree(r).getAsJsonObject();
         dropNull(o, "spec");
@@ -146,7 +179,12 @@ public final class ResultsFile {
         }
     }
 
-    /** Writes {@code r} to {@code f} atomically. */
+    /**
+     * Writes {@code r} to {@code f} atomically.
+     *
+     * @param f the file to write
+     * @param r the results
+     */
     public static void write(Path f, Results r) {
         AtomicFiles.writeString(f, toJson(r));
     }
@@ -154,12 +192,24 @@ public final class ResultsFile {
     /**
      * Reads {@code f}; a {@link ResultsFormatException} naming the file (and the member) where it is not a results file of
      * a known version or a known member has the wrong shape.
+     *
+     * @param f the file to read
+     * @return the parsed results
+     * @throws IvkitException when {@code f} cannot be read; a {@link ResultsFormatException} when it is malformed, is
+     *                        not a results file of a known version or a known member has the wrong shape
      */
     public static Results read(Path f) {
         return parse(StudyFiles.readString(f), f.toString());
     }
 
-    /** Parses a results file's text ({@code where} names it in errors); see {@link #read}. */
+    /**
+     * Parses a results file's text ({@code where} names it in errors); see {@link #read}.
+     *
+     * @param text the file's text
+     * @param where the file's name, for error messages
+     * @return the parsed results
+     * @throws ResultsFormatException when the text is malformed or not a results file of a known version
+     */
     public static Results parse(String text, String where) {
         try {
             JsonElement el = JsonParser.parseString(text);

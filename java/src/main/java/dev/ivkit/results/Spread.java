@@ -20,7 +20,12 @@ import java.util.function.ToDoubleFunction;
  * @param nan  how many values were left out as not finite
  */
 public record Spread(Double mean, Double std, int n, int nan) {
-    /** The spread of {@code values} under the policy above. */
+    /**
+     * The spread of {@code values} under the policy above.
+     *
+     * @param values one value per seed; non-finite ones are counted, not averaged
+     * @return mean, standard deviation and counts
+     */
     public static Spread of(double... values) {
         double[] f = Arrays.stream(values).filter(Double::isFinite).toArray();
         int n = f.length;
@@ -39,22 +44,43 @@ public record Spread(Double mean, Double std, int n, int nan) {
         return new Spread(mean, std, n, values.length - n);
     }
 
-    /** The spread of {@code f} over {@code items}. */
+    /**
+     * The spread of {@code f} over {@code items}.
+     *
+     * @param <T> item type
+     * @param items the items, one per seed
+     * @param f the metric of an item
+     * @return mean, standard deviation and counts
+     */
     public static <T> Spread of(Collection<T> items, ToDoubleFunction<T> f) {
         return of(items.stream().mapToDouble(f).toArray());
     }
 
-    /** {@code mean} as a double, NaN where null. */
+    /**
+     * {@code mean} as a double, NaN where null.
+     *
+     * @return the mean, or NaN when there is none
+     */
     public double meanOrNaN() {
         return mean == null ? Double.NaN : mean;
     }
 
-    /** {@code std} as a double, NaN where null. */
+    /**
+     * {@code std} as a double, NaN where null.
+     *
+     * @return the standard deviation, or NaN when there is none
+     */
     public double stdOrNaN() {
         return std == null ? Double.NaN : std;
     }
 
-    /** "n/a" without a mean, the mean alone without a std, else "mean±std" ({@code sep} between), each with {@code fmt}. */
+    /**
+     * "n/a" without a mean, the mean alone without a std, else "mean±std" ({@code sep} between), each with {@code fmt}.
+     *
+     * @param fmt a {@link String#format} pattern for one number, e.g. {@code "%.3f"}
+     * @param sep what goes between mean and std, e.g. {@code "±"}
+     * @return the formatted spread
+     */
     public String format(String fmt, String sep) {
         if (mean == null) {
             return "n/a";
@@ -62,7 +88,12 @@ public record Spread(Double mean, Double std, int n, int nan) {
         return std == null ? String.format(fmt, mean) : String.format(fmt, mean) + sep + String.format(fmt, std);
     }
 
-    /** A JSON number: the value where finite, else null. */
+    /**
+     * A JSON number: the value where finite, else null.
+     *
+     * @param v a metric value
+     * @return {@code v}, or null when it is not finite
+     */
     public static Double num(double v) {
         return Double.isFinite(v) ? v : null;
     }

@@ -12,7 +12,13 @@ import java.util.stream.Stream;
 public final class StudyFiles {
     private StudyFiles() {}
 
-    /** {@code f} as UTF-8; an {@link IvkitException} naming it where it cannot be read. */
+    /**
+     * {@code f} as UTF-8; an {@link IvkitException} naming it where it cannot be read.
+     *
+     * @param f the file
+     * @return its text
+     * @throws IvkitException when it cannot be read
+     */
     public static String readString(Path f) {
         try {
             return Files.readString(f, StandardCharsets.UTF_8);
@@ -21,7 +27,12 @@ public final class StudyFiles {
         }
     }
 
-    /** Deletes {@code p} and everything below it, if it exists. */
+    /**
+     * Deletes {@code p} and everything below it, if it exists.
+     *
+     * @param p a file or folder
+     * @throws IvkitException when something cannot be deleted
+     */
     public static void deleteTree(Path p) {
         if (!Files.exists(p)) {
             return;

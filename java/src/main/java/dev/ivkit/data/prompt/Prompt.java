@@ -16,6 +16,15 @@ import java.util.List;
  *     the permuted ones)
  */
 public record Prompt(String text, String target, TaskExample query, List<TaskExample> demos) {
+    /**
+     * Checks the texts and copies {@code demos} (null becomes empty).
+     *
+     * @param text the prompt text
+     * @param target the target text
+     * @param query the query example
+     * @param demos the demonstrations, or null for none
+     * @throws InvalidArgumentException when {@code text} or {@code target} is null
+     */
     public Prompt {
         if (text == null) {
             throw new InvalidArgumentException("text", "is null");
@@ -26,7 +35,11 @@ public record Prompt(String text, String target, TaskExample query, List<TaskExa
         demos = demos == null ? List.of() : List.copyOf(demos);
     }
 
-    /** {@code text + target}. */
+    /**
+     * {@code text + target}.
+     *
+     * @return the full sequence's text
+     */
     public String fullText() {
         return text + target;
     }

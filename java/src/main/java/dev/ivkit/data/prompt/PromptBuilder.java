@@ -28,12 +28,19 @@ public final class PromptBuilder {
     private final String instructions;
     private final boolean prependSpace;
 
-    /** No instructions; {@code prependSpace} = {@link PromptStyle#defaultPrependSpace()} ([FVF]'s rule). */
+    /**
+     * No instructions; {@code prependSpace} = {@link PromptStyle#defaultPrependSpace()} ([FVF]'s rule).
+     *
+     * @param style the prefixes and separators
+     */
     public PromptBuilder(PromptStyle style) {
         this(style, "", style == null ? false : style.defaultPrependSpace());
     }
 
     /**
+     * A builder with instructions and an explicit spacing rule.
+     *
+     * @param style        the prefixes and separators
      * @param instructions text put before the demonstrations, as is (Todd's {@code instructions}; "" for none)
      * @param prependSpace Todd's {@code prepend_space} (see the class comment)
      */
@@ -49,19 +56,39 @@ public final class PromptBuilder {
         this.prependSpace = prependSpace;
     }
 
+    /**
+     * The prefixes and separators.
+     *
+     * @return the style
+     */
     public PromptStyle style() {
         return style;
     }
 
+    /**
+     * Text put before the demonstrations ("" for none).
+     *
+     * @return the instructions
+     */
     public String instructions() {
         return instructions;
     }
 
+    /**
+     * Whether a space goes before inputs and outputs (see the class comment).
+     *
+     * @return Todd's {@code prepend_space}
+     */
     public boolean prependSpace() {
         return prependSpace;
     }
 
-    /** Zero-shot prompt: instructions + query. With {@link PromptStyle#NONE} the text is exactly the raw input. */
+    /**
+     * Zero-shot prompt: instructions + query. With {@link PromptStyle#NONE} the text is exactly the raw input.
+     *
+     * @param query the query example
+     * @return the prompt, its target the query's output
+     */
     public Prompt zeroShot(TaskExample query) {
         return withDemos(List.of(), query);
     }
@@ -72,6 +99,12 @@ public final class PromptBuilder {
      * {@code shuffledLabels} the drawn demos' outputs are then permuted among themselves with {@code rng} (Todd's
      * corrupted prompts: inputs, query and target are untouched; a permutation may leave some outputs in place).
      *
+     * @param demosPool the examples demonstrations are drawn from
+     * @param query the query example (never drawn as a demonstration)
+     * @param shots how many demonstrations, at least 0
+     * @param rng the draw (and label shuffle) randomness
+     * @param shuffledLabels permute the demonstrations' outputs among themselves
+     * @return the prompt, its target the query's output
      * @throws InvalidArgumentException ({@code "shots"}) when {@code shots < 0} or the pool holds fewer than
      *     {@code shots} entries other than the query (i.e. fewer than {@code shots + 1} records counting the query)
      */
@@ -129,7 +162,13 @@ public final class PromptBuilder {
         return withDemos(demos, query);
     }
 
-    /** A prompt with exactly these demonstrations, in this order (Todd's {@code create_prompt}). */
+    /**
+     * A prompt with exactly these demonstrations, in this order (Todd's {@code create_prompt}).
+     *
+     * @param demos the demonstrations, in prompt order
+     * @param query the query example
+     * @return the prompt, its target the query's output
+     */
     public Prompt withDemos(List<TaskExample> demos, TaskExample query) {
         if (query == null) {
             throw new InvalidArgumentException("query", "is null");
@@ -156,6 +195,10 @@ public final class PromptBuilder {
      * An output as it appears in a prompt and as the target. With {@code prependSpace} (Todd): {@code ' ' + output},
      * always. Without ([FVF], method-spec §2.3): {@code "."} for an empty output, the output unchanged when it starts
      * with an ASCII digit {@code 0-9}, {@code ' ' + output} otherwise.
+     *
+     * @param output the example's output
+     * @param prependSpace Todd's {@code prepend_space}
+     * @return the output as written in prompts and targets
      */
     public static String targetText(String output, boolean prependSpace) {
         if (output == null) {
@@ -183,6 +226,10 @@ public final class PromptBuilder {
      * false)} as [FVF]'s evaluation does; note the training collator instead tokenizes the label alone (Llama's
      * SentencePiece then adds a dummy-prefix space, even before a digit) and appends EOS, which is not part of the
      * target here.
+     *
+     * @param definition the task's SuperNI definition (not blank)
+     * @param query the query example
+     * @return the prompt, its target the query's output
      */
     public static Prompt superNiInstruction(String definition, TaskExample query) {
         if (definition == null || definition.isBlank()) {

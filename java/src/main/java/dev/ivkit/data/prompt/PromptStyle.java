@@ -28,18 +28,38 @@ public enum PromptStyle {
         this.outputSeparator = outputSeparator;
     }
 
+    /**
+     * Text before each input, e.g. {@code "Q:"}.
+     *
+     * @return the input prefix
+     */
     public String inputPrefix() {
         return inputPrefix;
     }
 
+    /**
+     * Text before each output, e.g. {@code "A:"}.
+     *
+     * @return the output prefix
+     */
     public String outputPrefix() {
         return outputPrefix;
     }
 
+    /**
+     * Text between an input and its output's prefix.
+     *
+     * @return the input separator
+     */
     public String inputSeparator() {
         return inputSeparator;
     }
 
+    /**
+     * Text after each demonstration's output.
+     *
+     * @return the output separator
+     */
     public String outputSeparator() {
         return outputSeparator;
     }
@@ -49,6 +69,8 @@ public enum PromptStyle {
      * {@code false} and a zero-shot prompt is exactly the raw input). Todd's own code keeps {@code prepend_space=True}
      * for every style; pass it explicitly to {@link PromptBuilder#PromptBuilder(PromptStyle, String, boolean)} to get
      * that.
+     *
+     * @return whether a space goes before inputs and outputs under [FVF]'s rule
      */
     public boolean defaultPrependSpace() {
         return !inputPrefix.isEmpty();

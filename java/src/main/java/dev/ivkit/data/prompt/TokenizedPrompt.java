@@ -11,6 +11,13 @@ import java.util.Arrays;
  * modify them (record equality compares them by reference).
  */
 public record TokenizedPrompt(int[] promptIds, int[] targetIds) {
+    /**
+     * Checks that both id arrays are non-empty (they are not copied).
+     *
+     * @param promptIds the prompt's ids, BOS first when the tokenizer has one
+     * @param targetIds the target's ids
+     * @throws InvalidArgumentException naming an array that is null or empty
+     */
     public TokenizedPrompt {
         if (promptIds == null || promptIds.length == 0) {
             throw new InvalidArgumentException("promptIds", "must hold at least one token");
@@ -20,12 +27,20 @@ public record TokenizedPrompt(int[] promptIds, int[] targetIds) {
         }
     }
 
-    /** {@code promptIds.length - 1}: the position whose logits predict {@code targetIds[0]}. */
+    /**
+     * {@code promptIds.length - 1}: the position whose logits predict {@code targetIds[0]}.
+     *
+     * @return the index in {@link #fullIds()} of the last prompt token
+     */
     public int predictPosition() {
         return promptIds.length - 1;
     }
 
-    /** The teacher-forced input: prompt + every target token but the last (a new array). */
+    /**
+     * The teacher-forced input: prompt + every target token but the last (a new array).
+     *
+     * @return the model input that scores every target token in one forward
+     */
     public long[] teacherForcedIds() {
         long[] ids = new long[promptIds.length + targetIds.length - 1];
         for (int i = 0; i < promptIds.length; i++) {
@@ -37,14 +52,24 @@ public record TokenizedPrompt(int[] promptIds, int[] targetIds) {
         return ids;
     }
 
-    /** {@code promptIds ++ targetIds} (a new array). */
+    /**
+     * {@code promptIds ++ targetIds} (a new array).
+     *
+     * @return the full sequence's ids
+     */
     public int[] fullIds() {
         int[] out = Arrays.copyOf(promptIds, promptIds.length + targetIds.length);
         System.arraycopy(targetIds, 0, out, promptIds.length, targetIds.length);
         return out;
     }
 
-    /** {@link #of(Tokenizer, String, String) of(tokenizer, prompt.text(), prompt.target())}. */
+    /**
+     * {@link #of(Tokenizer, String, String) of(tokenizer, prompt.text(), prompt.target())}.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param prompt the prompt to tokenize
+     * @return prompt and target ids
+     */
     public static TokenizedPrompt of(Tokenizer tokenizer, Prompt prompt) {
         if (prompt == null) {
             throw new InvalidArgumentException("prompt", "is null");
@@ -70,6 +95,10 @@ public record TokenizedPrompt(int[] promptIds, int[] targetIds) {
      * {@code promptIds ++ targetIds} always decodes to the same text as the whole sequence and {@code targetIds[0]} is
      * the first target token the model is scored on.
      *
+     * @param tokenizer the model's tokenizer
+     * @param text the prompt text
+     * @param target the target text (not empty)
+     * @return prompt and target ids whose concatenation decodes to {@code text + target}
      * @throws InvalidArgumentException ({@code "target"}) when the target is empty, ({@code "text"}) when the prompt
      *     tokenizes to nothing (empty text and no BOS)
      * @throws IvkitException when no candidate reproduces the text (not seen with llama2.c or GPT-2 tokenizers)

@@ -34,14 +34,23 @@ import org.bytedeco.pytorch.global.torch;
  * listed in {@code model.safetensors.index.json}.
  */
 public final class HfCheckpoint {
+    /** Name of a single-file checkpoint's weights. */
     public static final String WEIGHTS = "model.safetensors";
+    /** Name of a sharded checkpoint's index (weight name to shard file). */
     public static final String INDEX = "model.safetensors.index.json";
 
     private static final Set<Dtype> FLOAT_DTYPES = Set.of(Dtype.F32, Dtype.F16, Dtype.BF16, Dtype.F64);
 
     private HfCheckpoint() {}
 
-    /** {@link #load(Path, ScalarType)} keeping the file's dtype. */
+    /**
+     * {@link #load(Path, ScalarType)} keeping the file's dtype.
+     *
+     * @param path the model directory, a .safetensors file in it, or its index
+     * @return weights under {@link WeightNames}, owned by the caller
+     * @throws ModelFormatException naming the file and tensor when the checkpoint is missing, corrupt or contradicts
+     *     its config
+     */
     public static Checkpoint load(Path path) {
         return load(path, null);
     }
@@ -66,6 +75,11 @@ public final class HfCheckpoint {
      * tensor (a progress bar for multi-gigabyte checkpoints). Tensors are read one at a time from their shard into
      * their final memory: the peak is the weights plus one tensor's finiteness check, with no second copy (unless
      * {@code dtype} converts them, which holds one tensor in both types at a time).
+     *
+     * @param path     the model directory, a .safetensors file in it, or its index
+     * @param dtype    convert every weight to this type, or null to keep the file's
+     * @param progress told (bytes read, total bytes) after each tensor, or null
+     * @return weights under {@link WeightNames}, owned by the caller
      */
     public static Checkpoint load(Path path, ScalarType dtype, java.util.function.BiConsumer<Long, Long> progress) {
         return load(path, dtype, null, progress);
@@ -74,6 +88,12 @@ public final class HfCheckpoint {
     /**
      * As {@link #load(Path, ScalarType, java.util.function.BiConsumer)}, placing each tensor on {@code device} (null:
      * the CPU) as soon as it is read and checked: host memory holds one tensor at a time, not the checkpoint.
+     *
+     * @param path     the model directory, a .safetensors file in it, or its index
+     * @param dtype    convert every weight to this type, or null to keep the file's
+     * @param device   where the weights go, or null for the CPU
+     * @param progress told (bytes read, total bytes) after each tensor, or null
+     * @return weights under {@link WeightNames} on {@code device}, owned by the caller
      */
     public static Checkpoint load(Path path, ScalarType dtype, dev.ivkit.model.Device device,
             java.util.function.BiConsumer<Long, Long> progress) {
@@ -135,7 +155,12 @@ public final class HfCheckpoint {
      */
     public record Summary(ModelConfig config, long parameters, long bytes, java.util.SortedSet<String> dtypes, int files) {}
 
-    /** {@link Summary} of the checkpoint at {@code path} (the same paths as {@link #load}). */
+    /**
+     * {@link Summary} of the checkpoint at {@code path} (the same paths as {@link #load}).
+     *
+     * @param path the model directory, a .safetensors file in it, or its index
+     * @return its config, parameter count, bytes and dtypes, read from the headers only (no weight is loaded)
+     */
     public static Summary inspect(Path path) {
         try (Opened o = open(path)) {
             long params = 0, bytes = 0;
@@ -292,7 +317,12 @@ public final class HfCheckpoint {
         }
     }
 
-    /** Every tensor a config implies, in the order written, with its shape ([out, in] for projections). */
+    /**
+     * Every tensor a config implies, in the order written, with its shape ([out, in] for projections).
+     *
+     * @param c a model configuration
+     * @return weight name to shape, in the order the checkpoint is written
+     */
     public static LinkedHashMap<String, long[]> expectedShapes(ModelConfig c) {
         long d = c.dModel();
         long q = (long) c.nHeads() * c.headDim();
@@ -329,6 +359,8 @@ public final class HfCheckpoint {
      * {@code convert_llama_weights_to_hf.py} does and is written with rotate-half style. The checkpoint must hold
      * exactly the tensors its config implies, with the implied shapes (lm_head.weight is skipped when tied).
      *
+     * @param dir  the folder to write into (created when absent)
+     * @param ckpt the checkpoint to write
      * @param dtype the weights' type on disk, or null to keep each tensor's
      */
     public static void write(Path dir, Checkpoint ckpt, ScalarType dtype) {

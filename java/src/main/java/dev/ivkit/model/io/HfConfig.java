@@ -40,11 +40,18 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@link UnsupportedException} naming both too.
  */
 public final class HfConfig {
+    /** The file name of a Hugging Face model's configuration. */
     public static final String FILE_NAME = "config.json";
 
     private HfConfig() {}
 
-    /** Reads {@code dir/config.json} (or the file itself when {@code path} is a file). */
+    /**
+     * Reads {@code dir/config.json} (or the file itself when {@code path} is a file).
+     *
+     * @param path the model directory, or the config file itself
+     * @return the configuration
+     * @throws ModelFormatException naming the file and key when the config is missing, malformed or unsupported
+     */
     public static ModelConfig read(Path path) {
         Path file = Files.isDirectory(path) ? path.resolve(FILE_NAME) : path;
         String text;
@@ -249,7 +256,12 @@ public final class HfConfig {
 
     // ---- writing --------------------------------------------------------------------------------------------
 
-    /** {@link #write(Path, ModelConfig, ScalarType)} with torch_dtype float32. */
+    /**
+     * {@link #write(Path, ModelConfig, ScalarType)} with torch_dtype float32.
+     *
+     * @param dir the folder to write into
+     * @param cfg the configuration (rotate-half RoPE)
+     */
     public static void write(Path dir, ModelConfig cfg) {
         write(dir, cfg, ScalarType.Float);
     }
@@ -259,6 +271,8 @@ public final class HfConfig {
      * biases, which Llama's attention_bias cannot express). The config must use {@link RopeStyle#HALF}: Hugging Face
      * models always rotate halves, so interleaved weights must be permuted first ({@link HfCheckpoint#write} does).
      *
+     * @param dir the folder to write into
+     * @param cfg the configuration (rotate-half RoPE)
      * @param dtype written as torch_dtype (the dtype of the weights next to it)
      */
     public static void write(Path dir, ModelConfig cfg, ScalarType dtype) {

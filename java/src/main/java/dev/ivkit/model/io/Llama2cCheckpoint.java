@@ -37,7 +37,13 @@ public final class Llama2cCheckpoint {
 
     private Llama2cCheckpoint() {}
 
-    /** True when the file starts with the version-1 magic. */
+    /**
+     * True when the file starts with the version-1 magic.
+     *
+     * @param file a llama2.c checkpoint
+     * @return whether it is a version-1 file (else legacy)
+     * @throws ModelFormatException when the file cannot be read
+     */
     public static boolean isVersion1(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
@@ -47,6 +53,13 @@ public final class Llama2cCheckpoint {
         }
     }
 
+    /**
+     * Reads a llama2.c checkpoint of either format (decided by the magic) with its config from the header.
+     *
+     * @param file a llama2.c {@code .bin} checkpoint
+     * @return the configuration and weights under {@link dev.ivkit.model.WeightNames}, owned by the caller
+     * @throws ModelFormatException naming the file when it is truncated, corrupt or inconsistent with its header
+     */
     public static Checkpoint load(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();

@@ -23,12 +23,26 @@ import org.bytedeco.pytorch.Tensor;
 public final class RopePermutation {
     private RopePermutation() {}
 
-    /** Interleaved (llama2.c / Meta) rows to rotate-half (Hugging Face) rows. */
+    /**
+     * Interleaved (llama2.c / Meta) rows to rotate-half (Hugging Face) rows.
+     *
+     * @param w       q or k projection weight [nHeads * headDim, in] (or bias [nHeads * headDim])
+     * @param nHeads  heads of the projection (query or key-value heads)
+     * @param headDim width of one head
+     * @return the permuted rows (a new tensor)
+     */
     public static Tensor interleavedToHalf(Tensor w, int nHeads, int headDim) {
         return permute(w, nHeads, headDim, true);
     }
 
-    /** Rotate-half (Hugging Face) rows to interleaved (llama2.c / Meta) rows; inverse of {@link #interleavedToHalf}. */
+    /**
+     * Rotate-half (Hugging Face) rows to interleaved (llama2.c / Meta) rows; inverse of {@link #interleavedToHalf}.
+     *
+     * @param w       q or k projection weight [nHeads * headDim, in] (or bias [nHeads * headDim])
+     * @param nHeads  heads of the projection (query or key-value heads)
+     * @param headDim width of one head
+     * @return the permuted rows (a new tensor)
+     */
     public static Tensor halfToInterleaved(Tensor w, int nHeads, int headDim) {
         return permute(w, nHeads, headDim, false);
     }
@@ -56,6 +70,10 @@ public final class RopePermutation {
      * Returns a checkpoint whose q/k projections (and biases) use {@code target}'s pairing, with the config's
      * {@code ropeStyle} set to it. The same checkpoint is returned when it already has that style. The new weight map
      * holds new q/k tensors and shares every other tensor with {@code ckpt}.
+     *
+     * @param ckpt   the checkpoint
+     * @param target the pairing wanted
+     * @return a checkpoint with {@code target}'s pairing
      */
     public static Checkpoint convert(Checkpoint ckpt, RopeStyle target) {
         ModelConfig c = ckpt.config();

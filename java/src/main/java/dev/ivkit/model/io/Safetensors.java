@@ -49,11 +49,30 @@ public final class Safetensors {
 
     /** The dtypes of the format that ivkit knows, with their libtorch type and item size in bytes. */
     public enum Dtype {
-        F64(ScalarType.Double, 8), F32(ScalarType.Float, 4), F16(ScalarType.Half, 2), BF16(ScalarType.BFloat16, 2),
-        I64(ScalarType.Long, 8), I32(ScalarType.Int, 4), I16(ScalarType.Short, 2), I8(ScalarType.Char, 1),
-        U8(ScalarType.Byte, 1), BOOL(ScalarType.Bool, 1);
+        /** 64-bit float. */
+        F64(ScalarType.Double, 8),
+        /** 32-bit float. */
+        F32(ScalarType.Float, 4),
+        /** IEEE half precision. */
+        F16(ScalarType.Half, 2),
+        /** bfloat16. */
+        BF16(ScalarType.BFloat16, 2),
+        /** 64-bit signed integer. */
+        I64(ScalarType.Long, 8),
+        /** 32-bit signed integer. */
+        I32(ScalarType.Int, 4),
+        /** 16-bit signed integer. */
+        I16(ScalarType.Short, 2),
+        /** 8-bit signed integer. */
+        I8(ScalarType.Char, 1),
+        /** 8-bit unsigned integer. */
+        U8(ScalarType.Byte, 1),
+        /** Boolean, one byte each. */
+        BOOL(ScalarType.Bool, 1);
 
+        /** The matching libtorch type. */
         public final ScalarType scalarType;
+        /** Bytes per element. */
         public final int itemSize;
 
         Dtype(ScalarType scalarType, int itemSize) {
@@ -61,7 +80,12 @@ public final class Safetensors {
             this.itemSize = itemSize;
         }
 
-        /** The format's name for a libtorch type, or null when the format (or ivkit) has none. */
+        /**
+         * The format's name for a libtorch type, or null when the format (or ivkit) has none.
+         *
+         * @param t a libtorch type
+         * @return the format's dtype, or null
+         */
         public static Dtype of(ScalarType t) {
             for (Dtype d : values()) {
                 if (t != null && d.scalarType.value == t.value) {
@@ -71,7 +95,12 @@ public final class Safetensors {
             return null;
         }
 
-        /** Parses a header dtype string; null when unknown. */
+        /**
+         * Parses a header dtype string; null when unknown.
+         *
+         * @param s a header dtype such as {@code "BF16"}
+         * @return the dtype, or null
+         */
         public static Dtype parse(String s) {
             for (Dtype d : values()) {
                 if (d.name().equals(s)) {
@@ -89,6 +118,11 @@ public final class Safetensors {
      * @param end   offset one past the last byte
      */
     public record TensorInfo(String name, Dtype dtype, long[] shape, long begin, long end) {
+        /**
+         * Number of elements ({@code 1} for a scalar).
+         *
+         * @return the product of the shape
+         */
         public long numel() {
             long n = 1;
             for (long s : shape) {
@@ -97,17 +131,34 @@ public final class Safetensors {
             return n;
         }
 
+        /**
+         * Bytes the tensor occupies in the data buffer.
+         *
+         * @return {@code end - begin}
+         */
         public long byteSize() {
             return end - begin;
         }
     }
 
-    /** Opens a file and validates its header; the caller closes the returned handle. */
+    /**
+     * Opens a file and validates its header; the caller closes the returned handle.
+     *
+     * @param file a safetensors file
+     * @return the open file
+     * @throws ModelFormatException naming the file when the header is invalid
+     */
     public static SafetensorsFile open(Path file) {
         return SafetensorsFile.open(file);
     }
 
-    /** Reads every tensor of a file (in header order). The caller owns the tensors. */
+    /**
+     * Reads every tensor of a file (in header order). The caller owns the tensors.
+     *
+     * @param file a safetensors file
+     * @return tensor name to tensor, in header order
+     * @throws ModelFormatException naming the file when the header is invalid
+     */
     public static LinkedHashMap<String, Tensor> readAll(Path file) {
         try (SafetensorsFile f = open(file)) {
             LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
@@ -122,6 +173,8 @@ public final class Safetensors {
      * Writes tensors (in map order) and string metadata to {@code file}, atomically. Tensors may be on any device and
      * in any layout; they are copied to contiguous CPU memory one at a time.
      *
+     * @param file     the file to write
+     * @param tensors  tensor name to tensor, in the order written
      * @param metadata written as {@code __metadata__}; null or empty writes none
      * @throws InvalidArgumentException for a name that is empty or {@code __metadata__}, or an unsupported dtype
      */

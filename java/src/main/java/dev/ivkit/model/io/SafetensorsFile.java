@@ -268,20 +268,41 @@ public final class SafetensorsFile implements AutoCloseable {
         return new ModelFormatException(file, field, message);
     }
 
+    /**
+     * The file this was opened from.
+     *
+     * @return the file's path
+     */
     public Path path() {
         return file;
     }
 
-    /** Tensor names in header order. */
+    /**
+     * Tensor names in header order.
+     *
+     * @return the names (unmodifiable)
+     */
     public List<String> names() {
         return List.copyOf(tensors.keySet());
     }
 
+    /**
+     * Whether the file holds a tensor of that name.
+     *
+     * @param name a tensor name
+     * @return true when present
+     */
     public boolean contains(String name) {
         return tensors.containsKey(name);
     }
 
-    /** Header entry of a tensor. */
+    /**
+     * Header entry of a tensor.
+     *
+     * @param name a tensor name
+     * @return its dtype, shape and byte range
+     * @throws ModelFormatException naming the file when there is no such tensor
+     */
     public TensorInfo info(String name) {
         TensorInfo t = tensors.get(name);
         if (t == null) {
@@ -290,7 +311,11 @@ public final class SafetensorsFile implements AutoCloseable {
         return t;
     }
 
-    /** The {@code __metadata__} map (empty when absent). */
+    /**
+     * The {@code __metadata__} map (empty when absent).
+     *
+     * @return the metadata (unmodifiable)
+     */
     public Map<String, String> metadata() {
         return metadata;
     }
@@ -298,6 +323,9 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Reads one tensor into a new contiguous CPU tensor of the file's dtype (bf16 and f16 stay as they are). The
      * result belongs to the caller's innermost {@link PointerScope} if there is one, like any libtorch result.
+     *
+     * @param name a tensor name
+     * @return the tensor, owned by the caller's scope
      */
     public Tensor read(String name) {
         TensorInfo info = info(name);

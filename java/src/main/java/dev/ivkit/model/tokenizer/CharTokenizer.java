@@ -25,6 +25,7 @@ import java.util.Map;
  * it.
  */
 public final class CharTokenizer implements Tokenizer {
+    /** The file name the organism's vocabulary is stored under. */
     public static final String FILE_NAME = "organism_tokenizer.json";
     static final String TYPE = "ivkit-char";
 
@@ -34,8 +35,12 @@ public final class CharTokenizer implements Tokenizer {
     private final int bosId, eosId, padId;
 
     /**
+     * A tokenizer over {@code tokens}.
+     *
      * @param tokens the vocabulary in id order (no duplicates, none empty)
-     * @param bosId  id of BOS (or -1); {@code eosId}, {@code padId} likewise
+     * @param bosId  id of BOS (or -1)
+     * @param eosId  id of EOS (or -1)
+     * @param padId  id of the padding token (or -1)
      */
     public CharTokenizer(List<String> tokens, int bosId, int eosId, int padId) {
         this.tokens = List.copyOf(tokens);
@@ -59,7 +64,13 @@ public final class CharTokenizer implements Tokenizer {
         this.padId = padId;
     }
 
-    /** Reads {@value #FILE_NAME} (or a directory holding it). */
+    /**
+     * Reads {@value #FILE_NAME} (or a directory holding it).
+     *
+     * @param path the file, or a directory holding it
+     * @return the tokenizer
+     * @throws ModelFormatException when the file is missing or not a valid vocabulary
+     */
     public static CharTokenizer load(Path path) {
         Path file = Files.isDirectory(path) ? path.resolve(FILE_NAME) : path;
         try {
@@ -82,7 +93,11 @@ public final class CharTokenizer implements Tokenizer {
         }
     }
 
-    /** Writes {@code dir/}{@value #FILE_NAME} atomically. */
+    /**
+     * Writes {@code dir/}{@value #FILE_NAME} atomically.
+     *
+     * @param dir the directory to write into
+     */
     public void save(Path dir) {
         JsonObject o = new JsonObject();
         o.addProperty("type", TYPE);
@@ -95,7 +110,12 @@ public final class CharTokenizer implements Tokenizer {
         AtomicFiles.writeString(dir.resolve(FILE_NAME), new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
     }
 
-    /** Id of a token (a character or a special token). */
+    /**
+     * Id of a token (a character or a special token).
+     *
+     * @param token a character or a special token
+     * @return its id
+     */
     public int id(String token) {
         Integer id = ids.get(token);
         if (id == null) {
@@ -104,14 +124,30 @@ public final class CharTokenizer implements Tokenizer {
         return id;
     }
 
+    /**
+     * The token of {@code id}.
+     *
+     * @param id a token id in [0, vocabSize())
+     * @return the character or special token
+     */
     public String token(int id) {
         return tokens.get(id);
     }
 
+    /**
+     * The vocabulary in id order.
+     *
+     * @return the tokens (unmodifiable)
+     */
     public List<String> tokens() {
         return tokens;
     }
 
+    /**
+     * Id of the padding token.
+     *
+     * @return the padding id, or -1
+     */
     public int padId() {
         return padId;
     }

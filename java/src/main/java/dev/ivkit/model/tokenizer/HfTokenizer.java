@@ -90,6 +90,8 @@ public final class HfTokenizer implements Tokenizer {
      * Loads {@code tokenizer.json} (or the {@code tokenizer.json} inside a directory), with the
      * {@code tokenizer_config.json} and {@code special_tokens_map.json} beside it when they exist.
      *
+     * @param path {@code tokenizer.json}, or a directory holding it
+     * @return the tokenizer
      * @throws ModelFormatException when the file is missing, is not valid JSON, or the tokenizers library rejects it
      */
     public static HfTokenizer load(Path path) {
@@ -125,17 +127,29 @@ public final class HfTokenizer implements Tokenizer {
         return new HfTokenizer(file, hf, maxId + 1, ids, special, bos, eos);
     }
 
-    /** The tokenizer.json this was read from. */
+    /**
+     * The tokenizer.json this was read from.
+     *
+     * @return the file's path
+     */
     public Path file() {
         return file;
     }
 
-    /** The BOS token text ({@link #bosId()}'s), or null when there is none. */
+    /**
+     * The BOS token text ({@link #bosId()}'s), or null when there is none.
+     *
+     * @return the BOS text, or null
+     */
     public String bosToken() {
         return bos.token();
     }
 
-    /** The EOS token text ({@link #eosId()}'s), or null when there is none. */
+    /**
+     * The EOS token text ({@link #eosId()}'s), or null when there is none.
+     *
+     * @return the EOS text, or null
+     */
     public String eosToken() {
         return eos.token();
     }
@@ -143,17 +157,29 @@ public final class HfTokenizer implements Tokenizer {
     /**
      * Where {@link #bosId()} came from: {@code "post_processor"}, {@code "tokenizer_config.json"},
      * {@code "special_tokens_map.json"}, {@code "tokenizer_config.json add_bos_token=false"} or {@code "none"}.
+     *
+     * @return the source of the BOS id
      */
     public String bosSource() {
         return bos.source();
     }
 
-    /** Id of a token of the vocabulary or an added token, exactly as written in tokenizer.json; -1 when absent. */
+    /**
+     * Id of a token of the vocabulary or an added token, exactly as written in tokenizer.json; -1 when absent.
+     *
+     * @param token a token as written in tokenizer.json
+     * @return its id, or -1
+     */
     public int tokenId(String token) {
         return ids.getOrDefault(token, -1);
     }
 
-    /** Whether {@code id} is an added token marked {@code "special": true} (left out by {@link #decode(int[])}). */
+    /**
+     * Whether {@code id} is an added token marked {@code "special": true} (left out by {@link #decode(int[])}).
+     *
+     * @param id a token id
+     * @return true for a special added token
+     */
     public boolean isSpecial(int id) {
         return id >= 0 && special.get(id);
     }
@@ -204,6 +230,10 @@ public final class HfTokenizer implements Tokenizer {
     /**
      * Text of {@code ids}; special tokens are left out when {@code skipSpecialTokens}, written as their text otherwise.
      * No clean-up of tokenization spaces.
+     *
+     * @param ids token ids
+     * @param skipSpecialTokens leave special tokens out
+     * @return the text
      */
     public String decode(int[] ids, boolean skipSpecialTokens) {
         long[] l = new long[ids.length];

@@ -50,7 +50,13 @@ public final class Llama2cTokenizer implements Tokenizer {
         }
     }
 
-    /** Reads the whole file; the vocabulary size is the number of entries up to end of file. */
+    /**
+     * Reads the whole file; the vocabulary size is the number of entries up to end of file.
+     *
+     * @param file the tokenizer file
+     * @return the tokenizer
+     * @throws ModelFormatException when the file is missing or corrupt
+     */
     public static Llama2cTokenizer load(Path file) {
         return read(file, -1);
     }
@@ -58,6 +64,9 @@ public final class Llama2cTokenizer implements Tokenizer {
     /**
      * Reads the first {@code vocabSize} entries (as llama2.c does; bytes after them are ignored).
      *
+     * @param file the tokenizer file
+     * @param vocabSize the model's vocabulary size
+     * @return the tokenizer
      * @throws InvalidArgumentException when {@code vocabSize <= 0}
      * @throws ModelFormatException when the file is shorter than that or corrupt
      */
@@ -124,29 +133,52 @@ public final class Llama2cTokenizer implements Tokenizer {
         return new Llama2cTokenizer(file, maxLen, Arrays.copyOf(pieces, n), Arrays.copyOf(scores, n));
     }
 
-    /** The file this was read from. */
+    /**
+     * The file this was read from.
+     *
+     * @return the file's path
+     */
     public Path file() {
         return file;
     }
 
-    /** {@code max_token_len} from the header. */
+    /**
+     * {@code max_token_len} from the header.
+     *
+     * @return the longest piece's length in bytes
+     */
     public int maxTokenLength() {
         return maxTokenLength;
     }
 
-    /** Raw bytes of the piece of {@code id} (a copy). */
+    /**
+     * Raw bytes of the piece of {@code id} (a copy).
+     *
+     * @param id a token id
+     * @return the piece's bytes
+     */
     public byte[] pieceBytes(int id) {
         checkId(id);
         return pieces[id].clone();
     }
 
-    /** Merge score of {@code id}. */
+    /**
+     * Merge score of {@code id}.
+     *
+     * @param id a token id
+     * @return the score from the file
+     */
     public float score(int id) {
         checkId(id);
         return scores[id];
     }
 
-    /** Id whose piece is exactly {@code piece} (UTF-8), or -1. */
+    /**
+     * Id whose piece is exactly {@code piece} (UTF-8), or -1.
+     *
+     * @param piece a piece's text
+     * @return its id, or -1
+     */
     public int pieceId(String piece) {
         return lookup.getOrDefault(latin1(piece.getBytes(StandardCharsets.UTF_8)), -1);
     }
@@ -227,6 +259,10 @@ public final class Llama2cTokenizer implements Tokenizer {
     /**
      * Bytes llama2.c prints for {@code id} after {@code prevId}: the piece, without its leading space when
      * {@code prevId} is BOS, and a {@code <0xHH>} piece as the single raw byte.
+     *
+     * @param prevId the token before {@code id}
+     * @param id the generated token
+     * @return the bytes to print
      */
     public byte[] decodePieceBytes(int prevId, int id) {
         checkId(id);

@@ -7,12 +7,19 @@ package dev.ivkit.model.tokenizer;
  */
 public interface StreamingDecoder {
 
-    /** Feeds the next generated id; returns the text that became complete (possibly empty, never null). */
+    /**
+     * Feeds the next generated id; returns the text that became complete (possibly empty, never null).
+     *
+     * @param id the next generated token
+     * @return the newly completed text
+     */
     String next(int id);
 
     /**
      * Ends the stream: returns whatever is still held back (an incomplete character comes out as U+FFFD) and
      * clears the pending state.
+     *
+     * @return the held-back text
      */
     String flush();
 }

@@ -17,31 +17,59 @@ public interface Tokenizer extends AutoCloseable {
      * Token ids of {@code text}. With {@code addBos} the model's BOS id is put first (when the tokenizer has one,
      * that is {@link #bosId()} &ge; 0); no EOS is ever appended. {@link HfTokenizer} puts no second BOS before a text
      * that itself begins with the BOS token (e.g. {@code "<|begin_of_text|>..."}).
+     *
+     * @param text the text to encode
+     * @param addBos put the BOS id first (when there is one)
+     * @return the token ids
      */
     int[] encode(String text, boolean addBos);
 
-    /** Text of a whole id sequence; BOS/EOS (and other special tokens where the format knows them) are left out. */
+    /**
+     * Text of a whole id sequence; BOS/EOS (and other special tokens where the format knows them) are left out.
+     *
+     * @param ids token ids
+     * @return their text
+     */
     String decode(int[] ids);
 
     /**
      * Text of one generated token {@code id} that follows {@code prevId} (pass {@link #bosId()} for the first
      * generated token). A multi-byte character split over several tokens cannot be represented by a single piece
      * (it comes out as U+FFFD); use {@link #streamingDecoder(int)} for correct streaming output.
+     *
+     * @param prevId the token before {@code id}
+     * @param id the generated token
+     * @return the token's text after {@code prevId}
      */
     String decodePiece(int prevId, int id);
 
-    /** Id of the beginning-of-sequence token, or -1 when the tokenizer defines none. */
+    /**
+     * Id of the beginning-of-sequence token, or -1 when the tokenizer defines none.
+     *
+     * @return the BOS id, or -1
+     */
     int bosId();
 
-    /** Id of the end-of-sequence token, or -1 when the tokenizer defines none. */
+    /**
+     * Id of the end-of-sequence token, or -1 when the tokenizer defines none.
+     *
+     * @return the EOS id, or -1
+     */
     int eosId();
 
-    /** Number of token ids (largest id + 1). */
+    /**
+     * Number of token ids (largest id + 1).
+     *
+     * @return the vocabulary size
+     */
     int vocabSize();
 
     /**
      * A stateful decoder for a stream of generated ids that only emits complete characters. {@code prevId} is the
      * token preceding the first id fed to it (normally {@link #bosId()}, or the last prompt token).
+     *
+     * @param prevId the token before the first id fed to the decoder
+     * @return a new decoder
      */
     default StreamingDecoder streamingDecoder(int prevId) {
         return new TextDiffStreamingDecoder(this, prevId);
@@ -57,6 +85,8 @@ public interface Tokenizer extends AutoCloseable {
      * {@code tokenizer.json}), as a {@link CharTokenizer}; a directory holding {@code tokenizer.bin} and any other file
      * are read as llama2.c tokenizer files (vocabulary size inferred from the file length).
      *
+     * @param path a tokenizer file, or a directory holding one
+     * @return the tokenizer
      * @throws ModelFormatException when the path does not exist, a directory has no tokenizer file, or the file is
      *     corrupt
      */

@@ -1,0 +1,8 @@
+/**
+ * The model organism: a small Llama pretrained by ivkit on its own synthetic task suite, cached on disk.
+ *
+ * <p><b>Internal:</b> not API. Its public types are public only for ivkit's other packages; they may change or go
+ * away in any release. Library users import {@code dev.ivkit} and the other exported packages instead (README "API
+ * and internal packages").
+ */
+package dev.ivkit.organism;
