@@ -23,6 +23,10 @@ public interface ProgressListener {
         TRAIN,
         /** held-out loss after training */
         EVAL_AFTER,
+        /** evaluating an instruction vector: one step per setting and layer evaluated */
+        EVALUATE,
+        /** the knowledge probe: bare and instructed answer probabilities */
+        PROBE,
         /** the operation finished */
         DONE
     }
@@ -38,11 +42,12 @@ public interface ProgressListener {
     /**
      * One unit of work of a stage is done.
      *
-     * @param stage {@link Stage#SCAN} or {@link Stage#TRAIN}
+     * @param stage {@link Stage#SCAN}, {@link Stage#TRAIN} or {@link Stage#EVALUATE}
      * @param done  units done so far (1-based; for a resumed training, counts the steps before the resume too)
      * @param total units of the whole stage
      * @param value {@link Stage#TRAIN}: the step's loss (CE plus regulariser terms); {@link Stage#SCAN}: the prompt's
-     *              unpatched probability of its first answer token
+     *              unpatched probability of its first answer token; {@link Stage#EVALUATE}: the top-1 accuracy of
+     *              the setting and layer just evaluated
      */
     default void onStep(Stage stage, int done, int total, double value) {}
 

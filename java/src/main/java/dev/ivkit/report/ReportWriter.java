@@ -68,8 +68,8 @@ public final class ReportWriter {
             ContinualSections.build(ctx, f, in.objects().get(f), out);
         }
         Section cie = CieSection.build(ctx, in.named("scan.json"), in.objects(), results);
-        Section sweep = SweepSection.build(ctx, in.named("eval.json"), in.objects(), results);
-        Section probe = ProbeSection.build(ctx, in.named("probe.json"), in.objects());
+        Section sweep = SweepSection.build(ctx, in.evals(), in.objects(), results);
+        Section probe = ProbeSection.build(ctx, in.probes());
         Section train = TrainingSection.build(ctx, in.named("metrics.jsonl"), in.lines());
         List<Section> all = new ArrayList<>();
         for (Section x : new Section[] {cie, sweep}) {

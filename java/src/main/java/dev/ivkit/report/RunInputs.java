@@ -1,6 +1,9 @@
 package dev.ivkit.report;
 
 import com.google.gson.JsonObject;
+import dev.ivkit.results.EvalFile;
+import dev.ivkit.results.OutputFormatException;
+import dev.ivkit.results.ProbeFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +24,8 @@ final class RunInputs {
     private final Map<String, List<Path>> byName = new LinkedHashMap<>();
     private final Map<Path, JsonObject> objects = new LinkedHashMap<>();
     private final Map<Path, List<JsonObject>> lines = new LinkedHashMap<>();
+    private final Map<Path, EvalFile.Eval> evals = new LinkedHashMap<>();
+    private final Map<Path, ProbeFile.Probe> probes = new LinkedHashMap<>();
 
     private RunInputs(List<Path> files) {
         this.files = files;
@@ -31,8 +36,13 @@ final class RunInputs {
             byName.get(f.getFileName().toString()).add(f);
         }
         for (Path f : files) {
-            if (f.getFileName().toString().endsWith(".jsonl")) {
+            String name = f.getFileName().toString();
+            if (name.endsWith(".jsonl")) {
                 lines.put(f, Json.readLines(f));
+            } else if (name.equals(EvalFile.NAME)) {
+                evals.put(f, typed(() -> EvalFile.read(f)));
+            } else if (name.equals(ProbeFile.NAME)) {
+                probes.put(f, typed(() -> ProbeFile.read(f)));
             } else {
                 objects.put(f, Json.readObject(f));
             }
@@ -78,9 +88,28 @@ final class RunInputs {
         return byName.get(name);
     }
 
-    /** The JSON objects of the {@code .json} files. */
+    /** The JSON objects of the other {@code .json} files. */
     Map<Path, JsonObject> objects() {
         return objects;
+    }
+
+    /** The {@code eval.json} files, read by their owner. */
+    Map<Path, EvalFile.Eval> evals() {
+        return evals;
+    }
+
+    /** The {@code probe.json} files, read by their owner. */
+    Map<Path, ProbeFile.Probe> probes() {
+        return probes;
+    }
+
+    /** An owner's read, its format errors as {@link ReportException}s naming the same file and member. */
+    private static <T> T typed(java.util.function.Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (OutputFormatException e) {
+            throw new ReportException(e.file(), e.field(), e.reason(), e);
+        }
     }
 
     /** The lines of the {@code .jsonl} files. */
