@@ -42,7 +42,16 @@ public final class Evaluation {
      * @param sweep        evaluate the vector at every layer
      */
     public record Settings(int prompts, int shots, int maxNewTokens, float scale, Integer layer, boolean sweep) {
-        /** Checks the settings that need neither the model nor the task. */
+        /**
+         * Checks the settings that need neither the model nor the task.
+         *
+         * @param prompts      held-out queries evaluated
+         * @param shots        demonstrations of the shuffled-label setting
+         * @param maxNewTokens greedy answer length
+         * @param scale        multiplier of the vector
+         * @param layer        the layer, or null
+         * @param sweep        every layer
+         */
         public Settings {
             if (prompts <= 0) {
                 throw new InvalidArgumentException("prompts", "must be positive, got " + prompts);

@@ -33,7 +33,12 @@ public final class Probing {
      * @param shots   demonstrations in the instructed prompt (&ge; 0; 0 uses the task's instruction when it has one)
      */
     public record Settings(int prompts, int shots) {
-        /** Checks the settings that need neither the model nor the task. */
+        /**
+         * Checks the settings that need neither the model nor the task.
+         *
+         * @param prompts held-out examples probed
+         * @param shots   demonstrations in the instructed prompt
+         */
         public Settings {
             if (prompts <= 0) {
                 throw new InvalidArgumentException("prompts", "must be positive, got " + prompts);

@@ -87,7 +87,15 @@ public final class EvalFile {
      */
     public record Eval(int schemaVersion, Provenance provenance, String task, Run run,
             Map<String, List<LayerScore>> settings) {
-        /** Copies {@code settings} (keeping its order) so the record cannot change under its holder. */
+        /**
+         * Copies {@code settings} (keeping its order) so the record cannot change under its holder.
+         *
+         * @param schemaVersion the version read
+         * @param provenance    model, task file and seed; may be null
+         * @param task          the task's name
+         * @param run           how the evaluation ran
+         * @param settings      per setting, the baseline then the vector's layers
+         */
         public Eval {
             Map<String, List<LayerScore>> copy = new LinkedHashMap<>();
             settings.forEach((k, v) -> copy.put(k, List.copyOf(v)));

@@ -41,7 +41,7 @@ public record Provenance(String ivkitVersion, String model, String modelFingerpr
                 m.string("task_file", true), m.string("prompt_format", true), m.longValue("seed", true));
     }
 
-    /** {@code "ivkit VERSION"} of this library's jar ({@code "ivkit dev"} when run from classes). */
+    /** @return {@code "ivkit VERSION"} of this library's jar ({@code "ivkit dev"} when run from classes) */
     public static String libraryVersion() {
         String v = Provenance.class.getPackage().getImplementationVersion();
         return "ivkit " + (v == null ? "dev" : v);
