@@ -1,7 +1,8 @@
 package dev.ivkit;
 
 /**
- * Progress of a facade operation ({@link IvkitModel#extractIv}, {@link IvkitModel#train}). Every method has an empty
+ * Progress of a facade operation ({@link IvkitModel#extractIv}, {@link IvkitModel#train}, {@link IvkitModel#evaluate},
+ * {@link IvkitModel#probe}). Every method has an empty
  * default, so a listener implements only what it needs. Callbacks run on the thread doing the work, between two units
  * of work; they should return quickly. An exception thrown from a callback aborts the operation (use a
  * {@link CancellationToken} for an orderly stop).
