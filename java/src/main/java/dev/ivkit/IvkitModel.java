@@ -140,6 +140,59 @@ public final class IvkitModel implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #evaluate(EvaluateOptions, ProgressListener, CancellationToken)} without a listener or a token.
+     *
+     * @param options task, vector, queries, settings and layers
+     * @return what {@code ivkit evaluate} writes to eval.json
+     */
+    public dev.ivkit.results.EvalFile.Eval evaluate(EvaluateOptions options) {
+        return evaluate(options, ProgressListener.none(), new CancellationToken());
+    }
+
+    /**
+     * Does the instruction vector make the model do the task? {@code ivkit evaluate} with the same settings gives
+     * the same numbers: zero-shot (and shuffled-label N-shot) held-out queries without and with the vector at one
+     * layer or every layer, teacher-forced top-1/2/3 and NLL, greedy answers' exact match, F1 and ROUGE-L. Runs with
+     * whatever adapter is attached to the model. Save the result with {@code EvalFile.write}.
+     *
+     * @param options  task, vector, queries, settings and layers
+     * @param listener stage, messages and one step per setting and layer evaluated
+     * @param cancel   checked before each setting and layer; cancellation throws {@link CancelledException}
+     * @return the scores per setting and layer, with the run's settings and provenance
+     */
+    public dev.ivkit.results.EvalFile.Eval evaluate(EvaluateOptions options, ProgressListener listener,
+            CancellationToken cancel) {
+        requireOpen();
+        return Evaluations.evaluate(this, options, listener, cancel);
+    }
+
+    /**
+     * {@link #probe(ProbeOptions, ProgressListener, CancellationToken)} without a listener or a token.
+     *
+     * @param options task, examples and demonstrations
+     * @return what {@code ivkit probe} writes to probe.json
+     */
+    public dev.ivkit.results.ProbeFile.Probe probe(ProbeOptions options) {
+        return probe(options, ProgressListener.none(), new CancellationToken());
+    }
+
+    /**
+     * Knowledge vs instruction following, as {@code ivkit probe} computes it with the same settings: mean P(y | x)
+     * with the bare query and mean P(y | c, x) with demonstrations or the task's instruction. Runs with whatever
+     * adapter is attached to the model. Save the result with {@code ProbeFile.write}.
+     *
+     * @param options  task, examples and demonstrations
+     * @param listener stage and messages
+     * @param cancel   checked before the model runs; cancellation throws {@link CancelledException}
+     * @return both probabilities, with the run's settings and provenance
+     */
+    public dev.ivkit.results.ProbeFile.Probe probe(ProbeOptions options, ProgressListener listener,
+            CancellationToken cancel) {
+        requireOpen();
+        return Evaluations.probe(this, options, listener, cancel);
+    }
+
     /** Frees the model, the tokenizer and every adapter this object created. Idempotent. */
     @Override
     public void close() {

@@ -1,7 +1,8 @@
 package dev.ivkit;
 
 /**
- * Progress of a facade operation ({@link IvkitModel#extractIv}, {@link IvkitModel#train}). Every method has an empty
+ * Progress of a facade operation ({@link IvkitModel#extractIv}, {@link IvkitModel#train}, {@link IvkitModel#evaluate},
+ * {@link IvkitModel#probe}). Every method has an empty
  * default, so a listener implements only what it needs. Callbacks run on the thread doing the work, between two units
  * of work; they should return quickly. An exception thrown from a callback aborts the operation (use a
  * {@link CancellationToken} for an orderly stop).
@@ -23,6 +24,10 @@ public interface ProgressListener {
         TRAIN,
         /** held-out loss after training */
         EVAL_AFTER,
+        /** evaluating an instruction vector: one step per setting and layer evaluated */
+        EVALUATE,
+        /** the knowledge probe: bare and instructed answer probabilities */
+        PROBE,
         /** the operation finished */
         DONE
     }
@@ -38,11 +43,12 @@ public interface ProgressListener {
     /**
      * One unit of work of a stage is done.
      *
-     * @param stage {@link Stage#SCAN} or {@link Stage#TRAIN}
+     * @param stage {@link Stage#SCAN}, {@link Stage#TRAIN} or {@link Stage#EVALUATE}
      * @param done  units done so far (1-based; for a resumed training, counts the steps before the resume too)
      * @param total units of the whole stage
      * @param value {@link Stage#TRAIN}: the step's loss (CE plus regulariser terms); {@link Stage#SCAN}: the prompt's
-     *              unpatched probability of its first answer token
+     *              unpatched probability of its first answer token; {@link Stage#EVALUATE}: the top-1 accuracy of
+     *              the setting and layer just evaluated
      */
     default void onStep(Stage stage, int done, int total, double value) {}
 

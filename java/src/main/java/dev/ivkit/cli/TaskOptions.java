@@ -1,5 +1,6 @@
 package dev.ivkit.cli;
 
+import dev.ivkit.ProgressListener;
 import dev.ivkit.data.DataFormatException;
 import dev.ivkit.data.Splits;
 import dev.ivkit.data.TaskDataset;
@@ -9,6 +10,7 @@ import dev.ivkit.data.prompt.PromptBuilder;
 import dev.ivkit.data.prompt.PromptStyle;
 import dev.ivkit.model.tokenizer.Tokenizer;
 import dev.ivkit.pipeline.TaskFiles;
+import dev.ivkit.pipeline.TaskInput;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +57,24 @@ final class TaskOptions {
 
     PromptBuilder builder() {
         return new PromptBuilder(style());
+    }
+
+    /**
+     * The task loaded and split for prompts of {@code shots} demonstrations (the format is checked first), as the
+     * library's {@link TaskInput}.
+     */
+    TaskInput input(int shots) {
+        return TaskInput.load(task, split, instructions, format, seed, shots);
+    }
+
+    /** A listener that prints the library's messages to stderr as {@code command: message}. */
+    static ProgressListener messages(String command) {
+        return new ProgressListener() {
+            @Override
+            public void onMessage(String message) {
+                System.err.println(command + ": " + message);
+            }
+        };
     }
 
     /**

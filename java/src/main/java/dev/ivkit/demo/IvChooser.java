@@ -14,6 +14,8 @@ import dev.ivkit.model.tokenizer.CharTokenizer;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.SyntheticTasks;
 import dev.ivkit.organism.SyntheticTasks.Task;
+import dev.ivkit.pipeline.Evaluation;
+import dev.ivkit.results.EvalFile;
 import dev.ivkit.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -133,25 +135,13 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
         return e;
     }
 
-    /** scan.json and eval.json shaped like {@code ivkit scan} / {@code ivkit evaluate --sweep} output. */
+    /** scan.json shaped like {@code ivkit scan} output; eval.json as {@code ivkit evaluate --sweep} writes it ({@link EvalFile}). */
     void writeScanAndEval(Path out, LlamaModel model, Task t, InstructionVector iv, List<Prompt> val) {
         ScanFile.summary(t.name(), "exact", "add", s.ivPrompts(), s.ivPrompts(), IvDynamics.map(iv.cie()))
                 .write(out.resolve("scan.json"));
-        List<Object> rows = new ArrayList<>();
-        for (IvEvaluator.Result r : new IvEvaluator(model, tok).sweep(val, iv.vector(), 1f, 0, false)) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("layer", r.layer());
-            e.put("prompts", r.prompts());
-            e.put("top1", r.top1());
-            e.put("top2", r.top2());
-            e.put("top3", r.top3());
-            e.put("nll", r.nll());
-            rows.add(e);
-        }
-        Map<String, Object> ev = new LinkedHashMap<>();
-        ev.put("format", "ivkit-evaluate");
-        ev.put("task", t.name());
-        ev.put("settings", Map.of(t.name() + " bare 0-shot + IV", rows));
-        AtomicFiles.writeString(out.resolve("eval.json"), Demo.JSON.toJson(ev) + "\n");
+        List<EvalFile.LayerScore> rows = new IvEvaluator(model, tok).sweep(val, iv.vector(), 1f, 0, false).stream()
+                .map(Evaluation::score).toList();
+        EvalFile.write(out.resolve(EvalFile.NAME), EvalFile.Eval.of(null, t.name(),
+                new EvalFile.Run(null, val.size(), 0, 0, 1f, 0, null), Map.of(t.name() + " bare 0-shot + IV", rows)));
     }
 }

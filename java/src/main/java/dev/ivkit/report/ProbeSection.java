@@ -1,6 +1,6 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonObject;
+import dev.ivkit.results.ProbeFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,29 +8,23 @@ import java.util.Map;
 
 /**
  * The "Knowledge vs. instruction (probe)" section: the bare and instructed answer probabilities of each
- * {@code probe.json}.
+ * {@code probe.json} ({@link ProbeFile}).
  */
 final class ProbeSection {
     private ProbeSection() {}
 
-    /** The section, or null when no probe has a bare or instructed probability. */
-    static Section build(SectionContext ctx, List<Path> probes, Map<Path, JsonObject> objects) {
+    /** The section, or null when there is no probe. */
+    static Section build(SectionContext ctx, Map<Path, ProbeFile.Probe> probes) {
         List<String> groups = new ArrayList<>();
         List<double[]> vals = new ArrayList<>();
         List<List<String>> rows = new ArrayList<>();
-        for (Path f : probes) {
-            JsonObject o = objects.get(f);
-            Double bare = Json.num(f, o, "bare", ""), ins = Json.num(f, o, "instructed", "");
-            if (bare == null && ins == null) {
-                continue;
-            }
-            String task = Labels.orDash(Json.str(f, o, "task", ""));
-            groups.add(probes.size() > 1 ? task + " (" + ctx.rel(f) + ")" : task);
-            vals.add(new double[] {bare == null ? Double.NaN : bare, ins == null ? Double.NaN : ins});
-            Double ex = Json.num(f, o, "examples", "");
-            rows.add(List.of(ctx.rel(f), task, Labels.orDash(Json.str(f, o, "context", "")),
-                    ex == null ? "—" : Long.toString(Math.round(ex)), Plots.fmt(vals.get(vals.size() - 1)[0]),
-                    Plots.fmt(vals.get(vals.size() - 1)[1])));
+        for (Map.Entry<Path, ProbeFile.Probe> e : probes.entrySet()) {
+            Path f = e.getKey();
+            ProbeFile.Probe p = e.getValue();
+            groups.add(probes.size() > 1 ? p.task() + " (" + ctx.rel(f) + ")" : p.task());
+            vals.add(new double[] {p.bare(), p.instructed()});
+            rows.add(List.of(ctx.rel(f), p.task(), p.context(), Integer.toString(p.examples()), Plots.fmt(p.bare()),
+                    Plots.fmt(p.instructed())));
         }
         if (rows.isEmpty()) {
             return null;

@@ -18,7 +18,9 @@ import java.util.List;
  *       and layer sweeps.
  * </ul>
  * Each section appears only when its data exists; unknown fields are ignored; a file that is not valid JSON or has a
- * known field of the wrong shape is a {@link ReportException} naming the file and field.
+ * known field of the wrong shape is a {@link ReportException} naming the file and field. {@code eval.json} and
+ * {@code probe.json} are read by their owners ({@code results.EvalFile}, {@code results.ProbeFile}), which also
+ * refuse another format, an unknown {@code schema_version} and a missing member.
  */
 public final class ReportWriter {
     /** The input file names the report looks for. */
@@ -68,8 +70,8 @@ public final class ReportWriter {
             ContinualSections.build(ctx, f, in.results().get(f), out);
         }
         Section cie = CieSection.build(ctx, in.named("scan.json"), in.objects(), results);
-        Section sweep = SweepSection.build(ctx, in.named("eval.json"), in.objects(), results);
-        Section probe = ProbeSection.build(ctx, in.named("probe.json"), in.objects());
+        Section sweep = SweepSection.build(ctx, in.evals(), in.objects(), results);
+        Section probe = ProbeSection.build(ctx, in.probes());
         Section train = TrainingSection.build(ctx, in.named("metrics.jsonl"), in.lines());
         List<Section> all = new ArrayList<>();
         for (Section x : new Section[] {cie, sweep}) {

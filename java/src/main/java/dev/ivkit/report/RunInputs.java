@@ -5,6 +5,9 @@ import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.ResultsFormatException;
 import dev.ivkit.train.MetricsFormatException;
 import dev.ivkit.train.MetricsLog;
+import dev.ivkit.results.EvalFile;
+import dev.ivkit.results.OutputFormatException;
+import dev.ivkit.results.ProbeFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +29,8 @@ final class RunInputs {
     private final Map<Path, JsonObject> objects = new LinkedHashMap<>();
     private final Map<Path, List<MetricsLog.Line>> lines = new LinkedHashMap<>();
     private final Map<Path, ResultsFile.Results> results = new LinkedHashMap<>();
+    private final Map<Path, EvalFile.Eval> evals = new LinkedHashMap<>();
+    private final Map<Path, ProbeFile.Probe> probes = new LinkedHashMap<>();
 
     private RunInputs(List<Path> files) {
         this.files = files;
@@ -36,8 +41,13 @@ final class RunInputs {
             byName.get(f.getFileName().toString()).add(f);
         }
         for (Path f : files) {
-            if (f.getFileName().toString().equals(MetricsLog.FILE_NAME)) {
+            String name = f.getFileName().toString();
+            if (name.equals(MetricsLog.FILE_NAME)) {
                 lines.put(f, readMetrics(f));
+            } else if (name.equals(EvalFile.NAME)) {
+                evals.put(f, typed(() -> EvalFile.read(f)));
+            } else if (name.equals(ProbeFile.NAME)) {
+                probes.put(f, typed(() -> ProbeFile.read(f)));
             } else {
                 objects.put(f, Json.readObject(f));
             }
@@ -90,7 +100,7 @@ final class RunInputs {
         return byName.get(name);
     }
 
-    /** The JSON objects of the {@code .json} files. */
+    /** The JSON objects of the other {@code .json} files. */
     Map<Path, JsonObject> objects() {
         return objects;
     }
@@ -98,6 +108,25 @@ final class RunInputs {
     /** The continual studies ({@code results.json}), read through their owner {@link ResultsFile}. */
     Map<Path, ResultsFile.Results> results() {
         return results;
+    }
+
+    /** The {@code eval.json} files, read by their owner. */
+    Map<Path, EvalFile.Eval> evals() {
+        return evals;
+    }
+
+    /** The {@code probe.json} files, read by their owner. */
+    Map<Path, ProbeFile.Probe> probes() {
+        return probes;
+    }
+
+    /** An owner's read, its format errors as {@link ReportException}s naming the same file and member. */
+    private static <T> T typed(java.util.function.Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (OutputFormatException e) {
+            throw new ReportException(e.file(), e.field(), e.reason(), e);
+        }
     }
 
     /** The records of the {@code metrics.jsonl} files ({@link MetricsLog}). */

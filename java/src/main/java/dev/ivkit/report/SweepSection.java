@@ -3,6 +3,7 @@ package dev.ivkit.report;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.ivkit.results.EvalFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -10,43 +11,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The "Layer sweep" section: top-1 accuracy per IV layer from {@code eval.json} (its {@code settings}, layer -1 the
- * baseline) and from a {@code results.json}'s base-model sweeps ({@code initial.iv[].layer_sweep_top1}).
+ * The "Layer sweep" section: top-1 accuracy per IV layer from {@code eval.json} ({@link EvalFile}: its
+ * {@code settings}, layer -1 the baseline) and from a {@code results.json}'s base-model sweeps ({@code initial.iv[].layer_sweep_top1}).
  */
 final class SweepSection {
     private SweepSection() {}
 
     /** The section, or null when no setting or base-model sweep has a result. */
-    static Section build(SectionContext ctx, List<Path> evals, Map<Path, JsonObject> objects, List<Path> results) {
+    static Section build(SectionContext ctx, Map<Path, EvalFile.Eval> evals, Map<Path, JsonObject> objects,
+            List<Path> results) {
         List<String> figs = new ArrayList<>();
         List<List<String>> rows = new ArrayList<>();
-        for (Path f : evals) {
+        for (Map.Entry<Path, EvalFile.Eval> ev : evals.entrySet()) {
+            Path f = ev.getKey();
             List<Plots.Series> series = new ArrayList<>();
-            JsonObject settings = Json.obj(f, objects.get(f), "settings", "");
-            if (settings == null) {
-                continue;
-            }
-            for (Map.Entry<String, JsonElement> s : settings.entrySet()) {
-                String path = "settings." + s.getKey();
-                if (!s.getValue().isJsonArray()) {
-                    throw new ReportException(f, path, "expected an array of results");
-                }
-                JsonArray a = s.getValue().getAsJsonArray();
+            for (Map.Entry<String, List<EvalFile.LayerScore>> s : ev.getValue().settings().entrySet()) {
                 List<double[]> pts = new ArrayList<>();
                 double base = Double.NaN, baseF1 = Double.NaN;
-                for (int i = 0; i < a.size(); i++) {
-                    JsonObject r = Json.element(f, a, i, path);
-                    Double layer = Json.num(f, r, "layer", path + "[" + i + "]");
-                    Double top1 = Json.num(f, r, "top1", path + "[" + i + "]");
-                    Double f1 = Json.num(f, r, "f1", path + "[" + i + "]");
-                    if (layer == null || top1 == null) {
-                        continue;
-                    }
-                    if (layer < 0) {
-                        base = top1;
-                        baseF1 = f1 == null ? Double.NaN : f1;
+                for (EvalFile.LayerScore r : s.getValue()) {
+                    if (r.layer() < 0) {
+                        base = r.top1();
+                        baseF1 = r.f1();
                     } else {
-                        pts.add(new double[] {layer, top1, f1 == null ? Double.NaN : f1});
+                        pts.add(new double[] {r.layer(), r.top1(), r.f1()});
                     }
                 }
                 pts.sort(Comparator.comparingDouble(p -> p[0]));
@@ -73,8 +60,7 @@ final class SweepSection {
                 }
             }
             if (!series.isEmpty()) {
-                String task = Json.str(f, objects.get(f), "task", "");
-                figs.add(Plots.lines("Top-1 vs. IV layer: " + (task == null ? "" : task + " ") + "(" + ctx.rel(f) + ")",
+                figs.add(Plots.lines("Top-1 vs. IV layer: " + ev.getValue().task() + " (" + ctx.rel(f) + ")",
                         "layer", "top-1 accuracy", series));
             }
         }

@@ -16,7 +16,7 @@ import java.util.Random;
 /**
  * Hand-made inputs in the formats ivkit writes (scan.json, eval.json, probe.json, metrics.jsonl and the continual
  * runner's results.json), with realistic shapes and a seeded pseudo-random texture. Field names follow the writers:
- * cli/ScanCommand, cli/EvaluateCommand, cli/ProbeCommand, train/Trainer and continual/SequenceRunner.
+ * cli/ScanCommand, results/EvalFile, results/ProbeFile, train/Trainer and continual/SequenceRunner.
  */
 public final class ReportFixtures {
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
@@ -84,6 +84,11 @@ public final class ReportFixtures {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("format", "ivkit-eval");
         o.put("task", "antonym");
+        o.put("prompts", 50);
+        o.put("skipped_long_prompts", 0);
+        o.put("shots", 10);
+        o.put("scale", 1.0);
+        o.put("max_new_tokens", 8);
         o.put("layer", "sweep");
         o.put("settings", settings);
         Path f = dir.resolve("eval.json");
@@ -91,7 +96,7 @@ public final class ReportFixtures {
         return f;
     }
 
-    private static Map<String, Object> result(int layer, double top1, double f1) {
+    static Map<String, Object> result(int layer, double top1, double f1) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("layer", layer);
         m.put("prompts", 50);

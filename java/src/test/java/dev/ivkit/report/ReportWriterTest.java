@@ -90,12 +90,13 @@ class ReportWriterTest {
         // results.json with only a summary (no seeds): forgetting bars from the summary, nothing else
         ReportFixtures.write(tmp.resolve("results.json"), Map.of("format", ResultsFile.FORMAT, "schema_version", 1, "methods",
                 Map.of("naive", Map.of("summary", Map.of("AP", Map.of("mean", 0.5, "n", 1)), "future", List.of(1, 2)))));
-        // eval.json without a sweep: a table row, no plot
-        ReportFixtures.write(tmp.resolve("x").resolve("eval.json"), Map.of("settings", Map.of("zero_shot", List.of(
-                Map.of("layer", -1, "top1", 0.1), Map.of("layer", 3, "top1", 0.4)))));
-        // scan.json without cie and a probe with nothing: no sections
+        // eval.json without a sweep and without provenance (as the demo writes it), unknown members: a table row, no plot
+        ReportFixtures.write(tmp.resolve("x").resolve("eval.json"), Map.of("format", "ivkit-eval", "task", "t",
+                "prompts", 5, "skipped_long_prompts", 0, "shots", 0, "scale", 1, "max_new_tokens", 0, "layer", 3,
+                "future", List.of(1), "settings", Map.of("zero_shot", List.of(ReportFixtures.result(-1, 0.1, 0.0),
+                        ReportFixtures.result(3, 0.4, 0.2)))));
+        // scan.json without cie: no section
         ReportFixtures.write(tmp.resolve("y").resolve("scan.json"), Map.of("task", "t"));
-        ReportFixtures.write(tmp.resolve("z").resolve("probe.json"), Map.of("whatever", 1));
         String html = render(tmp);
         assertEquals(List.of("Layer sweep", "Forgetting metrics (results.json)"), sections(tmp));
         assertEquals(1, checkSvgs(html));
@@ -132,6 +133,22 @@ class ReportWriterTest {
         Path matrix = tmp.resolve("r3").resolve("scan.json");
         ReportFixtures.write(matrix, Map.of("cie", List.of(List.of(1, "x"))));
         assertEquals("cie[0][1]", assertThrows(ReportException.class, () -> render(matrix.getParent())).field());
+
+        // eval.json and probe.json are read by their owners: a missing or mistyped member names the file and member
+        Path probe = tmp.resolve("r5").resolve("probe.json");
+        ReportFixtures.write(probe, Map.of("format", "ivkit-probe", "task", "t", "context", "instruction", "shots", 0,
+                "examples", 3, "instructed", 0.2));
+        ReportException p = assertThrows(ReportException.class, () -> render(probe.getParent()));
+        assertEquals(probe, p.file());
+        assertEquals("bare", p.field());
+        Path eval = ReportFixtures.evalSweep(tmp.resolve("r6"), 3);
+        Files.writeString(eval, Files.readString(eval).replaceFirst("\"top1\": [0-9.]+", "\"top1\": \"high\""));
+        ReportException ev = assertThrows(ReportException.class, () -> render(eval.getParent()));
+        assertEquals(eval, ev.file());
+        assertEquals("settings.zero_shot[0].top1", ev.field());
+        Path other = tmp.resolve("r7").resolve("probe.json");
+        ReportFixtures.write(other, Map.of("whatever", 1));
+        assertEquals("format", assertThrows(ReportException.class, () -> render(other.getParent())).field());
 
         Path lines = tmp.resolve("r4").resolve("metrics.jsonl");
         Files.createDirectories(lines.getParent());
