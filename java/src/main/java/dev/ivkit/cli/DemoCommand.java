@@ -3,7 +3,7 @@ package dev.ivkit.cli;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.demo.Demo;
 import dev.ivkit.demo.DemoSettings;
-import dev.ivkit.results.SummaryFile;
+import dev.ivkit.demo.SummaryFile;
 import dev.ivkit.KlDirection;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;

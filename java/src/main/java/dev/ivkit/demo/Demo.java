@@ -16,7 +16,6 @@ import dev.ivkit.report.ReportWriter;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
-import dev.ivkit.results.SummaryFile;
 import dev.ivkit.kernels.Parallel;
 import dev.ivkit.util.Progress;
 import java.io.IOException;

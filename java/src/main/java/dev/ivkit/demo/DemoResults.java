@@ -8,7 +8,6 @@ import dev.ivkit.organism.SyntheticTasks.Kind;
 import dev.ivkit.organism.SyntheticTasks.Task;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
-import dev.ivkit.results.SummaryFile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

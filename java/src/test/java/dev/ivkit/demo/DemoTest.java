@@ -12,7 +12,7 @@ import dev.ivkit.cli.Main;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;
 import dev.ivkit.results.ResultsAssertions;
-import dev.ivkit.results.SummaryFile;
+import dev.ivkit.demo.SummaryFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

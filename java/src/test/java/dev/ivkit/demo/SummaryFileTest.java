@@ -1,4 +1,4 @@
-package dev.ivkit.results;
+package dev.ivkit.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.ivkit.IvkitException;
+import dev.ivkit.results.Spread;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
