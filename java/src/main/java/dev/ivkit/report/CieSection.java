@@ -1,9 +1,8 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.ivkit.ModelFormatException;
 import dev.ivkit.iv.ScanFile;
+import dev.ivkit.results.ResultsFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,7 @@ final class CieSection {
     private CieSection() {}
 
     /** The section, or null when no scan or base-model map has a CIE matrix. */
-    static Section build(SectionContext ctx, List<Path> scans, Map<Path, JsonObject> objects, List<Path> results) {
+    static Section build(SectionContext ctx, List<Path> scans, Map<Path, ResultsFile.Results> results) {
         List<String> figs = new ArrayList<>();
         List<List<String>> rows = new ArrayList<>();
         for (Path f : scans) {
@@ -33,21 +32,16 @@ final class CieSection {
             rows.add(List.of(ctx.rel(f), task, method, cie.length + " × " + Stats.width(cie),
                     prompts == null ? "—" : Integer.toString(prompts), topHeads(cie, 5)));
         }
-        for (Path f : results) {
-            JsonObject init = Json.obj(f, objects.get(f), "initial", "");
-            JsonArray iv = Json.arr(f, init, "iv", "initial");
-            if (iv == null) {
-                continue;
-            }
-            for (int i = 0; i < iv.size(); i++) {
-                JsonObject e = Json.element(f, iv, i, "initial.iv");
-                double[][] cie = Json.matrix(f, e, "cie", "initial.iv[" + i + "]");
+        for (Map.Entry<Path, ResultsFile.Results> r : results.entrySet()) {
+            List<ResultsFile.InitialIv> ivs = r.getValue().initialIvs();
+            for (ResultsFile.InitialIv e : ivs == null ? List.<ResultsFile.InitialIv>of() : ivs) {
+                double[][] cie = e.cie();
                 if (cie == null || cie.length == 0) {
                     continue;
                 }
-                String task = Labels.orDash(Json.str(f, e, "task", "initial.iv[" + i + "]"));
+                String task = Labels.orDash(e.task());
                 figs.add(cieHeatmap("CIE, base model: " + task, cie));
-                rows.add(List.of(ctx.rel(f) + " (base model)", task, "—", cie.length + " × " + Stats.width(cie), "—",
+                rows.add(List.of(ctx.rel(r.getKey()) + " (base model)", task, "—", cie.length + " × " + Stats.width(cie), "—",
                         topHeads(cie, 5)));
             }
         }

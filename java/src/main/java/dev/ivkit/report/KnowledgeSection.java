@@ -24,7 +24,7 @@ final class KnowledgeSection {
             for (int i = 0; i < initial.size(); i++) {
                 ResultsFile.Knowledge e = initial.get(i);
                 base.put(e.task() == null ? (i < tasks.size() ? tasks.get(i) : "task " + i) : e.task(),
-                        new double[] {Json.nan(e.knowledgeP()), Json.nan(e.instructionP())});
+                        new double[] {Stats.nan(e.knowledgeP()), Stats.nan(e.instructionP())});
             }
         }
         List<String> order = new ArrayList<>(tasks);

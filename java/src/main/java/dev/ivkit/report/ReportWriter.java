@@ -69,8 +69,8 @@ public final class ReportWriter {
         for (Path f : results) {
             ContinualSections.build(ctx, f, in.results().get(f), out);
         }
-        Section cie = CieSection.build(ctx, in.named("scan.json"), in.objects(), results);
-        Section sweep = SweepSection.build(ctx, in.evals(), in.objects(), results);
+        Section cie = CieSection.build(ctx, in.named("scan.json"), in.results());
+        Section sweep = SweepSection.build(ctx, in.evals(), in.results());
         Section probe = ProbeSection.build(ctx, in.probes());
         Section train = TrainingSection.build(ctx, in.named("metrics.jsonl"), in.lines());
         List<Section> all = new ArrayList<>();

@@ -1,6 +1,5 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonObject;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.ResultsFormatException;
 import dev.ivkit.train.MetricsFormatException;
@@ -26,7 +25,6 @@ final class RunInputs {
     /** The files found, in {@link #find} order. */
     final List<Path> files;
     private final Map<String, List<Path>> byName = new LinkedHashMap<>();
-    private final Map<Path, JsonObject> objects = new LinkedHashMap<>();
     private final Map<Path, List<MetricsLog.Line>> lines = new LinkedHashMap<>();
     private final Map<Path, ResultsFile.Results> results = new LinkedHashMap<>();
     private final Map<Path, EvalFile.Eval> evals = new LinkedHashMap<>();
@@ -48,9 +46,7 @@ final class RunInputs {
                 evals.put(f, typed(() -> EvalFile.read(f)));
             } else if (name.equals(ProbeFile.NAME)) {
                 probes.put(f, typed(() -> ProbeFile.read(f)));
-            } else {
-                objects.put(f, Json.readObject(f));
-            }
+            }   // scan.json: read by CieSection through ScanFile; results.json: below, through ResultsFile
         }
         for (Path f : byName.get("results.json")) {
             try {
@@ -98,11 +94,6 @@ final class RunInputs {
     /** The files of one input kind ({@code scan.json}, ...), in {@link #find} order. */
     List<Path> named(String name) {
         return byName.get(name);
-    }
-
-    /** The JSON objects of the other {@code .json} files. */
-    Map<Path, JsonObject> objects() {
-        return objects;
     }
 
     /** The continual studies ({@code results.json}), read through their owner {@link ResultsFile}. */

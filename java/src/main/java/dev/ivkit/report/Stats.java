@@ -86,4 +86,9 @@ final class Stats {
     static double[] column(double[][] a, int c) {
         return Arrays.stream(a).mapToDouble(r -> r[c]).toArray();
     }
+
+    /** An absent number as NaN. */
+    static double nan(Double v) {
+        return v == null ? Double.NaN : v;
+    }
 }

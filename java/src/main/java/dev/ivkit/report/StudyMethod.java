@@ -78,10 +78,10 @@ final class StudyMethod {
                 ResultsFile.Recovery rec = e.recovery();
                 ResultsFile.Knowledge kn = e.knowledge();
                 dynamics.add(new DynPoint(seed, k, e.taskIndex() == null ? i : e.taskIndex(), Labels.orDash(e.task()),
-                        Json.nan(e.ivCosine()), Json.nan(e.accuracy()), Json.nan(e.headJaccard()),
-                        rec == null ? Double.NaN : Json.nan(rec.shareRegained()),
-                        kn == null ? Double.NaN : Json.nan(kn.knowledgeP()),
-                        kn == null ? Double.NaN : Json.nan(kn.instructionP())));
+                        Stats.nan(e.ivCosine()), Stats.nan(e.accuracy()), Stats.nan(e.headJaccard()),
+                        rec == null ? Double.NaN : Stats.nan(rec.shareRegained()),
+                        kn == null ? Double.NaN : Stats.nan(kn.knowledgeP()),
+                        kn == null ? Double.NaN : Stats.nan(kn.instructionP())));
             }
         }
     }

@@ -1,9 +1,7 @@
 package dev.ivkit.report;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import dev.ivkit.results.EvalFile;
+import dev.ivkit.results.ResultsFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -18,8 +16,7 @@ final class SweepSection {
     private SweepSection() {}
 
     /** The section, or null when no setting or base-model sweep has a result. */
-    static Section build(SectionContext ctx, Map<Path, EvalFile.Eval> evals, Map<Path, JsonObject> objects,
-            List<Path> results) {
+    static Section build(SectionContext ctx, Map<Path, EvalFile.Eval> evals, Map<Path, ResultsFile.Results> results) {
         List<String> figs = new ArrayList<>();
         List<List<String>> rows = new ArrayList<>();
         for (Map.Entry<Path, EvalFile.Eval> ev : evals.entrySet()) {
@@ -64,40 +61,30 @@ final class SweepSection {
                         "layer", "top-1 accuracy", series));
             }
         }
-        for (Path f : results) {
+        for (Map.Entry<Path, ResultsFile.Results> res : results.entrySet()) {
             List<Plots.Series> series = new ArrayList<>();
-            JsonObject init = Json.obj(f, objects.get(f), "initial", "");
-            JsonArray iv = Json.arr(f, init, "iv", "initial");
-            if (iv == null) {
-                continue;
-            }
-            for (int i = 0; i < iv.size(); i++) {
-                String p = "initial.iv[" + i + "]";
-                JsonObject e = Json.element(f, iv, i, "initial.iv");
-                JsonArray sw = Json.arr(f, e, "layer_sweep_top1", p);
+            List<ResultsFile.InitialIv> ivs = res.getValue().initialIvs();
+            for (ResultsFile.InitialIv e : ivs == null ? List.<ResultsFile.InitialIv>of() : ivs) {
+                List<ResultsFile.LayerTop1> sw = e.layerSweepTop1();
                 if (sw == null || sw.size() < 2) {
                     continue;
                 }
                 double[] x = new double[sw.size()], y = new double[sw.size()];
                 for (int k = 0; k < sw.size(); k++) {
-                    JsonObject r = Json.element(f, sw, k, p + ".layer_sweep_top1");
-                    Double l = Json.num(f, r, "layer", p + ".layer_sweep_top1[" + k + "]");
-                    Double t = Json.num(f, r, "top1", p + ".layer_sweep_top1[" + k + "]");
-                    x[k] = l == null ? Double.NaN : l;
-                    y[k] = t == null ? Double.NaN : t;
+                    x[k] = sw.get(k).layer() == null ? Double.NaN : sw.get(k).layer();
+                    y[k] = sw.get(k).top1() == null ? Double.NaN : sw.get(k).top1();
                 }
-                String task = Labels.orDash(Json.str(f, e, "task", p));
-                JsonElement every = e == null ? null : e.get("every_token");   // the demo's choice of IV positions
-                if (every != null && every.isJsonPrimitive() && every.getAsJsonPrimitive().isBoolean() && every.getAsBoolean()) {
+                String task = Labels.orDash(e.task());
+                if (Boolean.TRUE.equals(e.everyToken())) {   // the demo's choice of IV positions
                     task += " (every token)";
                 }
                 series.add(Plots.Series.of(Labels.shortName(task), x, y));
                 int bi = Stats.argmax(y);
-                rows.add(List.of(ctx.rel(f) + " (base model)", task, "—", "—", bi < 0 ? "—" : Integer.toString((int) x[bi]),
+                rows.add(List.of(ctx.rel(res.getKey()) + " (base model)", task, "—", "—", bi < 0 ? "—" : Integer.toString((int) x[bi]),
                         bi < 0 ? "—" : Plots.fmt(y[bi]), "—"));
             }
             if (!series.isEmpty()) {
-                figs.add(Plots.lines("Top-1 vs. IV layer, base model (" + ctx.rel(f) + ")", "layer", "top-1 accuracy", series));
+                figs.add(Plots.lines("Top-1 vs. IV layer, base model (" + ctx.rel(res.getKey()) + ")", "layer", "top-1 accuracy", series));
             }
         }
         if (rows.isEmpty()) {

@@ -66,6 +66,15 @@ public final class ResultsFile {
             return new Results(FORMAT, SCHEMA_VERSION, sequence, tasks, taskMetrics, definitions, spec, initial, methods);
         }
 
+        /**
+         * {@code initial.iv}, typed: each task's instruction vector on the base model; null when absent.
+         *
+         * @return the entries in file order, or null
+         */
+        public List<InitialIv> initialIvs() {
+            return initial == null ? null : new ResultsShape("results").initialIvs(JSON.toJsonTree(initial.get("iv")), "initial.iv");
+        }
+
         /** {@code initial.knowledge}, typed: the base model's probe per task; null when absent. */
         public List<Knowledge> initialKnowledge() {
             return initial == null ? null : new ResultsShape("results").knowledge(JSON.toJsonTree(initial.get("knowledge")),
@@ -143,6 +152,24 @@ public final class ResultsFile {
      * @param shareRegained     the share of that loss the IV regains; null where nothing was lost
      */
     public record Recovery(Double accuracyWithPreIv, Double lost, Double shareRegained) {}
+
+    /**
+     * A task's instruction vector on the base model ({@code initial.iv[]}); members absent from the file are null.
+     *
+     * @param task           the task
+     * @param cie            its CIE map [layer][head]
+     * @param layerSweepTop1 top-1 accuracy with the IV added at each layer (layer -1: without it)
+     * @param everyToken     whether the IV is added at every generated token, not only the last prompt token
+     */
+    public record InitialIv(String task, double[][] cie, List<LayerTop1> layerSweepTop1, Boolean everyToken) {}
+
+    /**
+     * One point of a layer sweep.
+     *
+     * @param layer the layer the IV is added at (-1: without the IV)
+     * @param top1  the top-1 accuracy there
+     */
+    public record LayerTop1(Double layer, Double top1) {}
 
     /**
      * The knowledge probe of a task: mean P(answer | bare query) and P(answer | instruction, query).

@@ -33,6 +33,7 @@ final class ResultsShape {
         JsonObject init = obj(o, "initial", "");
         if (init != null) {
             knowledge(init.get("knowledge"), "initial.knowledge");
+            initialIvs(init.get("iv"), "initial.iv");
         }
         JsonObject methods = obj(o, "methods", "");
         if (methods == null) {
@@ -90,6 +91,31 @@ final class ResultsShape {
                         kn == null ? null : knowledgeOf(kn, ep + ".knowledge")));
             }
             out.add(stage);
+        }
+        return out;
+    }
+
+    /** {@code initial.iv}: one entry per task; null when absent. */
+    List<ResultsFile.InitialIv> initialIvs(JsonElement e, String path) {
+        JsonArray a = arr(e, path);
+        if (a == null) {
+            return null;
+        }
+        List<ResultsFile.InitialIv> out = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            String ip = path + "[" + i + "]";
+            JsonObject x = object(a.get(i), ip);
+            JsonArray sw = arr(x.get("layer_sweep_top1"), ip + ".layer_sweep_top1");
+            List<ResultsFile.LayerTop1> sweep = null;
+            if (sw != null) {
+                sweep = new ArrayList<>();
+                for (int k = 0; k < sw.size(); k++) {
+                    String kp = ip + ".layer_sweep_top1[" + k + "]";
+                    JsonObject r = object(sw.get(k), kp);
+                    sweep.add(new ResultsFile.LayerTop1(num(r, "layer", kp), num(r, "top1", kp)));
+                }
+            }
+            out.add(new ResultsFile.InitialIv(str(x, "task", ip), matrix(x, "cie", ip), sweep, bool(x, "every_token", ip)));
         }
         return out;
     }
@@ -190,21 +216,40 @@ final class ResultsShape {
         }
     }
 
-    private void matrix(JsonObject o, String key, String parent) {
+    /** A matrix of numbers (no nulls); null when absent. */
+    private double[][] matrix(JsonObject o, String key, String parent) {
         String p = path(parent, key);
         JsonArray rows = o == null ? null : arr(o.get(key), p);
-        for (int r = 0; rows != null && r < rows.size(); r++) {
+        if (rows == null) {
+            return null;
+        }
+        double[][] out = new double[rows.size()][];
+        for (int r = 0; r < rows.size(); r++) {
             JsonArray row = arr(rows.get(r), p + "[" + r + "]");
             if (row == null) {
                 throw error(p + "[" + r + "]", "an array of numbers", rows.get(r));
             }
+            out[r] = new double[row.size()];
             for (int c = 0; c < row.size(); c++) {
                 if (row.get(c).isJsonNull()) {
                     throw error(p + "[" + r + "][" + c + "]", "a number", row.get(c));
                 }
-                number(row.get(c), p + "[" + r + "][" + c + "]");
+                out[r][c] = number(row.get(c), p + "[" + r + "][" + c + "]");
             }
         }
+        return out;
+    }
+
+    /** A JSON boolean; absent or null is null. */
+    private Boolean bool(JsonObject o, String key, String parent) {
+        if (!present(o, key)) {
+            return null;
+        }
+        JsonElement e = o.get(key);
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+            throw error(path(parent, key), "true or false", e);
+        }
+        return e.getAsBoolean();
     }
 
 }

@@ -114,6 +114,26 @@ class ResultsFileTest {
         assertField(head + "\"methods\": {\"naive\": {\"summary\": {\"AP\": {\"mean\": [1]}}}}}", "methods.naive.summary.AP.mean");
         assertField(head + "\"initial\": {\"knowledge\": [3]}}", "initial.knowledge[0]");
         assertField(head + "\"tasks\": [\"a\", 2]}", "tasks[1]");
+        assertField(head + "\"initial\": {\"iv\": [{\"task\": \"a\", \"every_token\": \"yes\"}]}}", "initial.iv[0].every_token");
+        assertField(head + "\"initial\": {\"iv\": [{\"layer_sweep_top1\": [{\"layer\": -1, \"top1\": \"x\"}]}]}}",
+                "initial.iv[0].layer_sweep_top1[0].top1");
+        assertField(head + "\"initial\": {\"iv\": [{\"cie\": [[0.1, null]]}]}}", "initial.iv[0].cie[0][1]");
+    }
+
+    @Test
+    void readsTheInitialIvsTyped() {
+        String text = "{\"format\": \"ivkit-results\", \"schema_version\": 1, \"initial\": {\"iv\": ["
+                + "{\"task\": \"a\", \"layer\": 2, \"cie\": [[0.5, -0.25], [0, 1]], \"every_token\": true,"
+                + " \"layer_sweep_top1\": [{\"layer\": -1, \"top1\": 0.125}, {\"layer\": 0, \"top1\": null}]},"
+                + " {\"task\": \"b\"}]}}";
+        List<ResultsFile.InitialIv> ivs = ResultsFile.parse(text, "x").initialIvs();
+        assertEquals(2, ivs.size());
+        assertEquals("a", ivs.get(0).task());
+        assertTrue(java.util.Arrays.deepEquals(new double[][] {{0.5, -0.25}, {0, 1}}, ivs.get(0).cie()));
+        assertEquals(List.of(new ResultsFile.LayerTop1(-1.0, 0.125), new ResultsFile.LayerTop1(0.0, null)), ivs.get(0).layerSweepTop1());
+        assertEquals(Boolean.TRUE, ivs.get(0).everyToken());
+        assertEquals(new ResultsFile.InitialIv("b", null, null, null), ivs.get(1));
+        assertNull(ResultsFile.parse("{\"format\": \"ivkit-results\", \"schema_version\": 1}", "x").initialIvs());
     }
 
     private static void assertField(String text, String field) {
