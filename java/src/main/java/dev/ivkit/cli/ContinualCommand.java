@@ -110,7 +110,7 @@ final class ContinualCommand implements Callable<Integer> {
         }
         List<Method> ms = Method.parseList(methods != null ? methods : s.methods);
         Path tok = tokenizer != null ? tokenizer : GenerateCommand.defaultTokenizer(model);
-        Path results = new SequenceRunner(s, dataRoot, model, tok, out).run(ms, seedList);
+        Path results = new SequenceRunner(s, dataRoot, model, tok, out).log(System.err).run(ms, seedList);
         System.out.println("wrote " + results);
         return 0;
     }

@@ -69,7 +69,7 @@ public final class SequenceRunner {
     private final Path out;
     private final StudyScores scores;
     private TaskHook hook;
-    private PrintStream log = System.err;
+    private PrintStream log = new PrintStream(java.io.OutputStream.nullOutputStream());   // library code prints nothing
     private final Map<String, Object> timings = new LinkedHashMap<>();
 
     public SequenceRunner(SequenceSpec spec, Path dataRoot, Path modelPath, Path tokenizerPath, Path out) {
@@ -86,6 +86,12 @@ public final class SequenceRunner {
         return this;
     }
 
+    /**
+     * Where progress lines go (default: nowhere; the CLI passes stderr).
+     *
+     * @param p the stream
+     * @return this runner
+     */
     public SequenceRunner log(PrintStream p) {
         this.log = p;
         return this;

@@ -36,6 +36,10 @@ import org.bytedeco.pytorch.global.torch;
 public final class InstructionVector implements AutoCloseable {
     public static final String TENSORS = "iv.safetensors";
     public static final String METADATA = "iv.json";
+    /** The {@code format} member of {@code iv.json} and of the safetensors header's metadata. */
+    public static final String FORMAT = "ivkit-iv";
+    /** The schema version written; files without one are version 1. */
+    public static final int SCHEMA_VERSION = 1;
 
     private final Tensor vector;  // [d_model] float32
     private final Tensor meanZ;   // [layer, head, d_head] float32
@@ -158,8 +162,11 @@ public final class InstructionVector implements AutoCloseable {
         t.put("mean_z", meanZ);
         t.put("cie", cie);
         t.put("heads", Torch.fromLongs(hv).reshape(heads.size(), 2));
-        Safetensors.write(dir.resolve(TENSORS), t, Map.of("format", "ivkit-iv"));
-        Map<String, Object> meta = new LinkedHashMap<>(metadata);
+        Safetensors.write(dir.resolve(TENSORS), t, Map.of("format", FORMAT, "schema_version", Integer.toString(SCHEMA_VERSION)));
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("schema_version", SCHEMA_VERSION);
+        meta.putAll(metadata);
         List<Map<String, Object>> hl = new ArrayList<>();
         for (HeadRanking.Head h : heads) {
             hl.add(Map.of("layer", h.layer(), "head", h.head(), "score", h.score()));
@@ -183,8 +190,17 @@ public final class InstructionVector implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException(mf, null, "cannot read instruction vector metadata: " + e.getMessage(), e);
         }
+        if (json.has("format") && !(json.get("format").isJsonPrimitive() && FORMAT.equals(json.get("format").getAsString()))) {
+            throw new ModelFormatException(mf, "format", "not an instruction vector (format " + json.get("format") + ", expected " + FORMAT + ")");
+        }
+        if (json.has("schema_version")) {   // absent: files written before versions were recorded, read as version 1
+            var v = json.get("schema_version");
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber() || v.getAsInt() < 1 || v.getAsInt() > SCHEMA_VERSION) {
+                throw new ModelFormatException(mf, "schema_version", "unsupported version " + v + " (this ivkit reads 1 to " + SCHEMA_VERSION + ")");
+            }
+        }
         for (String k : json.keySet()) {
-            if (!k.equals("selected_heads")) {
+            if (!k.equals("selected_heads") && !k.equals("format") && !k.equals("schema_version")) {
                 meta.put(k, new Gson().fromJson(json.get(k), Object.class));
             }
         }

@@ -283,7 +283,8 @@ public final class OrganismTrainer {
             meta = f.metadata();
         }
         if (!cfg.fingerprint().equals(meta.get("recipe"))) {
-            System.err.println("organism: ignoring the training state in " + file.getParent() + " (another recipe)");
+            org.slf4j.LoggerFactory.getLogger(OrganismTrainer.class)
+                    .warn("organism: ignoring the training state in {} (another recipe)", file.getParent());
             return null;
         }
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {

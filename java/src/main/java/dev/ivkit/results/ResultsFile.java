@@ -222,7 +222,7 @@ public final class ResultsFile {
      *
      * @param f the file to read
      * @return the parsed results
-     * @throws IvkitException when {@code f} cannot be read; a {@link ResultsFormatException} when it is malformed, is
+     * @throws dev.ivkit.IvkitException when {@code f} cannot be read; a {@link ResultsFormatException} when it is malformed, is
      *                        not a results file of a known version or a known member has the wrong shape
      */
     public static Results read(Path f) {

@@ -63,6 +63,8 @@ class InstructionVectorTest {
                     assertEquals(iv.heads(), back.heads());
                     assertEquals("antonym", back.metadata().get("task"));
                     assertEquals(iv.metadata().get("model_fingerprint"), back.metadata().get("model_fingerprint"));
+                    assertTrue(!back.metadata().containsKey("format") && !back.metadata().containsKey("schema_version"),
+                            "format and version are the file's, not metadata: " + back.metadata().keySet());
                     back.requireCompatible(model, tmp);
                     ModelFormatException e = assertThrows(ModelFormatException.class, () -> back.requireCompatible(other, tmp));
                     assertEquals("mean_z", e.field());                          // same d_model, other head grid
@@ -73,6 +75,17 @@ class InstructionVectorTest {
                     }
                 }
             }
+            // the version: written; absent (files from before versions) reads as 1; newer or another format refused
+            String json = Files.readString(tmp.resolve("iv.json"));
+            assertTrue(json.startsWith("{\n  \"format\": \"ivkit-iv\",\n  \"schema_version\": 1,"), json);
+            Files.writeString(tmp.resolve("iv.json"), json.replace("\"schema_version\": 1,", ""));
+            try (InstructionVector old = InstructionVector.load(tmp)) {
+                assertEquals("antonym", old.metadata().get("task"));
+            }
+            Files.writeString(tmp.resolve("iv.json"), json.replace("\"schema_version\": 1,", "\"schema_version\": 2,"));
+            assertEquals("schema_version", assertThrows(ModelFormatException.class, () -> InstructionVector.load(tmp)).field());
+            Files.writeString(tmp.resolve("iv.json"), json.replace("\"ivkit-iv\"", "\"ivkit-scan\""));
+            assertEquals("format", assertThrows(ModelFormatException.class, () -> InstructionVector.load(tmp)).field());
             Files.delete(tmp.resolve("iv.safetensors"));
             assertThrows(ModelFormatException.class, () -> InstructionVector.load(tmp));
         }
