@@ -47,7 +47,15 @@ public final class SummaryFile {
      */
     public record Accuracies(@SerializedName("icl_accuracy") Double icl, @SerializedName("instruction_accuracy") Double instruction,
             @SerializedName("zero_shot_accuracy") Double zeroShot, @SerializedName("zero_shot_iv_accuracy") Double zeroShotIv) {
-        /** The four accuracies, each null where not finite. */
+        /**
+         * The four accuracies, each null where not finite.
+         *
+         * @param icl         5-shot greedy exact match
+         * @param instruction instruction 0-shot exact match
+         * @param zeroShot    bare 0-shot exact match
+         * @param zeroShotIv  bare 0-shot with the task's IV
+         * @return the accuracies, NaN and infinities as null
+         */
         public static Accuracies of(double icl, double instruction, double zeroShot, double zeroShotIv) {
             return new Accuracies(Spread.num(icl), Spread.num(instruction), Spread.num(zeroShot), Spread.num(zeroShotIv));
         }
@@ -79,25 +87,49 @@ public final class SummaryFile {
             @SerializedName("zero_shot_accuracy") Double zeroShot, @SerializedName("zero_shot_iv_accuracy") Double zeroShotIv,
             @SerializedName("by_kind") Map<String, Accuracies> byKind, List<TaskSummary> tasks,
             Map<String, Map<String, Spread>> methods, JsonObject settings, Map<String, String> definitions) {
-        /** A summary of the current format and version, {@code all} the accuracies over every pretrained task. */
+        /**
+         * A summary of the current format and version.
+         *
+         * @param all         the accuracies over every pretrained task
+         * @param byKind      the accuracies per task kind
+         * @param tasks       every task of the organism
+         * @param methods     per fine-tuning method, every metric's spread over the seeds
+         * @param settings    the demo's settings as written
+         * @param definitions what every metric means
+         * @return the summary, {@link #FORMAT} and {@link #SCHEMA_VERSION} filled in
+         */
         public static Summary of(Accuracies all, Map<String, Accuracies> byKind, List<TaskSummary> tasks,
                 Map<String, Map<String, Spread>> methods, JsonObject settings, Map<String, String> definitions) {
             return new Summary(FORMAT, SCHEMA_VERSION, all.icl(), all.instruction(), all.zeroShot(), all.zeroShotIv(), byKind, tasks,
                     methods, settings, definitions);
         }
 
-        /** The accuracies over every pretrained task. */
+        /**
+         * The accuracies over every pretrained task.
+         *
+         * @return the file's flat accuracy members as one record
+         */
         public Accuracies all() {
             return new Accuracies(icl, instruction, zeroShot, zeroShotIv);
         }
     }
 
-    /** The file's text: the schema above, pretty-printed, nulls written, a final newline. */
+    /**
+     * The file's text.
+     *
+     * @param s the summary
+     * @return the schema above, pretty-printed, nulls written, a final newline
+     */
     public static String toJson(Summary s) {
         return ResultsFile.JSON.toJson(s) + "\n";
     }
 
-    /** Writes {@code s} to {@code f} atomically. */
+    /**
+     * Writes {@code s} to {@code f} atomically.
+     *
+     * @param f the file to write
+     * @param s the summary
+     */
     public static void write(Path f, Summary s) {
         AtomicFiles.writeString(f, toJson(s));
     }
@@ -105,6 +137,8 @@ public final class SummaryFile {
     /**
      * Reads {@code f}.
      *
+     * @param f the file to read
+     * @return the parsed summary
      * @throws IvkitException naming the file (and the field) where it is not a summary file of a known version, is
      *                        malformed or lacks a required member
      */
@@ -112,7 +146,15 @@ public final class SummaryFile {
         return parse(StudyFiles.readString(f), f.toString());
     }
 
-    /** Parses a summary file's text ({@code where} names it in errors); see {@link #read}. */
+    /**
+     * Parses a summary file's text; see {@link #read}.
+     *
+     * @param text  the file's text
+     * @param where names the file in errors
+     * @return the parsed summary
+     * @throws IvkitException naming {@code where} (and the field) where the text is not a summary file of a known
+     *                        version, is malformed or lacks a required member
+     */
     public static Summary parse(String text, String where) {
         Summary s;
         try {

@@ -17,13 +17,34 @@ import dev.ivkit.InvalidArgumentException;
 public final class ForgettingMetrics {
     private ForgettingMetrics() {}
 
-    /** AP, BWT, FWT of one run. */
+    /**
+     * AP, BWT, FWT of one run.
+     *
+     * @param ap  average performance after the last task
+     * @param bwt backward transfer (negative: forgetting); NaN for one task
+     * @param fwt forward transfer; NaN for one task
+     */
     public record Summary(double ap, double bwt, double fwt) {}
 
+    /**
+     * All three metrics of one run.
+     *
+     * @param r the T×T score matrix, {@code r[i][j]} on task j after training task i
+     * @param b the score on each task before any training, length T
+     * @return AP, BWT and FWT
+     * @throws InvalidArgumentException when {@code r} is empty or not square, or {@code b} is not of length T
+     */
     public static Summary of(double[][] r, double[] b) {
         return new Summary(ap(r), bwt(r), fwt(r, b));
     }
 
+    /**
+     * Average performance: the mean score over all tasks after training the last one.
+     *
+     * @param r the T×T score matrix, {@code r[i][j]} on task j after training task i
+     * @return AP
+     * @throws InvalidArgumentException when {@code r} is empty or not square
+     */
     public static double ap(double[][] r) {
         int t = check(r);
         double s = 0;
@@ -33,6 +54,13 @@ public final class ForgettingMetrics {
         return s / t;
     }
 
+    /**
+     * Backward transfer: the mean change of each earlier task's score from just after it was trained to the end.
+     *
+     * @param r the T×T score matrix, {@code r[i][j]} on task j after training task i
+     * @return BWT (negative: forgetting); NaN when T = 1
+     * @throws InvalidArgumentException when {@code r} is empty or not square
+     */
     public static double bwt(double[][] r) {
         int t = check(r);
         if (t < 2) {
@@ -45,6 +73,14 @@ public final class ForgettingMetrics {
         return s / (t - 1);
     }
 
+    /**
+     * Forward transfer: the mean gain on each later task, just before it is trained, over its initial score.
+     *
+     * @param r the T×T score matrix, {@code r[i][j]} on task j after training task i
+     * @param b the score on each task before any training, length T
+     * @return FWT; NaN when T = 1
+     * @throws InvalidArgumentException when {@code r} is empty or not square, or {@code b} is not of length T
+     */
     public static double fwt(double[][] r, double[] b) {
         int t = check(r);
         if (b == null || b.length != t) {

@@ -26,6 +26,10 @@ public final class Metrics {
     /**
      * SQuAD's {@code normalize_answer}: lowercase, remove ASCII punctuation (Python's {@code string.punctuation}),
      * remove the words a / an / the, collapse whitespace to single spaces (trimmed).
+     *
+     * @param s the text
+     * @return the normalized text
+     * @throws InvalidArgumentException when {@code s} is null
      */
     public static String normalize(String s) {
         if (s == null) {
@@ -43,7 +47,14 @@ public final class Metrics {
         return String.join(" ", whitespaceTokens(noArticles));
     }
 
-    /** 1.0 when {@link #normalize} makes {@code pred} and {@code gold} equal, else 0.0. */
+    /**
+     * Exact match after {@link #normalize}.
+     *
+     * @param pred the predicted answer
+     * @param gold the gold answer
+     * @return 1.0 when the normalized texts are equal, else 0.0
+     * @throws InvalidArgumentException when either text is null
+     */
     public static double exactMatch(String pred, String gold) {
         return normalize(pred).equals(normalize(gold)) ? 1.0 : 0.0;
     }
@@ -52,6 +63,11 @@ public final class Metrics {
      * SQuAD token F1 on {@link #normalize}d whitespace tokens: with {@code c} = size of the multiset intersection,
      * {@code P = c/|pred|}, {@code R = c/|gold|}, {@code F1 = 2PR/(P+R)}; 0 when {@code c = 0} (including when either
      * side has no tokens).
+     *
+     * @param pred the predicted answer
+     * @param gold the gold answer
+     * @return the F1 in [0, 1]
+     * @throws InvalidArgumentException when either text is null
      */
     public static double f1(String pred, String gold) {
         List<String> p = whitespaceTokens(normalize(pred));
@@ -83,6 +99,11 @@ public final class Metrics {
      * {@code P = L/|pred|}, {@code R = L/|gold|}, {@code F = 2PR/(P+R)}; 0 when either side has no tokens or
      * {@code L = 0}. [FVF] scores with {@code use_stemmer=True} (Porter stemming of tokens longer than 3
      * characters), which is not applied here, so inflected forms can score lower than in [FVF].
+     *
+     * @param pred the predicted answer
+     * @param gold the gold answer
+     * @return the F-measure in [0, 1]
+     * @throws InvalidArgumentException when either text is null
      */
     public static double rougeL(String pred, String gold) {
         List<String> p = rougeTokens(pred);
@@ -99,7 +120,13 @@ public final class Metrics {
         return 2 * precision * recall / (precision + recall);
     }
 
-    /** rouge_score's default tokenization (lowercase, split on non-{@code [a-z0-9]}, no stemming). */
+    /**
+     * rouge_score's default tokenization (lowercase, split on non-{@code [a-z0-9]}, no stemming).
+     *
+     * @param s the text
+     * @return its tokens in order; empty when it has none
+     * @throws InvalidArgumentException when {@code s} is null
+     */
     public static List<String> rougeTokens(String s) {
         if (s == null) {
             throw new InvalidArgumentException("text", "is null");
@@ -108,7 +135,15 @@ public final class Metrics {
         return whitespaceTokens(t);
     }
 
-    /** {@code metric_max_over_ground_truths}: the best score of {@code pred} against any of {@code golds}. */
+    /**
+     * {@code metric_max_over_ground_truths}: the best score of {@code pred} against any of {@code golds}.
+     *
+     * @param metric the score of a prediction against one gold answer, such as {@link #f1}
+     * @param pred   the predicted answer
+     * @param golds  the acceptable answers; at least one
+     * @return the highest score over {@code golds}
+     * @throws InvalidArgumentException when {@code golds} is null or empty
+     */
     public static double maxOverGroundTruths(ToDoubleBiFunction<String, String> metric, String pred,
             List<String> golds) {
         if (golds == null || golds.isEmpty()) {
@@ -127,7 +162,11 @@ public final class Metrics {
      * Rank of {@code target} in {@code logits}: the number of logits strictly greater than {@code logits[target]}
      * (0 = top-1; ties do not push the target down).
      *
-     * @throws InvalidArgumentException when {@code target} is out of range or its logit is NaN
+     * @param logits the logits over the vocabulary, [vocab]
+     * @param target the target token id
+     * @return the target's 0-based rank
+     * @throws InvalidArgumentException when {@code logits} is null or empty, {@code target} is out of range or its
+     *                                  logit is NaN
      */
     public static int firstTokenRank(float[] logits, int target) {
         if (logits == null || logits.length == 0) {
@@ -154,6 +193,9 @@ public final class Metrics {
      * that predict {@code targetIds[i]} (i.e. the logits at prompt position {@code predictPosition() + i}). Each term
      * is {@code logsumexp(z) - z[target]}, computed in double with the maximum subtracted first.
      *
+     * @param logitsPerTargetPosition [target position][vocab] logits
+     * @param targetIds               the target token ids, one per row
+     * @return the mean NLL per target token, in nats
      * @throws InvalidArgumentException when the lengths differ or are 0, an id is out of range, or a row is empty
      */
     public static double nll(float[][] logitsPerTargetPosition, int[] targetIds) {

@@ -31,8 +31,22 @@ import org.bytedeco.pytorch.global.torch;
  * {@code ../shared/data/general_eval} are included.
  */
 public final class MultipleChoiceEval {
-    /** One question: context text, choice continuations (with their leading space), index of the right one. */
+    /**
+     * One question.
+     *
+     * @param context the context text
+     * @param choices the choice continuations (with their leading space); at least two
+     * @param gold    the index of the right choice
+     */
     public record Item(String context, List<String> choices, int gold) {
+        /**
+         * Checks the item and copies {@code choices}.
+         *
+         * @param context the context text
+         * @param choices the choice continuations (with their leading space); at least two
+         * @param gold    the index of the right choice
+         * @throws InvalidArgumentException when there are fewer than two choices or {@code gold} is not among them
+         */
         public Item {
             if (choices == null || choices.size() < 2 || gold < 0 || gold >= choices.size()) {
                 throw new InvalidArgumentException("item", "need >= 2 choices and a gold index among them");
@@ -41,11 +55,24 @@ public final class MultipleChoiceEval {
         }
     }
 
+    /**
+     * Accuracies over a set of items.
+     *
+     * @param items        the number of items
+     * @param accuracy     fraction of items whose largest-sum choice is the gold one
+     * @param accuracyNorm fraction of items whose largest per-token-mean choice is the gold one
+     */
     public record Result(int items, double accuracy, double accuracyNorm) {}
 
     private final LlamaModel model;
     private final Tokenizer tokenizer;
 
+    /**
+     * An evaluator running {@code model} on text encoded with {@code tokenizer}.
+     *
+     * @param model     the model
+     * @param tokenizer the model's tokenizer
+     */
     public MultipleChoiceEval(LlamaModel model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
@@ -54,6 +81,10 @@ public final class MultipleChoiceEval {
     /**
      * {sum of log-probabilities, token count} of {@code choice} after {@code context}. A context too long for the
      * model's window loses tokens from its start (the first token, BOS, is kept).
+     *
+     * @param context the text before the choice
+     * @param choice  the continuation scored
+     * @return {sum of natural-log probabilities of the choice's tokens, number of those tokens}
      */
     public double[] score(String context, String choice) {
         TokenizedPrompt tp = fitWindow(TokenizedPrompt.of(tokenizer, context, choice), model.config().maxSeqLen());
@@ -87,6 +118,13 @@ public final class MultipleChoiceEval {
         return new TokenizedPrompt(q, tp.targetIds());
     }
 
+    /**
+     * Scores every choice of every item and picks one per item, by sum and by per-token mean.
+     *
+     * @param items the questions; at least one
+     * @return both accuracies over {@code items}
+     * @throws InvalidArgumentException when {@code items} is empty
+     */
     public Result run(List<Item> items) {
         if (items.isEmpty()) {
             throw new InvalidArgumentException("items", "nothing to evaluate");
@@ -103,7 +141,13 @@ public final class MultipleChoiceEval {
         return new Result(items.size(), (double) ok / items.size(), (double) okNorm / items.size());
     }
 
-    /** The chosen index from {sum, tokens} per choice: largest sum, or largest sum/tokens; ties go to the first. */
+    /**
+     * The chosen choice: largest sum, or largest sum/tokens; ties go to the first.
+     *
+     * @param scores     per choice, {sum of log-probabilities, token count} as {@link #score} returns
+     * @param normalised rank by sum/tokens instead of the sum
+     * @return the index of the chosen choice
+     */
     public static int pick(double[][] scores, boolean normalised) {
         int best = 0;
         double bv = Double.NEGATIVE_INFINITY;
@@ -119,7 +163,16 @@ public final class MultipleChoiceEval {
 
     // ------------------------------------------------------------------------------------------------- loaders
 
-    /** First {@code cap} items of {@code hellaswag_val_first1000.jsonl} ({"ctx","label","endings"}). */
+    /**
+     * First {@code cap} items of {@code hellaswag_val_first1000.jsonl} ({"ctx","label","endings"}); blank lines are
+     * skipped, each ending gets a leading space.
+     *
+     * @param jsonl           the JSON-lines file
+     * @param cap             the most items read
+     * @param maxContextChars the context keeps at most this many of its last characters; 0 or less: no limit
+     * @return the items in file order
+     * @throws DataFormatException when the file cannot be read
+     */
     public static List<Item> hellaSwag(Path jsonl, int cap, int maxContextChars) {
         List<Item> out = new ArrayList<>();
         List<String> lines = readLines(jsonl);
@@ -140,6 +193,12 @@ public final class MultipleChoiceEval {
     /**
      * BoolQ in SAPT's schema ({"input": "question: …\npassage: …", "output": "True"|"False"}): context = the input cut
      * to {@code maxContextChars} (the passage is cut, the question comes first) + "\nAnswer:", choices " True" / " False".
+     *
+     * @param testJson        the SAPT test file (an {@code Instances} array)
+     * @param cap             the most items read
+     * @param maxContextChars the input keeps at most this many of its first characters; 0 or less: no limit
+     * @return the items in file order
+     * @throws DataFormatException when the file cannot be read or is not JSON with an {@code Instances} array
      */
     public static List<Item> boolQ(Path testJson, int cap, int maxContextChars) {
         List<Item> out = new ArrayList<>();
@@ -158,6 +217,11 @@ public final class MultipleChoiceEval {
      * COPA in SAPT's schema: the premise and alternatives are parsed out of the input and scored the usual way
      * (premise without its final period + " because" / " so", then each alternative with a lower-cased first letter).
      * An input that does not parse falls back to context = input + "\nAnswer:" with choices " A" / " B".
+     *
+     * @param testJson the SAPT test file (an {@code Instances} array)
+     * @param cap      the most items read
+     * @return the items in file order
+     * @throws DataFormatException when the file cannot be read or is not JSON with an {@code Instances} array
      */
     public static List<Item> copa(Path testJson, int cap) {
         List<Item> out = new ArrayList<>();

@@ -36,7 +36,12 @@ public final class CieScan {
     private final PatchMode mode;
 
     /**
+     * A scan of {@code model}'s heads, each patched with its mean output.
+     *
+     * @param model the model whose heads are scanned
      * @param meanZ [layer, head, d_head] mean head outputs (see {@link MeanActivations})
+     * @param mode  how a patch combines with the head's output
+     * @throws InvalidArgumentException when {@code meanZ} is not [layer, head, d_head] of {@code model}
      */
     public CieScan(LlamaModel model, Tensor meanZ, PatchMode mode) {
         ModelConfig c = model.config();
@@ -50,15 +55,32 @@ public final class CieScan {
         this.mode = mode;
     }
 
+    /**
+     * The number of layers scanned.
+     *
+     * @return the model's layer count
+     */
     public int layers() {
         return model.config().nLayers();
     }
 
+    /**
+     * The number of heads per layer scanned.
+     *
+     * @return the model's attention heads per layer
+     */
     public int heads() {
         return model.config().nHeads();
     }
 
-    /** Scores of one prompt: [0] = Δprob [layer][head], [1] = ΔNLL [layer][head], [2][0] = {clean prob, clean NLL}. */
+    /**
+     * Scores of one prompt.
+     *
+     * @param prompt the prompt and its answer (teacher-forced)
+     * @param method how the patched runs are computed
+     * @return [0] = Δprob [layer][head], [1] = ΔNLL [layer][head], [2][0] = {clean prob, clean NLL}
+     * @throws InvalidArgumentException when prompt + answer exceed the model's context length
+     */
     public double[][][] scorePrompt(TokenizedPrompt prompt, ScanMethod method) {
         checkLength(prompt);
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
@@ -70,7 +92,15 @@ public final class CieScan {
         }
     }
 
-    /** Scores every prompt; {@code onPrompt} is called after each (progress). */
+    /**
+     * Scores every prompt.
+     *
+     * @param prompts  the prompts with their answers; at least one
+     * @param method   how the patched runs are computed
+     * @param onPrompt called with a prompt's index after it is scored (progress), or null
+     * @return every prompt's per-head scores and clean values
+     * @throws InvalidArgumentException when {@code prompts} is empty or one exceeds the model's context length
+     */
     public ScanScores scan(java.util.List<TokenizedPrompt> prompts, ScanMethod method, IntConsumer onPrompt) {
         if (prompts.isEmpty()) {
             throw new InvalidArgumentException("prompts", "no prompts to scan");

@@ -9,7 +9,13 @@ import java.util.List;
 public final class HeadRanking {
     private HeadRanking() {}
 
-    /** A head and its score. */
+    /**
+     * A head and its score.
+     *
+     * @param layer the head's layer
+     * @param head  the head's index within the layer
+     * @param score its ranking score, higher is better
+     */
     public record Head(int layer, int head, double score) {}
 
     /** Which score ranks heads. */
@@ -20,7 +26,13 @@ public final class HeadRanking {
         NLL
     }
 
-    /** Ranking scores [layer][head] of a scan: mean Δprob, or −mean ΔNLL. */
+    /**
+     * Ranking scores of a scan, higher is better.
+     *
+     * @param s  the scan's per-prompt scores
+     * @param by which score ranks heads
+     * @return [layer][head] mean Δprob ({@link By#PROB}), or −mean ΔNLL ({@link By#NLL})
+     */
     public static double[][] scores(ScanScores s, By by) {
         if (by == By.PROB) {
             return s.meanDProb();
@@ -34,7 +46,14 @@ public final class HeadRanking {
         return m;
     }
 
-    /** The k best heads, best first (ties by layer, then head). */
+    /**
+     * The k best heads, best first (ties by layer, then head).
+     *
+     * @param scores [layer][head] ranking scores, higher is better
+     * @param k      how many heads, 1 to layers × heads
+     * @return the k highest-scoring heads with their scores
+     * @throws InvalidArgumentException when {@code k} is out of range
+     */
     public static List<Head> top(double[][] scores, int k) {
         int L = scores.length, H = scores[0].length;
         if (k <= 0 || k > L * H) {
@@ -50,7 +69,13 @@ public final class HeadRanking {
         return new ArrayList<>(all.subList(0, k));
     }
 
-    /** Sums [layer][head] score maps of several tasks ("universal" heads, Todd et al. §3). */
+    /**
+     * Sums [layer][head] score maps of several tasks ("universal" heads, Todd et al. §3).
+     *
+     * @param perTask one [layer][head] score map per task, all of one shape
+     * @return the element-wise sum, [layer][head]
+     * @throws InvalidArgumentException when {@code perTask} is empty or the maps differ in shape
+     */
     public static double[][] sum(List<double[][]> perTask) {
         if (perTask.isEmpty()) {
             throw new InvalidArgumentException("scores", "no tasks to sum");

@@ -34,7 +34,9 @@ import org.bytedeco.pytorch.global.torch;
  * Owns its tensors.
  */
 public final class InstructionVector implements AutoCloseable {
+    /** The tensors file's name inside an IV directory. */
     public static final String TENSORS = "iv.safetensors";
+    /** The metadata file's name inside an IV directory. */
     public static final String METADATA = "iv.json";
     /** The {@code format} member of {@code iv.json} and of the safetensors header's metadata. */
     public static final String FORMAT = "ivkit-iv";
@@ -56,10 +58,17 @@ public final class InstructionVector implements AutoCloseable {
     }
 
     /**
+     * Builds the vector: the sum over {@code heads} of each head's W_O slice times its mean output, on the model's
+     * device.
+     *
+     * @param model    the model whose W_O weights project the mean outputs
      * @param meanZ    [layer, head, d_head]
      * @param scores   [layer][head] ranking scores (stored as {@code cie})
      * @param heads    the selected heads
      * @param metadata free-form provenance (task, prompt format, shots, …); the model fingerprint is added
+     * @return a new vector owning copies of its tensors; close it when done
+     * @throws InvalidArgumentException when {@code meanZ} does not fit the model, or {@code heads} is empty or names a
+     *                                  head out of range
      */
     public static InstructionVector build(LlamaModel model, Tensor meanZ, double[][] scores, List<HeadRanking.Head> heads,
             Map<String, Object> metadata) {
@@ -103,37 +112,78 @@ public final class InstructionVector implements AutoCloseable {
         return t;
     }
 
-    /** [d_model] float32. */
+    /**
+     * The vector itself.
+     *
+     * @return [d_model] float32, owned by this object
+     */
     public Tensor vector() {
         return vector;
     }
 
+    /**
+     * The mean head outputs the vector was built from.
+     *
+     * @return [layer, head, d_head] float32, owned by this object
+     */
     public Tensor meanZ() {
         return meanZ;
     }
 
+    /**
+     * The ranking scores the heads were selected by (file member {@code cie}).
+     *
+     * @return [layer, head] float32, owned by this object
+     */
     public Tensor cie() {
         return cie;
     }
 
+    /**
+     * The selected heads.
+     *
+     * @return the heads summed into the vector, with their scores, in selection order (unmodifiable)
+     */
     public List<HeadRanking.Head> heads() {
         return heads;
     }
 
+    /**
+     * The provenance written to {@code iv.json} (model fingerprint, task, prompt format, shots, layer, seed, …).
+     *
+     * @return an unmodifiable view of the metadata
+     */
     public Map<String, Object> metadata() {
         return java.util.Collections.unmodifiableMap(metadata);
     }
 
+    /**
+     * The residual stream width.
+     *
+     * @return the vector's length, d_model
+     */
     public int dModel() {
         return (int) vector.size(0);
     }
 
-    /** The residual addition that applies this vector at blocks.{layer}.hook_resid_post, last token of every row. */
+    /**
+     * The residual addition that applies this vector at blocks.{layer}.hook_resid_post, last token of every row.
+     *
+     * @param layer the block after which the vector is added
+     * @param scale the factor the vector is multiplied by
+     * @return the addition, to put in a hook plan
+     */
     public ResidualAdd at(int layer, float scale) {
         return new ResidualAdd(HookSite.residPost(layer), Positions.last(), vector, scale, null);
     }
 
-    /** Checks this vector fits the model (d_model and, when recorded, shape of the head grid). */
+    /**
+     * Checks this vector fits the model (d_model and the shape of the head grid).
+     *
+     * @param model  the model it is to be applied to
+     * @param source the file the vector was read from, named in the error
+     * @throws ModelFormatException when d_model or the layer × head grid differs from the model's
+     */
     public void requireCompatible(LlamaModel model, Path source) {
         var c = model.config();
         if (dModel() != c.dModel()) {
@@ -145,7 +195,12 @@ public final class InstructionVector implements AutoCloseable {
         }
     }
 
-    /** Writes {@code dir/iv.safetensors} and {@code dir/iv.json}, each atomically. */
+    /**
+     * Writes {@code dir/iv.safetensors} and {@code dir/iv.json}, each atomically.
+     *
+     * @param dir the directory, created when missing
+     * @throws InvalidArgumentException when {@code dir} cannot be created
+     */
     public void save(Path dir) {
         try {
             Files.createDirectories(dir);
@@ -176,7 +231,14 @@ public final class InstructionVector implements AutoCloseable {
         AtomicFiles.writeString(dir.resolve(METADATA), gson.toJson(meta));
     }
 
-    /** Reads a directory written by {@link #save}. */
+    /**
+     * Reads a directory written by {@link #save}.
+     *
+     * @param dir the directory holding {@code iv.safetensors} and {@code iv.json}
+     * @return the vector, owning its tensors; close it when done
+     * @throws ModelFormatException naming the file (and tensor) when a file is missing, unreadable or malformed, a
+     *                              head is out of range or the vector holds NaN or Inf
+     */
     public static InstructionVector load(Path dir) {
         Path tf = dir.resolve(TENSORS), mf = dir.resolve(METADATA);
         if (!Files.isRegularFile(tf)) {

@@ -34,20 +34,41 @@ public final class IvEvaluator {
     /**
      * Scores of one setting, averaged over prompts.
      *
-     * @param layer -1 for the baseline without the vector
+     * @param layer      where the vector was added; -1 for the baseline without the vector
+     * @param prompts    the number of prompts averaged over
+     * @param top1       fraction of prompts whose first answer token is the model's top-1 prediction
+     * @param top2       the same within the top 2
+     * @param top3       the same within the top 3
+     * @param nll        mean over prompts of the answer's mean per-token NLL (nats, teacher-forced)
+     * @param exactMatch mean exact match of the generated answer; NaN without generation
+     * @param f1         mean token F1 of the generated answer; NaN without generation
+     * @param rougeL     mean ROUGE-L F-measure of the generated answer; NaN without generation
      */
     public record Result(int layer, int prompts, double top1, double top2, double top3, double nll, double exactMatch,
             double f1, double rougeL) {}
 
+    /**
+     * An evaluator running {@code model} on prompts encoded with {@code tokenizer}.
+     *
+     * @param model     the model
+     * @param tokenizer the model's tokenizer
+     */
     public IvEvaluator(LlamaModel model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
     }
 
     /**
-     * @param iv           the vector, or null for the baseline
+     * Scores of the prompts with {@code iv} added at {@code layer} (or without it).
+     *
+     * @param prompts      the prompts with their gold answers; at least one
+     * @param iv           the vector [d_model], or null for the baseline
      * @param layer        where it is added (ignored without iv)
+     * @param scale        the factor the vector is multiplied by
      * @param maxNewTokens 0 = teacher-forced scores only; else greedy generation of up to this many tokens
+     * @param everyToken   in generation, add the vector at every new token too, not only the last prompt token
+     * @return the scores averaged over the prompts
+     * @throws InvalidArgumentException when {@code prompts} is empty or {@code layer} is out of range (with a vector)
      */
     public Result evaluate(List<Prompt> prompts, Tensor iv, int layer, float scale, int maxNewTokens, boolean everyToken) {
         if (prompts.isEmpty()) {
@@ -81,7 +102,17 @@ public final class IvEvaluator {
                 maxNewTokens > 0 ? sum[4] / n : nan, maxNewTokens > 0 ? sum[5] / n : nan, maxNewTokens > 0 ? sum[6] / n : nan);
     }
 
-    /** The baseline and the vector at every layer. */
+    /**
+     * The baseline and the vector at every layer.
+     *
+     * @param prompts      the prompts with their gold answers; at least one
+     * @param iv           the vector [d_model]
+     * @param scale        the factor the vector is multiplied by
+     * @param maxNewTokens 0 = teacher-forced scores only; else greedy generation of up to this many tokens
+     * @param everyToken   in generation, add the vector at every new token too
+     * @return the baseline (layer -1) followed by one result per layer, 0 first
+     * @throws InvalidArgumentException when {@code prompts} is empty
+     */
     public List<Result> sweep(List<Prompt> prompts, Tensor iv, float scale, int maxNewTokens, boolean everyToken) {
         List<Result> out = new ArrayList<>();
         out.add(evaluate(prompts, null, -1, scale, maxNewTokens, everyToken));

@@ -23,17 +23,33 @@ public final class KnowledgeProbe {
     private final LlamaModel model;
     private final Tokenizer tokenizer;
 
-    /** @param bare mean P(y | x); @param instructed mean P(y | c, x) */
+    /**
+     * The probe's result over a set of examples.
+     *
+     * @param examples   the number of examples
+     * @param bare       mean P(y | x)
+     * @param instructed mean P(y | c, x)
+     */
     public record Result(int examples, double bare, double instructed) {}
 
+    /**
+     * A probe running {@code model} on prompts encoded with {@code tokenizer}.
+     *
+     * @param model     the model
+     * @param tokenizer the model's tokenizer
+     */
     public KnowledgeProbe(LlamaModel model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
     }
 
     /**
+     * Runs the probe: both probabilities of every example, averaged.
+     *
      * @param bare       prompts holding only the input (one per example)
      * @param instructed prompts of the same examples with instruction or demonstrations
+     * @return the mean bare and instructed answer probabilities
+     * @throws InvalidArgumentException when the lists are empty, differ in length or pair different questions
      */
     public Result run(List<Prompt> bare, List<Prompt> instructed) {
         if (bare.isEmpty() || bare.size() != instructed.size()) {

@@ -24,9 +24,13 @@ public final class MeanActivations {
     private MeanActivations() {}
 
     /**
+     * The mean head outputs of {@code model} at the last token of {@code prompts}.
+     *
+     * @param model     the model
      * @param prompts   prompts (their answers are not used)
      * @param batchSize prompts per forward
      * @return [layer, head, d_head] float32; the caller owns it
+     * @throws InvalidArgumentException when {@code prompts} is empty or {@code batchSize} is not positive
      */
     public static Tensor compute(LlamaModel model, List<TokenizedPrompt> prompts, int batchSize) {
         if (prompts.isEmpty()) {
@@ -65,7 +69,12 @@ public final class MeanActivations {
         }
     }
 
-    /** Prompt ids left-padded to one length: {tokens [b, t], mask [b, t]} (pad id 0, masked out). */
+    /**
+     * Prompt ids left-padded to one length (pad id 0, masked out).
+     *
+     * @param chunk the prompts of one batch (their answers are not used)
+     * @return {tokens [b, t], mask [b, t]} int64, t the longest prompt, mask 1 at real tokens and 0 at padding
+     */
     public static Tensor[] leftPadded(List<TokenizedPrompt> chunk) {
         int t = 0;
         for (TokenizedPrompt p : chunk) {

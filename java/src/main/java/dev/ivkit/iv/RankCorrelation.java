@@ -8,6 +8,14 @@ import java.util.Comparator;
 public final class RankCorrelation {
     private RankCorrelation() {}
 
+    /**
+     * Spearman correlation of two paired samples.
+     *
+     * @param a the first sample
+     * @param b the second, paired with {@code a} element by element
+     * @return the correlation in [-1, 1]; 0 when either sample is constant
+     * @throws InvalidArgumentException when the lengths differ or are below 2
+     */
     public static double spearman(double[] a, double[] b) {
         if (a.length != b.length || a.length < 2) {
             throw new InvalidArgumentException("scores", "need two equal-length arrays of at least 2 values, got " + a.length + " and " + b.length);
@@ -15,7 +23,14 @@ public final class RankCorrelation {
         return pearson(ranks(a), ranks(b));
     }
 
-    /** Spearman over flattened [layer][head] maps. */
+    /**
+     * Spearman over flattened [layer][head] maps.
+     *
+     * @param a the first [layer][head] map
+     * @param b the second, of the same shape
+     * @return the correlation in [-1, 1]; 0 when either map is constant
+     * @throws InvalidArgumentException when the maps hold different numbers of values or fewer than 2
+     */
     public static double spearman(double[][] a, double[][] b) {
         return spearman(flatten(a), flatten(b));
     }

@@ -9,24 +9,47 @@ package dev.ivkit.iv;
  * @param cleanNll  [prompt]: unpatched mean answer NLL
  */
 public record ScanScores(double[][][] dProb, double[][][] dNll, double[] cleanProb, double[] cleanNll) {
+    /**
+     * The number of prompts scanned.
+     *
+     * @return the length of the prompt dimension
+     */
     public int prompts() {
         return dProb.length;
     }
 
+    /**
+     * The number of layers scanned.
+     *
+     * @return the length of the layer dimension
+     */
     public int layers() {
         return dProb[0].length;
     }
 
+    /**
+     * The number of heads per layer scanned.
+     *
+     * @return the length of the head dimension
+     */
     public int heads() {
         return dProb[0][0].length;
     }
 
-    /** Mean over prompts of Δ probability: [layer][head] (the CIE map; Todd's AIE). */
+    /**
+     * Mean over prompts of Δ probability (the CIE map; Todd's AIE).
+     *
+     * @return a new [layer][head] array
+     */
     public double[][] meanDProb() {
         return mean(dProb);
     }
 
-    /** Mean over prompts of Δ NLL: [layer][head]. */
+    /**
+     * Mean over prompts of Δ NLL.
+     *
+     * @return a new [layer][head] array
+     */
     public double[][] meanDNll() {
         return mean(dNll);
     }

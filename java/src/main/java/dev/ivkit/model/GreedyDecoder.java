@@ -38,7 +38,14 @@ public final class GreedyDecoder {
      * @param everyToken also at every generated token, not only the last prompt token
      */
     public record ResidualIv(Tensor vector, int layer, boolean everyToken) {
-        /** Rejects a missing vector. */
+        /**
+         * Rejects a missing vector.
+         *
+         * @param vector     [d_model]
+         * @param layer      the block after which it is added
+         * @param everyToken also at every generated token, not only the last prompt token
+         * @throws InvalidArgumentException when {@code vector} is null
+         */
         public ResidualIv {
             if (vector == null) {
                 throw new InvalidArgumentException("iv", "the vector is required");
@@ -46,7 +53,13 @@ public final class GreedyDecoder {
         }
     }
 
-    /** A decoder over {@code model} that left-pads with {@code padId} and ends a row at {@code stopId}. */
+    /**
+     * A decoder over {@code model} that left-pads with {@code padId} and ends a row at {@code stopId}.
+     *
+     * @param model  the model to run
+     * @param padId  the token id the batches are left-padded with
+     * @param stopId the token id that ends a row
+     */
     public GreedyDecoder(LlamaModel model, int padId, int stopId) {
         this.model = model;
         this.padId = padId;

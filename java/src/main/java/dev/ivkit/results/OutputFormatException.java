@@ -10,6 +10,7 @@ import java.nio.file.Path;
  * and {@link #field()} give them to callers.
  */
 public class OutputFormatException extends ModelFormatException {
+    /** What is wrong, without the file and member. */
     private final String reason;
 
     /**

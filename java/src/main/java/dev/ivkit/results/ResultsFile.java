@@ -75,7 +75,11 @@ public final class ResultsFile {
             return initial == null ? null : new ResultsShape("results").initialIvs(JSON.toJsonTree(initial.get("iv")), "initial.iv");
         }
 
-        /** {@code initial.knowledge}, typed: the base model's probe per task; null when absent. */
+        /**
+         * {@code initial.knowledge}, typed.
+         *
+         * @return the base model's probe per task; null when absent
+         */
         public List<Knowledge> initialKnowledge() {
             return initial == null ? null : new ResultsShape("results").knowledge(JSON.toJsonTree(initial.get("knowledge")),
                     "initial.knowledge");
@@ -124,7 +128,11 @@ public final class ResultsFile {
                     ivDynamics, perTaskInstructionAccuracy);
         }
 
-        /** {@code iv_dynamics}, typed: per stage (null where a stage has none), the per-task entries; null when absent. */
+        /**
+         * {@code iv_dynamics}, typed.
+         *
+         * @return per stage (null where a stage has none), the per-task entries; null when absent
+         */
         public List<List<DynamicsEntry>> dynamics() {
             return ivDynamics == null ? null : new ResultsShape("results").dynamics(JSON.toJsonTree(ivDynamics), "iv_dynamics");
         }
@@ -223,7 +231,7 @@ public final class ResultsFile {
      * @param f the file to read
      * @return the parsed results
      * @throws dev.ivkit.IvkitException when {@code f} cannot be read; a {@link ResultsFormatException} when it is malformed, is
-     *                        not a results file of a known version or a known member has the wrong shape
+     *                                  not a results file of a known version or a known member has the wrong shape
      */
     public static Results read(Path f) {
         return parse(StudyFiles.readString(f), f.toString());

@@ -8,16 +8,32 @@ import dev.ivkit.IvkitException;
  * such as {@code methods.naive.seeds.0.AP}; {@link #where()} and {@link #field()} give them to callers.
  */
 public class ResultsFormatException extends IvkitException {
+    /** The file (or what the text was called). */
     private final String where;
+    /** The JSON path of the offending member, or null. */
     private final String field;
+    /** What is wrong, without the file and member. */
     private final String reason;
 
-    /** An error in {@code where} (the file), at {@code field} (a JSON path, or null for the file as a whole). */
+    /**
+     * An error in {@code where} (the file), at {@code field}.
+     *
+     * @param where   the file (or what the text was called)
+     * @param field   the offending member as a JSON path, or null for the file as a whole
+     * @param message what is wrong
+     */
     public ResultsFormatException(String where, String field, String message) {
         this(where, field, message, null);
     }
 
-    /** The same with the exception that caused it. */
+    /**
+     * The same with the exception that caused it.
+     *
+     * @param where   the file (or what the text was called)
+     * @param field   the offending member as a JSON path, or null for the file as a whole
+     * @param message what is wrong
+     * @param cause   the parser's or the file system's exception
+     */
     public ResultsFormatException(String where, String field, String message, Throwable cause) {
         super(where + (field == null ? "" : " [" + field + "]") + ": " + message, cause);
         this.where = where;
@@ -25,17 +41,29 @@ public class ResultsFormatException extends IvkitException {
         this.reason = message;
     }
 
-    /** The file (or what the text was called). */
+    /**
+     * The file at fault.
+     *
+     * @return the file (or what the text was called)
+     */
     public String where() {
         return where;
     }
 
-    /** What is wrong, without the file and member. */
+    /**
+     * What is wrong.
+     *
+     * @return the message without the file and member it starts with
+     */
     public String reason() {
         return reason;
     }
 
-    /** The JSON path of the offending member, or null. */
+    /**
+     * The member at fault.
+     *
+     * @return the JSON path of the offending member, or null for the file as a whole
+     */
     public String field() {
         return field;
     }

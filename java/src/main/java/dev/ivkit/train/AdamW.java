@@ -22,6 +22,16 @@ public final class AdamW implements AutoCloseable {
     private final double beta1, beta2, eps, weightDecay;
     private long step;
 
+    /**
+     * An optimizer over {@code params} with zeroed moments and step count 0.
+     *
+     * @param params      the trained tensors, updated in place; at least one
+     * @param beta1       decay of the first moment (torch default 0.9)
+     * @param beta2       decay of the second moment (torch default 0.999)
+     * @param eps         added to √v̂ in the denominator
+     * @param weightDecay decoupled weight decay per unit learning rate; 0 for none
+     * @throws InvalidArgumentException when {@code params} is empty
+     */
     public AdamW(List<Tensor> params, double beta1, double beta2, double eps, double weightDecay) {
         if (params.isEmpty()) {
             throw new InvalidArgumentException("params", "nothing to optimise");
@@ -40,7 +50,11 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** One update with learning rate {@code lr}; parameters without a gradient are skipped. */
+    /**
+     * One update; parameters without a gradient are skipped. Increments the step count.
+     *
+     * @param lr the learning rate of this step
+     */
     public void step(double lr) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
@@ -65,6 +79,10 @@ public final class AdamW implements AutoCloseable {
      * Scales the gradients of {@code params} so that their global L2 norm is at most {@code maxNorm} (no clipping when
      * {@code maxNorm} ≤ 0) and returns the norm before clipping (NaN/Inf when a gradient is not finite, in which case
      * nothing is scaled).
+     *
+     * @param params  the tensors whose gradients are clipped; those without a gradient are ignored
+     * @param maxNorm the largest global L2 norm allowed; 0 or less: no clipping
+     * @return the global L2 norm before clipping; 0 when no tensor has a gradient
      */
     public static double clipGradNorm(List<Tensor> params, double maxNorm) {
         try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope(); NoGradGuard g = new NoGradGuard()) {
@@ -101,11 +119,21 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    /**
+     * The number of updates made (restored by {@link #load}).
+     *
+     * @return the step count used for bias correction
+     */
     public long stepCount() {
         return step;
     }
 
-    /** State tensors by name (m.i, v.i) for checkpoints; the tensors are live. */
+    /**
+     * State tensors by name for checkpoints.
+     *
+     * @return the first and second moments of parameter i as {@code m.i} and {@code v.i}, in parameter order; the
+     *         tensors are live (owned by this optimizer)
+     */
     public Map<String, Tensor> state() {
         Map<String, Tensor> s = new LinkedHashMap<>();
         for (int i = 0; i < params.size(); i++) {
@@ -115,7 +143,13 @@ public final class AdamW implements AutoCloseable {
         return s;
     }
 
-    /** Restores state written by {@link #state()} and the step count. */
+    /**
+     * Restores state written by {@link #state()} and the step count.
+     *
+     * @param state     the moments by name, as {@link #state()} returns them; copied into this optimizer's tensors
+     * @param stepCount the step count to continue from
+     * @throws InvalidArgumentException when a moment is missing or has a different number of elements
+     */
     public void load(Map<String, Tensor> state, long stepCount) {
         try (NoGradGuard g = new NoGradGuard()) {
             for (int i = 0; i < params.size(); i++) {

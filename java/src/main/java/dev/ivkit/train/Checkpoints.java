@@ -28,8 +28,20 @@ public final class Checkpoints {
     /**
      * What a checkpoint restores besides tensors. {@code worldSize}: the number of data-parallel processes that wrote
      * it (0 in checkpoints from before it was recorded: read as 1).
+     *
+     * @param step            optimizer steps taken
+     * @param epoch           the epoch to continue in
+     * @param cursor          examples of that epoch's order already trained on
+     * @param metricsLines    lines of the metrics log written so far (a resume truncates the log to them)
+     * @param argsFingerprint fingerprint of the training arguments; a resume with other arguments is refused
+     * @param worldSize       data-parallel processes that wrote it; 0 in older checkpoints
      */
     public record State(int step, int epoch, int cursor, int metricsLines, String argsFingerprint, int worldSize) {
+        /**
+         * The number of data-parallel processes that wrote the checkpoint.
+         *
+         * @return {@code worldSize}, or 1 when it was not recorded
+         */
         public int processes() {
             return worldSize <= 0 ? 1 : worldSize;
         }
@@ -37,14 +49,33 @@ public final class Checkpoints {
 
     private final Path root;
 
+    /**
+     * The checkpoints of a training run.
+     *
+     * @param outDir the run's output directory; checkpoints live in its {@code checkpoints/}
+     */
     public Checkpoints(Path outDir) {
         this.root = outDir.resolve("checkpoints");
     }
 
+    /**
+     * Whether a complete checkpoint was written.
+     *
+     * @return true when {@code checkpoints/latest.json} exists
+     */
     public boolean exists() {
         return Files.isRegularFile(root.resolve("latest.json"));
     }
 
+    /**
+     * Writes checkpoint {@code step-N/} (N = {@code s.step()}), points {@code latest.json} at it, then removes the
+     * other {@code step-*} directories.
+     *
+     * @param adapter the adapter's current weights
+     * @param opt     the optimizer, whose moments and step count are stored
+     * @param s       the loop state to restore
+     * @throws IvkitException when a directory cannot be created or old checkpoints cannot be removed
+     */
     public void save(LoraAdapter adapter, AdamW opt, State s) {
         Path dir = root.resolve("step-" + s.step());
         try {
@@ -70,7 +101,12 @@ public final class Checkpoints {
         }
     }
 
-    /** The newest checkpoint's directory. */
+    /**
+     * The newest checkpoint's directory.
+     *
+     * @return the directory {@code latest.json} names
+     * @throws ModelFormatException when {@code latest.json} is missing or unreadable
+     */
     public Path latest() {
         Path ptr = root.resolve("latest.json");
         try {
@@ -81,6 +117,13 @@ public final class Checkpoints {
         }
     }
 
+    /**
+     * Reads a checkpoint's loop state.
+     *
+     * @param dir the checkpoint's directory, as {@link #latest()} returns it
+     * @return the state stored in its {@code state.json}
+     * @throws ModelFormatException when {@code state.json} is missing or unreadable
+     */
     public State readState(Path dir) {
         Path f = dir.resolve("state.json");
         try {
@@ -90,10 +133,23 @@ public final class Checkpoints {
         }
     }
 
+    /**
+     * Reads a checkpoint's adapter.
+     *
+     * @param dir the checkpoint's directory, as {@link #latest()} returns it
+     * @param mc  the configuration of the model the adapter belongs to
+     * @return the adapter stored in its {@code adapter/}
+     */
     public LoraAdapter readAdapter(Path dir, ModelConfig mc) {
         return LoraAdapter.load(dir.resolve("adapter"), mc);
     }
 
+    /**
+     * Reads a checkpoint's optimizer state.
+     *
+     * @param dir the checkpoint's directory, as {@link #latest()} returns it
+     * @return the moments by name, for {@link AdamW#load}
+     */
     public Map<String, Tensor> readOptimizer(Path dir) {
         return Safetensors.readAll(dir.resolve("optimizer.safetensors"));
     }

@@ -37,10 +37,49 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class IvGuidedRegulariser implements Regulariser {
     /** Where the IV enters the reference pass. The authors' training adds it to the o_proj output (hook_attn_out). */
-    public enum Site { ATTN_OUT, RESID_MID, RESID_POST }
+    public enum Site {
+        /** Added to layer L's attention output (hook_attn_out), as the authors' training does. */
+        ATTN_OUT,
+        /** Added to the residual stream between layer L's attention and MLP (hook_resid_mid). */
+        RESID_MID,
+        /** Added to the residual stream after block L (hook_resid_post). */
+        RESID_POST
+    }
 
+    /**
+     * The regulariser's settings.
+     *
+     * @param iv          the instruction vector [d_model]; required when {@code alpha1} or {@code alpha2} is positive
+     * @param layer       the layer L the vector is added at
+     * @param site        where in layer L it is added
+     * @param alpha1      weight of the KL at the answer-predicting position; ≥ 0
+     * @param alpha2      weight of the KL summed over each example's real positions; ≥ 0
+     * @param alphaPr     weight of head preservation; ≥ 0
+     * @param temperature softmax temperature of both distributions; &gt; 0
+     * @param direction   which KL direction is taken
+     * @param gates       whether the authors' hard gates apply
+     * @param heads       the selected heads to preserve; required when {@code alphaPr} is positive
+     * @param schedule    the IV's strength over training; null for {@link IvSchedule#defaults()}
+     */
     public record Config(Tensor iv, int layer, Site site, double alpha1, double alpha2, double alphaPr, double temperature,
             KlDirection direction, boolean gates, List<HeadRanking.Head> heads, IvSchedule schedule) {
+        /**
+         * Checks the settings, copies {@code heads} (null: none) and fills in the default schedule.
+         *
+         * @param iv          the instruction vector [d_model]
+         * @param layer       the layer L the vector is added at
+         * @param site        where in layer L it is added
+         * @param alpha1      weight of the KL at the answer-predicting position
+         * @param alpha2      weight of the KL summed over each example's real positions
+         * @param alphaPr     weight of head preservation
+         * @param temperature softmax temperature
+         * @param direction   which KL direction is taken
+         * @param gates       whether the authors' hard gates apply
+         * @param heads       the selected heads to preserve
+         * @param schedule    the IV's strength over training, or null
+         * @throws InvalidArgumentException when the temperature is not positive, a weight is negative, or the KL terms
+         *                                  lack a vector or head preservation lacks heads
+         */
         public Config {
             if (!(temperature > 0)) {
                 throw new InvalidArgumentException("temperature", "must be positive, got " + temperature);
@@ -61,10 +100,20 @@ public final class IvGuidedRegulariser implements Regulariser {
 
     private final Config cfg;
 
+    /**
+     * A regulariser with the given settings.
+     *
+     * @param cfg the settings
+     */
     public IvGuidedRegulariser(Config cfg) {
         this.cfg = cfg;
     }
 
+    /**
+     * The settings.
+     *
+     * @return the settings given to the constructor
+     */
     public Config config() {
         return cfg;
     }

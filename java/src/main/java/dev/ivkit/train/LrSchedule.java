@@ -6,10 +6,35 @@ import dev.ivkit.InvalidArgumentException;
  * Learning rate per optimizer step: linear warm-up from 0 over {@code warmupSteps}, then constant, linear decay, or
  * cosine decay at {@code totalSteps} to {@code minFraction · peak} (0 unless given). (The IV authors pass a warm-up ratio with a constant schedule, which
  * ignores it in HF's trainer; here warm-up applies to every kind.)
+ *
+ * @param kind        the shape after warm-up
+ * @param peak        the learning rate at the end of warm-up; &gt; 0
+ * @param warmupSteps optimizer steps of warm-up; ≥ 0
+ * @param totalSteps  optimizer steps of the run; &gt; 0
+ * @param minFraction the decayed learning rate at {@code totalSteps} as a fraction of {@code peak}, in [0, 1]
  */
 public record LrSchedule(Kind kind, double peak, int warmupSteps, int totalSteps, double minFraction) {
-    public enum Kind { CONSTANT, LINEAR, COSINE }
+    /** The shape after warm-up. */
+    public enum Kind {
+        /** {@code peak} until the end. */
+        CONSTANT,
+        /** Linear decay from {@code peak} to the floor at {@code totalSteps}. */
+        LINEAR,
+        /** Half-cosine decay from {@code peak} to the floor at {@code totalSteps}. */
+        COSINE
+    }
 
+    /**
+     * Checks the settings.
+     *
+     * @param kind        the shape after warm-up
+     * @param peak        the learning rate at the end of warm-up
+     * @param warmupSteps optimizer steps of warm-up
+     * @param totalSteps  optimizer steps of the run
+     * @param minFraction the decayed learning rate as a fraction of {@code peak}
+     * @throws InvalidArgumentException when {@code peak} or {@code totalSteps} is not positive, {@code warmupSteps} is
+     *                                  negative or {@code minFraction} is outside [0, 1]
+     */
     public LrSchedule {
         if (!(peak > 0) || warmupSteps < 0 || totalSteps <= 0 || !(minFraction >= 0 && minFraction <= 1)) {
             throw new InvalidArgumentException("lr", "bad schedule: peak " + peak + ", warmup " + warmupSteps + ", total "
@@ -17,12 +42,25 @@ public record LrSchedule(Kind kind, double peak, int warmupSteps, int totalSteps
         }
     }
 
-    /** A schedule that decays to 0. */
+    /**
+     * A schedule that decays to 0.
+     *
+     * @param kind        the shape after warm-up
+     * @param peak        the learning rate at the end of warm-up
+     * @param warmupSteps optimizer steps of warm-up
+     * @param totalSteps  optimizer steps of the run
+     * @throws InvalidArgumentException as the canonical constructor
+     */
     public LrSchedule(Kind kind, double peak, int warmupSteps, int totalSteps) {
         this(kind, peak, warmupSteps, totalSteps, 0);
     }
 
-    /** Learning rate of optimizer step {@code step} (0-based). */
+    /**
+     * Learning rate of an optimizer step; during warm-up step s gets {@code peak · (s + 1) / warmupSteps}.
+     *
+     * @param step the optimizer step, 0-based
+     * @return the learning rate
+     */
     public double at(int step) {
         if (step < warmupSteps) {
             return peak * (step + 1) / warmupSteps;
@@ -37,6 +75,13 @@ public record LrSchedule(Kind kind, double peak, int warmupSteps, int totalSteps
         };
     }
 
+    /**
+     * The kind a name denotes, case-insensitively.
+     *
+     * @param s {@code constant}, {@code linear} or {@code cosine}
+     * @return the kind
+     * @throws InvalidArgumentException for any other name
+     */
     public static Kind parse(String s) {
         try {
             return Kind.valueOf(s.toUpperCase());

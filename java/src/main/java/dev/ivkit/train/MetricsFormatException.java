@@ -9,7 +9,9 @@ import java.nio.file.Path;
  * {@code "line N"}); {@link #line()} and {@link #reason()} give them apart.
  */
 public class MetricsFormatException extends ModelFormatException {
+    /** The 1-based line number, or 0. */
     private final int line;
+    /** What is wrong, without the file and line. */
     private final String reason;
 
     /**

@@ -11,14 +11,33 @@ import org.bytedeco.pytorch.Tensor;
  * terms.
  */
 public interface Regulariser {
+    /**
+     * Runs the reference passes of one batch, before its training forward.
+     *
+     * @param model      the model being trained (its adapter is toggled as the reference needs, and restored)
+     * @param batch      the batch the training forward will run on
+     * @param step       the optimizer step, 0-based
+     * @param totalSteps the number of optimizer steps of the run
+     * @return the hooks the training pass needs and the function that computes the terms from its result
+     */
     Prepared prepare(LlamaModel model, TrainBatch batch, int step, int totalSteps);
 
     /** One batch's share of the regulariser. */
     interface Prepared {
-        /** Captures the training forward must make (merged into its plan). */
+        /**
+         * Captures the training forward must make (merged into its plan).
+         *
+         * @return the hook plan; empty when nothing is needed
+         */
         HookPlan trainingPlan();
 
-        /** The terms, given the training forward's result (logits [batch, len, vocab] with gradient). */
+        /**
+         * The terms, given the training forward's result.
+         *
+         * @param training the training forward's result: logits [batch, len, vocab] with gradient and the captures of
+         *                 {@link #trainingPlan()}
+         * @return the loss to add and the weighted terms to report
+         */
         Terms terms(RunResult training);
     }
 

@@ -12,14 +12,23 @@ import org.bytedeco.pytorch.global.torch;
  * id. {@code predict[b]} is the position of row b's last prompt token (the answer-predicting position).
  */
 public final class TrainBatch {
-    public final Tensor tokens;       // [batch, len] int64
-    public final Tensor mask;         // [batch, len] int64, 1 = real
-    public final Tensor labelIndex;   // [answerTokens] int64 flat positions
-    public final Tensor labels;       // [answerTokens] int64 ids
-    public final long[] predict;      // [batch] positions
+    /** Token ids, left-padded with 0: [batch, len] int64. */
+    public final Tensor tokens;
+    /** 1 at real tokens, 0 at padding: [batch, len] int64. */
+    public final Tensor mask;
+    /** Per answer token, the flat index (row·len + position) of the logits that predict it: [answerTokens] int64. */
+    public final Tensor labelIndex;
+    /** Per answer token, its id: [answerTokens] int64. */
+    public final Tensor labels;
+    /** Per row, the position of its last prompt token (the answer-predicting position): [batch]. */
+    public final long[] predict;
+    /** The number of rows. */
     public final int batch;
+    /** The padded sequence length. */
     public final int len;
+    /** The number of answer tokens over all rows. */
     public final int answerTokens;
+    /** The number of real (non-padding) tokens over all rows. */
     public final int realTokens;
 
     private TrainBatch(Tensor tokens, Tensor mask, Tensor labelIndex, Tensor labels, long[] predict, int batch, int len,
@@ -35,6 +44,12 @@ public final class TrainBatch {
         this.realTokens = realTokens;
     }
 
+    /**
+     * Builds the batch; rows are left-padded to the longest example.
+     *
+     * @param examples the prompts with their answers, one per row
+     * @return the batch
+     */
     public static TrainBatch of(List<TokenizedPrompt> examples) {
         int b = examples.size(), len = 0, answers = 0, real = 0;
         for (TokenizedPrompt e : examples) {
@@ -64,7 +79,12 @@ public final class TrainBatch {
                 torch.tensor(lab), predict, b, len, answers, real);
     }
 
-    /** Mean cross-entropy over the answer tokens of logits [batch, len, vocab] (on any device; the indices follow). */
+    /**
+     * Mean cross-entropy over the answer tokens (on any device; the indices follow).
+     *
+     * @param logits [batch, len, vocab] logits of a forward over {@link #tokens}
+     * @return a scalar float32 tensor, differentiable through {@code logits}
+     */
     public Tensor crossEntropy(Tensor logits) {
         Tensor flat = Torch.rows(logits.reshape(-1, logits.size(2)), Torch.onDevice(labelIndex, logits))
                 .to(torch.ScalarType.Float);                                                        // [answers, V]
