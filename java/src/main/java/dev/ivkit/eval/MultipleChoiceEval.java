@@ -171,7 +171,8 @@ public final class MultipleChoiceEval {
      * @param cap             the most items read
      * @param maxContextChars the context keeps at most this many of its last characters; 0 or less: no limit
      * @return the items in file order
-     * @throws DataFormatException when the file cannot be read
+     * @throws DataFormatException when the file cannot be read, or a line is not a record with a label among its endings
+     *                             (the record index is the 0-based line)
      */
     public static List<Item> hellaSwag(Path jsonl, int cap, int maxContextChars) {
         List<Item> out = new ArrayList<>();
@@ -180,14 +181,45 @@ public final class MultipleChoiceEval {
             if (lines.get(i).isBlank()) {
                 continue;
             }
-            JsonObject o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
-            List<String> endings = new ArrayList<>();
-            for (JsonElement e : o.getAsJsonArray("endings")) {
-                endings.add(" " + e.getAsString());
-            }
-            out.add(new Item(clip(o.get("ctx").getAsString(), maxContextChars, true), endings, o.get("label").getAsInt()));
+            int line = i;
+            out.add(record(jsonl, line, "a HellaSwag record {\"ctx\", \"label\", \"endings\"} (line " + (line + 1) + ")", () -> {
+                JsonObject o = JsonParser.parseString(lines.get(line)).getAsJsonObject();
+                List<String> endings = new ArrayList<>();
+                for (JsonElement e : o.getAsJsonArray("endings")) {
+                    endings.add(" " + e.getAsString());
+                }
+                int label = o.get("label").getAsInt();
+                if (endings.isEmpty() || label < 0 || label >= endings.size()) {
+                    throw new IllegalArgumentException("label " + label + " is not an index of its " + endings.size() + " endings");
+                }
+                return new Item(clip(o.get("ctx").getAsString(), maxContextChars, true), endings, label);
+            }));
         }
         return out;
+    }
+
+    /**
+     * One record parsed by {@code parse}; any failure (malformed JSON, a missing or mistyped member, a bad label) is
+     * a {@link DataFormatException} naming the file, the record and what was expected.
+     */
+    private static Item record(Path file, int index, String what, java.util.function.Supplier<Item> parse) {
+        try {
+            return parse.get();
+        } catch (RuntimeException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new DataFormatException(file, index, "not " + what + ": " + why, e);
+        }
+    }
+
+    /** The gold index of {@code output} among {@code names} (case-insensitive, trimmed). */
+    private static int gold(JsonObject o, String... names) {
+        String out = o.get("output").getAsString().strip();
+        for (int k = 0; k < names.length; k++) {
+            if (out.equalsIgnoreCase(names[k])) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("output '" + out + "' is none of " + String.join(", ", names));
     }
 
     /**
@@ -198,14 +230,17 @@ public final class MultipleChoiceEval {
      * @param cap             the most items read
      * @param maxContextChars the input keeps at most this many of its first characters; 0 or less: no limit
      * @return the items in file order
-     * @throws DataFormatException when the file cannot be read or is not JSON with an {@code Instances} array
+     * @throws DataFormatException when the file cannot be read, is not JSON with an {@code Instances} array, or an
+     *                             instance lacks its input or has an output other than True/False
      */
     public static List<Item> boolQ(Path testJson, int cap, int maxContextChars) {
         List<Item> out = new ArrayList<>();
-        for (JsonObject o : instances(testJson, cap)) {
-            String gold = o.get("output").getAsString().strip();
-            out.add(new Item(clip(o.get("input").getAsString(), maxContextChars, false) + "\nAnswer:", List.of(" True", " False"),
-                    gold.equalsIgnoreCase("True") ? 0 : 1));
+        List<JsonObject> all = instances(testJson, cap);
+        for (int i = 0; i < all.size(); i++) {
+            JsonObject o = all.get(i);
+            out.add(record(testJson, i, "a BoolQ instance {\"input\", \"output\": True|False}", () ->
+                    new Item(clip(o.get("input").getAsString(), maxContextChars, false) + "\nAnswer:", List.of(" True", " False"),
+                            gold(o, "True", "False"))));
         }
         return out;
     }
@@ -221,24 +256,28 @@ public final class MultipleChoiceEval {
      * @param testJson the SAPT test file (an {@code Instances} array)
      * @param cap      the most items read
      * @return the items in file order
-     * @throws DataFormatException when the file cannot be read or is not JSON with an {@code Instances} array
+     * @throws DataFormatException when the file cannot be read, is not JSON with an {@code Instances} array, or an
+     *                             instance lacks its input or has an output other than A/B
      */
     public static List<Item> copa(Path testJson, int cap) {
         List<Item> out = new ArrayList<>();
-        for (JsonObject o : instances(testJson, cap)) {
-            String in = o.get("input").getAsString();
-            int gold = o.get("output").getAsString().strip().equals("A") ? 0 : 1;
-            Matcher m = COPA.matcher(in.strip());
-            if (m.matches()) {
+        List<JsonObject> all = instances(testJson, cap);
+        for (int i = 0; i < all.size(); i++) {
+            JsonObject o = all.get(i);
+            out.add(record(testJson, i, "a COPA instance {\"input\", \"output\": A|B}", () -> {
+                String in = o.get("input").getAsString();
+                int gold = gold(o, "A", "B");
+                Matcher m = COPA.matcher(in.strip());
+                if (!m.matches()) {
+                    return new Item(in + "\nAnswer:", List.of(" A", " B"), gold);
+                }
                 String premise = m.group(2).strip();
                 if (premise.endsWith(".")) {
                     premise = premise.substring(0, premise.length() - 1);
                 }
                 String conn = m.group(1).equals("cause") ? " because" : " so";
-                out.add(new Item(premise + conn, List.of(" " + lowerFirst(m.group(3).strip()), " " + lowerFirst(m.group(4).strip())), gold));
-            } else {
-                out.add(new Item(in + "\nAnswer:", List.of(" A", " B"), gold));
-            }
+                return new Item(premise + conn, List.of(" " + lowerFirst(m.group(3).strip()), " " + lowerFirst(m.group(4).strip())), gold);
+            }));
         }
         return out;
     }

@@ -64,4 +64,32 @@ class MultipleChoiceEvalTest {
         assertTrue(b.get(0).context().startsWith("question: does ethanol") && b.get(0).context().endsWith("\nAnswer:"));
         assertEquals(1, b.get(0).gold());
     }
+
+    @Test
+    void malformedRecordsAreTypedErrorsNamingFileAndRecord(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path h = tmp.resolve("hs.jsonl");
+        java.nio.file.Files.writeString(h, "{\"ctx\": \"a\", \"label\": 1, \"endings\": [\"x\", \"y\"]}\n\n{\"ctx\": \"b\", \"label\": 2, \"endings\": [\"x\", \"y\"]}\n");
+        assertRecord(() -> MultipleChoiceEval.hellaSwag(h, 10, 0), h, 2, "label 2");           // third line: label out of range
+        java.nio.file.Files.writeString(h, "{\"ctx\": \"a\", \"label\": 0, \"endings\": [\"x\", \"y\"]}\nnot json\n");
+        assertRecord(() -> MultipleChoiceEval.hellaSwag(h, 10, 0), h, 1, "line 2");
+        java.nio.file.Path j = tmp.resolve("test.json");
+        java.nio.file.Files.writeString(j, "{\"Instances\": [{\"input\": \"q\", \"output\": \"True\"}, {\"output\": \"False\"}]}");
+        assertRecord(() -> MultipleChoiceEval.boolQ(j, 10, 0), j, 1, "BoolQ");                // no input
+        java.nio.file.Files.writeString(j, "{\"Instances\": [{\"input\": \"q\", \"output\": \"maybe\"}]}");
+        assertRecord(() -> MultipleChoiceEval.boolQ(j, 10, 0), j, 0, "'maybe'");
+        java.nio.file.Files.writeString(j, "{\"Instances\": [{\"input\": \"q\", \"output\": \"C\"}]}");
+        assertRecord(() -> MultipleChoiceEval.copa(j, 10), j, 0, "'C'");
+        assertEquals(1, MultipleChoiceEval.boolQ(writeOk(j), 10, 0).get(0).gold());
+    }
+
+    private static java.nio.file.Path writeOk(java.nio.file.Path j) throws Exception {
+        java.nio.file.Files.writeString(j, "{\"Instances\": [{\"input\": \"q\", \"output\": \" false \"}]}");
+        return j;
+    }
+
+    private static void assertRecord(org.junit.jupiter.api.function.Executable load, java.nio.file.Path file, int record, String says) {
+        dev.ivkit.data.DataFormatException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ivkit.data.DataFormatException.class, load);
+        assertEquals(record, e.record(), e.getMessage());
+        assertTrue(e.getMessage().contains(file.getFileName().toString()) && e.getMessage().contains(says), e.getMessage());
+    }
 }
