@@ -30,6 +30,27 @@ public final class Ivkit {
     private Ivkit() {}
 
     /**
+     * Prepares libtorch the way {@link #open} does (its intra-op thread count: 1, or {@code IVKIT_THREADS}) and the
+     * no-network properties. Building-block users who load models with {@code ModelLoader} call it once first;
+     * idempotent and thread-safe.
+     */
+    public static void init() {
+        offline();
+        Torch.init();
+    }
+
+    /** No network, ever: DJL's tokenizers library phones home unless told otherwise before its classes load. */
+    private static void offline() {
+        // an embedder's own setting wins
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        if (System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+    }
+
+    /**
      * Opens a model with the default {@link OpenOptions} (checkpoint dtype, tokenizer next to the model, CPU).
      *
      * @param model a llama2.c {@code .bin} file or a Hugging Face model directory
@@ -51,14 +72,7 @@ public final class Ivkit {
         if (model == null) {
             throw new InvalidArgumentException("model", "no model path given");
         }
-        // No network, ever: DJL's tokenizers library phones home unless told otherwise before its classes load.
-        // An embedder's own setting wins.
-        if (System.getProperty("ai.djl.offline") == null) {
-            System.setProperty("ai.djl.offline", "true");
-        }
-        if (System.getProperty("OPT_OUT_TRACKING") == null) {
-            System.setProperty("OPT_OUT_TRACKING", "true");
-        }
+        offline();
         if (!Files.exists(model)) {
             throw new ModelFormatException(model, null, "no such file or directory");
         }
