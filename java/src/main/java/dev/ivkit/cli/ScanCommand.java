@@ -156,8 +156,23 @@ final class ScanCommand implements Callable<Integer> {
             JsonFiles.write(out.resolve(TIMING), timing);
             System.out.printf(Locale.ROOT, "scan: %d prompts, %s %s, %.1f s; wrote %s%n", o.scan().prompts(),
                     lower(scanMethod), lower(patchMode), (tEnd - t0) / 1e9, out.resolve(SCAN));
+            System.out.println(validity(o.scan()));
             return 0;
         }
+    }
+
+    /** One line on whether the scan can mean anything: clean vs corrupted accuracy, heads significantly above zero. */
+    static String validity(dev.ivkit.iv.ScanFile f) {
+        if (f.cleanAccuracy() == null || f.cieCiLow() == null) {
+            return "validity: not recorded (scan.json from before validity was measured)";
+        }
+        var sig = new dev.ivkit.iv.ScanValidity.Interval(f.cieCiLow(), f.cieCiHigh()).significant();
+        StringBuilder top = new StringBuilder();
+        for (int i = 0; i < Math.min(3, sig.size()); i++) {
+            top.append(i == 0 ? " (" : ", ").append('L').append(sig.get(i).layer()).append('H').append(sig.get(i).head());
+        }
+        return String.format(Locale.ROOT, "validity: clean accuracy %.3f, corrupted %.3f; %d head(s) with a 95%% CI of the CIE above 0%s",
+                f.cleanAccuracy(), f.corruptedAccuracy(), sig.size(), top.length() == 0 ? "" : top.append(sig.size() > 3 ? ", ...)" : ")"));
     }
 
     /** The progress bar and messages on stderr, and the test hooks --stop-after and --pause-ms. */

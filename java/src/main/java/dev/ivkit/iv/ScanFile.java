@@ -20,6 +20,8 @@ import java.util.List;
  *  "skipped_long_mean_prompts", "task", "task_file", "shots", "scan_shots", "corrupt": shuffled|none,
  *  "prompt_format", "seed", "model", "model_fingerprint", "dtype", "args_fingerprint",
  *  "cie": [layer][head] mean Δprob, "nll_delta": [layer][head] mean ΔNLL,
+ *  "clean_accuracy", "corrupted_accuracy" (greedy first answer token, unpatched, on the mean-activation prompts and on
+ *  the scanned prompts), "cie_ci_low", "cie_ci_high": [layer][head] 95 % bootstrap interval of the mean Δprob,
  *  "per_prompt": [{"index", "query", "target", "prompt_tokens", "clean_prob", "clean_nll", "cie", "nll_delta"}]}
  * </pre>
  * Files written before {@code schema_version} existed are read as version 1 (the same members); files are written
@@ -51,6 +53,10 @@ import java.util.List;
  * @param argsFingerprint        fingerprint of the settings, task, tokenizer and model (resuming checks it)
  * @param cie                    [layer][head] mean change of the answer's first-token probability
  * @param nllDelta               [layer][head] mean change of the answer's NLL
+ * @param cleanAccuracy          greedy first-token accuracy on the mean-activation (clean) prompts
+ * @param corruptedAccuracy      greedy first-token accuracy on the scanned (corrupted) prompts, unpatched
+ * @param cieCiLow               [layer][head] 2.5th percentile of the bootstrapped mean CIE ({@link ScanValidity})
+ * @param cieCiHigh              [layer][head] 97.5th percentile of the bootstrapped mean CIE
  * @param perPrompt              every scanned prompt's scores, in order
  */
 public record ScanFile(String format, @SerializedName("schema_version") int schemaVersion,
@@ -62,7 +68,9 @@ public record ScanFile(String format, @SerializedName("schema_version") int sche
         String corrupt, @SerializedName("prompt_format") String promptFormat, Long seed, String model,
         @SerializedName("model_fingerprint") String modelFingerprint, String dtype,
         @SerializedName("args_fingerprint") String argsFingerprint, double[][] cie,
-        @SerializedName("nll_delta") double[][] nllDelta, @SerializedName("per_prompt") List<PromptScore> perPrompt) {
+        @SerializedName("nll_delta") double[][] nllDelta, @SerializedName("clean_accuracy") Double cleanAccuracy,
+        @SerializedName("corrupted_accuracy") Double corruptedAccuracy, @SerializedName("cie_ci_low") double[][] cieCiLow,
+        @SerializedName("cie_ci_high") double[][] cieCiHigh, @SerializedName("per_prompt") List<PromptScore> perPrompt) {
     /** The {@code format} member. */
     public static final String FORMAT = "ivkit-scan";
     /** The schema version written (and the highest read). */
@@ -118,7 +126,8 @@ public record ScanFile(String format, @SerializedName("schema_version") int sche
      */
     public static ScanFile summary(String task, String method, String mode, int prompts, int meanPrompts, double[][] cie) {
         return new ScanFile(FORMAT, SCHEMA_VERSION, null, method, mode, cie.length, cie[0].length, prompts, meanPrompts,
-                null, null, task, null, null, null, null, null, null, null, null, null, null, cie, null, null);
+                null, null, task, null, null, null, null, null, null, null, null, null, null, cie, null, null, null, null, null,
+                null);
     }
 
     /** @return the file's text: pretty-printed JSON in the schema's member order, absent members left out */
@@ -166,10 +175,13 @@ public record ScanFile(String format, @SerializedName("schema_version") int sche
         Integer layers = j.int32(o, "layers", "", false), heads = j.int32(o, "heads", "", false);
         double[][] cie = j.matrix(o, "cie", "", full, full);
         double[][] nll = j.matrix(o, "nll_delta", "", false, full);
+        double[][] ciLow = j.matrix(o, "cie_ci_low", "", false, full), ciHigh = j.matrix(o, "cie_ci_high", "", false, full);
         List<PromptScore> per = null;
         if (full) {
             checkShape(j, "cie", cie, layers, heads);
             checkShape(j, "nll_delta", nll, cie.length, cie[0].length);
+            checkShape(j, "cie_ci_low", ciLow, cie.length, cie[0].length);
+            checkShape(j, "cie_ci_high", ciHigh, cie.length, cie[0].length);
             JsonArray a = j.array(o, "per_prompt", "", false);
             per = a == null ? null : PromptScore.readAll(j, a, "per_prompt");
             for (int i = 0; per != null && i < per.size(); i++) {
@@ -184,7 +196,8 @@ public record ScanFile(String format, @SerializedName("schema_version") int sche
                 j.str(o, "task_file", "", false), j.int32(o, "shots", "", false), j.int32(o, "scan_shots", "", false),
                 j.str(o, "corrupt", "", false), j.str(o, "prompt_format", "", false), j.integer(o, "seed", "", false),
                 j.str(o, "model", "", false), j.str(o, "model_fingerprint", "", false), j.str(o, "dtype", "", false),
-                j.str(o, "args_fingerprint", "", false), cie, nll, per);
+                j.str(o, "args_fingerprint", "", false), cie, nll, j.num(o, "clean_accuracy", "", false),
+                j.num(o, "corrupted_accuracy", "", false), ciLow, ciHigh, per);
     }
 
     private static void checkShape(ScanJson j, String field, double[][] m, Integer rows, Integer cols) {

@@ -16,6 +16,7 @@ import dev.ivkit.iv.ScanFile;
 import dev.ivkit.iv.ScanMethod;
 import dev.ivkit.iv.ScanPartialFile;
 import dev.ivkit.iv.ScanScores;
+import dev.ivkit.iv.ScanValidity;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelFingerprint;
 import dev.ivkit.model.io.Safetensors;
@@ -241,11 +242,14 @@ public final class ResumableScan {
             List<ScanFile.PromptScore> done) {
         var c = src.model().config();
         ScanScores scores = ScanFile.scores(done);
+        // validity: does the clean prompt set show the task and the corrupted one not; which heads stand out of the noise
+        double clean = ScanValidity.accuracy(src.model(), sp.mean(), 8), corrupted = ScanValidity.accuracy(src.model(), sp.scan(), 8);
+        ScanValidity.Interval ci = ScanValidity.bootstrap(java.util.Arrays.asList(scores.dProb()), ScanValidity.RESAMPLES, s.seed());
         return new ScanFile(ScanFile.FORMAT, ScanFile.SCHEMA_VERSION, src.ivkitVersion(), ScanArgs.lower(s.method()),
                 ScanArgs.lower(s.mode()), c.nLayers(), c.nHeads(), sp.scan().size(), sp.mean().size(), sp.scanSkipped(),
                 sp.meanSkipped(), src.data().name(), src.taskPath().toString(), s.shots(), s.scanShots(), s.corrupt(),
                 s.promptFormat(), s.seed(), src.modelPath(), fingerprint, src.dtype(), argsFp, scores.meanDProb(),
-                scores.meanDNll(), List.copyOf(done));
+                scores.meanDNll(), clean, corrupted, ci.low(), ci.high(), List.copyOf(done));
     }
 
     /**

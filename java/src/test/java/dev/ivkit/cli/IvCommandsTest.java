@@ -98,6 +98,17 @@ class IvCommandsTest {
         assertEquals(16, s.get("model_fingerprint").getAsString().length());
         assertTrue(s.has("ivkit_version") && s.has("model"));
         double[][] cie = matrix(s, "cie"), nll = matrix(s, "nll_delta");
+        // validity: accuracies in [0, 1]; each head's mean CIE inside its bootstrap interval
+        for (String[] k : new String[][] {{"clean_accuracy", "mean_prompts"}, {"corrupted_accuracy", "prompts"}}) {
+            double a = s.get(k[0]).getAsDouble(), right = a * s.get(k[1]).getAsInt();   // a share of those prompts
+            assertTrue(a >= 0 && a <= 1 && Math.abs(right - Math.round(right)) < 1e-9, k[0] + " = " + a);
+        }
+        double[][] lo = matrix(s, "cie_ci_low"), hi = matrix(s, "cie_ci_high");
+        for (int l = 0; l < cie.length; l++) {
+            for (int h = 0; h < cie[l].length; h++) {
+                assertTrue(lo[l][h] <= cie[l][h] + 1e-12 && cie[l][h] <= hi[l][h] + 1e-12, "L" + l + "H" + h + " interval");
+            }
+        }
         assertEquals(5, cie.length);
         assertEquals(5, nll.length);
         boolean moved = false;

@@ -28,7 +28,8 @@ class ScanFileTest {
     static ScanFile full() {
         return new ScanFile(ScanFile.FORMAT, ScanFile.SCHEMA_VERSION, "ivkit test", "exact", "replace", 2, 2, 2, 4, 0, 1,
                 "antonym", "data/antonym.json", 3, 3, "shuffled", "qa", 42L, "m.bin", "bd25ec191565d6dc", "checkpoint",
-                "430b923359f1a6cd", CIE, NLL, List.of(prompt(0), prompt(1)));
+                "430b923359f1a6cd", CIE, NLL, 0.75, 0.25, new double[][] {{-0.5, 0.0}, {0.25, -1}}, new double[][] {{1.5, 0.5}, {0.75, 0}},
+                List.of(prompt(0), prompt(1)));
     }
 
     /** The members of an {@code ivkit scan} file of the version before schema_version, in order, by hand. */
