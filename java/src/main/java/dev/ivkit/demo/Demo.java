@@ -6,6 +6,7 @@ import dev.ivkit.continual.IvDynamics;
 import dev.ivkit.demo.ContinualStage.Run;
 import dev.ivkit.demo.ContinualStage.Stage;
 import dev.ivkit.iv.InstructionVector;
+import dev.ivkit.iv.ScanFile;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelReplicas;
 import dev.ivkit.model.tokenizer.CharTokenizer;
@@ -112,6 +113,21 @@ public final class Demo {
                 } else {
                     heldIv.add(IvChooser.ivEntry(t, c));
                 }
+            }
+            // scan validity of every pretrained task (a measurement; the IVs above do not depend on it)
+            ScanValidityStage validity = new ScanValidityStage(tasks, tok, 3 * s.ivPrompts());
+            List<List<ScanFile>> checks;
+            try (ModelReplicas replicas = new ModelReplicas(model)) {
+                checks = Parallel.map(pre, new Progress("scan validity", pre.size()), Task::name, t -> validity.scan(replicas.get(), t));
+            }
+            log.println("scan validity (mean z of clean 5-shot prompts patched into corrupted ones, REPLACE; significant ="
+                    + " 95% bootstrap interval of the CIE above 0):");
+            for (int i = 0; i < pre.size(); i++) {
+                for (int d = 0; d < ScanValidityStage.DESIGNS.size(); d++) {
+                    checks.get(i).get(d).write(out.resolve("validity").resolve(pre.get(i).name() + "-"
+                            + ScanValidityStage.DESIGNS.get(d)).resolve("scan.json"));   // AtomicFiles makes the folders
+                }
+                log.println(ScanValidityStage.row(pre.get(i).name(), checks.get(i)));
             }
             DemoResults.OrganismSummary organism = numbers.organismSummary(scores, ivAcc);
             // ---- 3. continual

@@ -44,7 +44,8 @@ import java.util.List;
  * @param taskFile               the task file or folder as given
  * @param shots                  demonstrations per mean-activation prompt
  * @param scanShots              demonstrations per scanned prompt
- * @param corrupt                {@code shuffled} (scanned prompts' demo labels permuted) or {@code none}
+ * @param corrupt                {@code shuffled} (scanned prompts' demo labels permuted), {@code none}, or
+ *                               {@code zero-shot} (the demo's validity scans: the bare query)
  * @param promptFormat           prompt format name (qa, none, io, question)
  * @param seed                   seed of the split and the prompt sampling
  * @param model                  the model file or folder as given
@@ -128,6 +129,32 @@ public record ScanFile(String format, @SerializedName("schema_version") int sche
         return new ScanFile(FORMAT, SCHEMA_VERSION, null, method, mode, cie.length, cie[0].length, prompts, meanPrompts,
                 null, null, task, null, null, null, null, null, null, null, null, null, null, cie, null, null, null, null, null,
                 null);
+    }
+
+    /**
+     * A scan summary with its validity measures (what {@code ivkit demo} writes per organism task and design).
+     *
+     * @param task              the task's name
+     * @param method            scan method name
+     * @param mode              patch mode name
+     * @param corrupt           the corrupted-prompt design ({@code shuffled}, {@code zero-shot})
+     * @param scanShots         demonstrations per corrupted prompt
+     * @param prompts           corrupted prompts scanned
+     * @param meanPrompts       clean prompts averaged for the mean activations
+     * @param cie               [layer][head] mean CIE
+     * @param nllDelta          [layer][head] mean change of the answer's NLL
+     * @param cleanAccuracy     greedy first-token accuracy on the clean prompts
+     * @param corruptedAccuracy the same on the corrupted prompts, unpatched
+     * @param ciLow             [layer][head] 2.5th percentile of the bootstrapped mean CIE
+     * @param ciHigh            [layer][head] 97.5th percentile
+     * @return the summary; write it with {@link #write}
+     */
+    public static ScanFile validity(String task, String method, String mode, String corrupt, int scanShots, int prompts,
+            int meanPrompts, double[][] cie, double[][] nllDelta, double cleanAccuracy, double corruptedAccuracy, double[][] ciLow,
+            double[][] ciHigh) {
+        return new ScanFile(FORMAT, SCHEMA_VERSION, null, method, mode, cie.length, cie[0].length, prompts, meanPrompts,
+                null, null, task, null, null, scanShots, corrupt, null, null, null, null, null, null, cie, nllDelta, cleanAccuracy,
+                corruptedAccuracy, ciLow, ciHigh, null);
     }
 
     /** @return the file's text: pretty-printed JSON in the schema's member order, absent members left out */

@@ -69,6 +69,19 @@ class DemoTest {
         }
         ResultsAssertions.assertResults(out.resolve("results.json"), METHODS, 2);   // the schema ivkit continual writes too
         assertTrue(Files.isRegularFile(out.resolve("scan.json")));
+        // scan validity of every pretrained task and design, through the scan owner: accuracies and intervals
+        for (String task : new String[] {"upper", "capital"}) {
+            for (String design : ScanValidityStage.DESIGNS) {
+                dev.ivkit.iv.ScanFile v = dev.ivkit.iv.ScanFile.read(out.resolve("validity").resolve(task + "-" + design).resolve("scan.json"));
+                assertEquals(design, v.corrupt());
+                assertTrue(v.cleanAccuracy() >= 0 && v.cleanAccuracy() <= 1 && v.corruptedAccuracy() >= 0 && v.corruptedAccuracy() <= 1);
+                for (int l = 0; l < v.cie().length; l++) {
+                    for (int h = 0; h < v.cie()[l].length; h++) {
+                        assertTrue(v.cieCiLow()[l][h] <= v.cie()[l][h] + 1e-12 && v.cie()[l][h] <= v.cieCiHigh()[l][h] + 1e-12);
+                    }
+                }
+            }
+        }
         assertTrue(Files.isRegularFile(out.resolve("eval.json")));
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("Causal indirect effect per head"), "CIE heatmap section");
