@@ -9,33 +9,20 @@ import java.util.Objects;
  * layers. Built with {@link #builder(Path)}; the defaults are {@code ivkit evaluate}'s, so the same settings give the
  * same numbers. Immutable.
  */
-public final class EvaluateOptions {
-    final Path task;
-    final String split;
-    final Path instructions;
-    final PromptFormat format;
-    final long seed;
+public final class EvaluateOptions extends HeldOutOptions {
     final InstructionVector iv;
     final Path ivDir;
     final Integer layer;
     final boolean sweep;
-    final int prompts;
-    final int shots;
     final int maxNewTokens;
     final float scale;
 
     private EvaluateOptions(Builder b) {
-        task = b.task;
-        split = b.split;
-        instructions = b.instructions;
-        format = b.format;
-        seed = b.seed;
+        super(b);
         iv = b.iv;
         ivDir = b.ivDir;
         layer = b.layer;
         sweep = b.sweep;
-        prompts = b.prompts;
-        shots = b.shots;
         maxNewTokens = b.maxNewTokens;
         scale = b.scale;
     }
@@ -47,11 +34,6 @@ public final class EvaluateOptions {
      */
     public static Builder builder(Path task) {
         return new Builder(task);
-    }
-
-    /** @return the task file or folder */
-    public Path task() {
-        return task;
     }
 
     /** @return the vector given in memory, or null when it is read from {@link #ivDir()} */
@@ -74,16 +56,6 @@ public final class EvaluateOptions {
         return sweep;
     }
 
-    /** @return held-out queries evaluated */
-    public int prompts() {
-        return prompts;
-    }
-
-    /** @return demonstrations of the shuffled-label setting (0: zero-shot only) */
-    public int shots() {
-        return shots;
-    }
-
     /** @return greedy answer length (0: teacher-forced scores only) */
     public int maxNewTokens() {
         return maxNewTokens;
@@ -94,73 +66,22 @@ public final class EvaluateOptions {
         return scale;
     }
 
-    /** @return the prompt format */
-    public PromptFormat format() {
-        return format;
-    }
-
-    /** @return the seed of the split and of the prompt sampling */
-    public long seed() {
-        return seed;
-    }
-
-    /** Builder of {@link EvaluateOptions}; each setter documents its default. */
-    public static final class Builder {
-        private final Path task;
-        private String split = "train";
-        private Path instructions;
-        private PromptFormat format = PromptFormat.QA;
-        private long seed = 42;
+    /**
+     * Builder of {@link EvaluateOptions}; each setter documents its default. The task setters ({@code split},
+     * {@code instructions}, {@code format}, {@code seed}) come from {@link TaskSpec.Builder}; {@code prompts} (held-out
+     * queries evaluated, default 50) and {@code shots} (&gt; 0 adds the N-shot setting with shuffled demo labels,
+     * default 0) are shared with {@link ProbeOptions.Builder}.
+     */
+    public static final class Builder extends HeldOutOptions.Builder<Builder> {
         private InstructionVector iv;
         private Path ivDir;
         private Integer layer;
         private boolean sweep;
-        private int prompts = 50;
-        private int shots = 0;
         private int maxNewTokens = 8;
         private float scale = 1;
 
         private Builder(Path task) {
-            if (task == null) {
-                throw new InvalidArgumentException("task", "no task path given");
-            }
-            this.task = task;
-        }
-
-        /**
-         * @param split SAPO task folders only: the file read (train, dev, test); default train
-         * @return this builder
-         */
-        public Builder split(String split) {
-            this.split = split;
-            return this;
-        }
-
-        /**
-         * @param instructions SAPO task folders only: instructions.json; default the one in the folder's parent
-         * @return this builder
-         */
-        public Builder instructions(Path instructions) {
-            this.instructions = instructions;
-            return this;
-        }
-
-        /**
-         * @param format prompt format; default {@link PromptFormat#QA}
-         * @return this builder
-         */
-        public Builder format(PromptFormat format) {
-            this.format = Objects.requireNonNull(format, "format");
-            return this;
-        }
-
-        /**
-         * @param seed seed of the split and of the prompt sampling; default 42
-         * @return this builder
-         */
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
+            super(task, 0);
         }
 
         /**
@@ -203,24 +124,6 @@ public final class EvaluateOptions {
         }
 
         /**
-         * @param prompts held-out queries evaluated (test, then valid; at most as many as there are); default 50
-         * @return this builder
-         */
-        public Builder prompts(int prompts) {
-            this.prompts = prompts;
-            return this;
-        }
-
-        /**
-         * @param shots &gt; 0 adds the N-shot setting with shuffled demo labels; default 0
-         * @return this builder
-         */
-        public Builder shots(int shots) {
-            this.shots = shots;
-            return this;
-        }
-
-        /**
          * @param maxNewTokens greedy answer length scored by exact match, F1 and ROUGE-L; 0 = teacher-forced scores
          *                     only; default 8
          * @return this builder
@@ -252,10 +155,7 @@ public final class EvaluateOptions {
             if (sweep && layer != null) {
                 throw new InvalidArgumentException("layer", "a layer and a sweep over every layer exclude each other");
             }
-            ExtractOptions.Builder.positive("prompts", prompts);
-            if (shots < 0) {
-                throw new InvalidArgumentException("shots", "must be >= 0, got " + shots);
-            }
+            checkHeldOut();
             if (maxNewTokens < 0) {
                 throw new InvalidArgumentException("maxNewTokens", "must be >= 0, got " + maxNewTokens);
             }

@@ -4,10 +4,10 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * The task part of {@link ExtractOptions} and {@link TrainOptions}: which task file or folder is read, which split
- * and instructions of a SAPO task folder, how its examples are written into prompts, and the seed of the split (and
- * of what each operation draws after it). Both builders extend {@link Builder}, so the task is set the same way for
- * extraction and training.
+ * The task part of {@link ExtractOptions}, {@link TrainOptions}, {@link EvaluateOptions} and {@link ProbeOptions}:
+ * which task file or folder is read, which split and instructions of a SAPO task folder, how its examples are written
+ * into prompts, and the seed of the split (and of what each operation draws after it). Their builders extend
+ * {@link Builder}, so the task is set the same way for extraction, training, evaluation and probing.
  *
  * @param task         function-vector JSON file, SuperNI task file, or SAPO SuperNI task folder
  * @param split        SAPO task folders only: the file read (train, dev, test)
@@ -36,8 +36,9 @@ public record TaskSpec(Path task, String split, Path instructions, PromptFormat 
     }
 
     /**
-     * The task setters shared by {@link ExtractOptions.Builder} and {@link TrainOptions.Builder}; each returns the
-     * concrete builder, so calls chain as before. Only ivkit's option builders extend it.
+     * The task setters shared by {@link ExtractOptions.Builder}, {@link TrainOptions.Builder},
+     * {@link EvaluateOptions.Builder} and {@link ProbeOptions.Builder}; each returns the concrete builder, so calls
+     * chain as before. Only ivkit's option builders extend it.
      *
      * @param <B> the concrete builder
      */
@@ -80,8 +81,8 @@ public record TaskSpec(Path task, String split, Path instructions, PromptFormat 
         }
 
         /**
-         * @param format prompt format of the examples (extraction's prompts, training's examples); default
-         *               {@link PromptFormat#QA}
+         * @param format prompt format of the examples (extraction's, evaluation's and probing's prompts, training's
+         *               examples); default {@link PromptFormat#QA}
          * @return this builder
          */
         public B format(PromptFormat format) {
@@ -90,8 +91,8 @@ public record TaskSpec(Path task, String split, Path instructions, PromptFormat 
         }
 
         /**
-         * @param seed seed of the split and of what the operation draws after it (extraction: the prompt sampling;
-         *             training: the LoRA initialisation, the data order and dropout); default 42
+         * @param seed seed of the split and of what the operation draws after it (extraction, evaluation, probing: the
+         *             prompt sampling; training: the LoRA initialisation, the data order and dropout); default 42
          * @return this builder
          */
         public B seed(long seed) {

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The task part shared by the two option builders, and what TrainOptions keeps from before its split. */
+/** The task part shared by the option builders, and what TrainOptions keeps from before its split. */
 class TaskSpecTest {
     private static final Path TASK = Path.of("antonym.json");
 
@@ -24,10 +24,21 @@ class TaskSpecTest {
         assertEquals(List.of(TASK, "dev", Path.of("instructions.json"), PromptFormat.IO, 7L),
                 List.of(e.task(), e.split, e.instructions, e.format(), e.seed()));
         assertEquals(3, e.shots());
+        EvaluateOptions v = EvaluateOptions.builder(TASK).split("dev").instructions(Path.of("instructions.json"))
+                .format(PromptFormat.IO).seed(7).ivDir(TASK).prompts(3).shots(2).build();
+        ProbeOptions p = ProbeOptions.builder(TASK).split("dev").instructions(Path.of("instructions.json"))
+                .format(PromptFormat.IO).seed(7).prompts(4).shots(0).build();
+        assertEquals(List.of(want, want), List.of(v.spec, p.spec), "evaluate and probe set the task the same way");
+        assertEquals(List.of(3, 2, 4, 0), List.of(v.prompts(), v.shots(), p.prompts(), p.shots()));
+        assertEquals(List.of(50, 0, 50, 5), List.of(EvaluateOptions.builder(TASK).ivDir(TASK).build().prompts(),
+                EvaluateOptions.builder(TASK).ivDir(TASK).build().shots(), ProbeOptions.builder(TASK).build().prompts(),
+                ProbeOptions.builder(TASK).build().shots()), "defaults: ivkit evaluate's and ivkit probe's");
         assertEquals(new TaskSpec(TASK, "train", null, PromptFormat.QA, 42), TrainOptions.builder(TASK).build().taskSpec(),
                 "defaults: train split, the folder's instructions, QA, seed 42");
         assertEquals("task", assertThrows(InvalidArgumentException.class, () -> TrainOptions.builder(null)).field());
         assertEquals("task", assertThrows(InvalidArgumentException.class, () -> ExtractOptions.builder(null)).field());
+        assertEquals("task", assertThrows(InvalidArgumentException.class, () -> EvaluateOptions.builder(null)).field());
+        assertEquals("task", assertThrows(InvalidArgumentException.class, () -> ProbeOptions.builder(null)).field());
     }
 
     @Test
