@@ -12,7 +12,6 @@ import dev.ivkit.model.tokenizer.Tokenizer;
 import dev.ivkit.pipeline.TaskFiles;
 import dev.ivkit.pipeline.TaskInput;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import picocli.CommandLine.Option;
@@ -104,20 +103,6 @@ final class TaskOptions {
      * plus {@code extra} generated tokens); prints how many were left out to stderr.
      */
     static List<Integer> fitting(String command, Tokenizer tok, int ctx, int extra, List<List<Prompt>> lists) {
-        List<Integer> keep = TaskFiles.fitting(tok, ctx, extra, lists);
-        int n = lists.get(0).size();
-        if (keep.size() < n) {
-            System.err.println(command + ": skipped " + (n - keep.size()) + " of " + n
-                    + " examples whose prompts are longer than the context (" + ctx + " tokens)");
-        }
-        return keep;
-    }
-
-    static <T> List<T> select(List<T> xs, List<Integer> idx) {
-        List<T> out = new ArrayList<>(idx.size());
-        for (int i : idx) {
-            out.add(xs.get(i));
-        }
-        return out;
+        return TaskInput.fitting(tok, ctx, extra, lists, messages(command));
     }
 }

@@ -55,8 +55,15 @@ public record TaskInput(Path file, TaskDataset data, Splits splits, String forma
     /**
      * Indices of the prompts that fit the context in every list ({@link TaskFiles#fitting}); how many were left out
      * goes to {@code listener} as a message.
+     *
+     * @param tok      the model's tokenizer
+     * @param ctx      the model's context, in tokens
+     * @param extra    tokens generated after each prompt
+     * @param lists    prompt lists of the same length, index by index the same example
+     * @param listener told how many examples were left out, when any was
+     * @return the indices kept, in order
      */
-    static List<Integer> fitting(Tokenizer tok, int ctx, int extra, List<List<Prompt>> lists, ProgressListener listener) {
+    public static List<Integer> fitting(Tokenizer tok, int ctx, int extra, List<List<Prompt>> lists, ProgressListener listener) {
         List<Integer> keep = TaskFiles.fitting(tok, ctx, extra, lists);
         int n = lists.get(0).size();
         if (keep.size() < n) {
