@@ -37,9 +37,8 @@ class GatherHeadsCudaTest {
     @MethodSource("dev.ivkit.kernels.GatherHeadsTest#cases")
     void gatherMatchesCpuComposite(torch.ScalarType dtype, int b, int t, int h, int d) {
         try (PointerScope s = new PointerScope()) {
-            torch.manual_seed(b * 7L + d);
-            Tensor z = torch.randn(b, t, h, d).to(dtype);
-            Tensor pos = torch.randint(t, new long[] {b});
+            GatherHeadsTest.Input in = GatherHeadsTest.Input.draw(b * 7L + d, dtype, b, t, h, d);
+            Tensor z = in.z(), pos = in.pos();
             Tensor got = Kernels.gatherHeads(z.to(GPU, dtype), pos.to(GPU, torch.ScalarType.Long));
             assertTrue(got.is_cuda());
             assertEquals(dtype, Torch.dtype(got));
@@ -51,9 +50,8 @@ class GatherHeadsCudaTest {
     @MethodSource("dev.ivkit.kernels.GatherHeadsTest#cases")
     void accumulateMatchesCpuKernel(torch.ScalarType dtype, int b, int t, int h, int d) {
         try (PointerScope s = new PointerScope()) {
-            torch.manual_seed(b * 13L + d);
-            Tensor z = torch.randn(b, t, h, d).to(dtype);
-            Tensor pos = torch.randint(t, new long[] {b});
+            GatherHeadsTest.Input in = GatherHeadsTest.Input.draw(b * 13L + d, dtype, b, t, h, d);
+            Tensor z = in.z(), pos = in.pos();
             Tensor acc = torch.randn(h, d);
             Tensor accGpu = acc.to(GPU, torch.ScalarType.Float);
             Kernels.gatherHeadsAccumulate(z, pos, acc);

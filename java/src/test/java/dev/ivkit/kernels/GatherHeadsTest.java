@@ -36,13 +36,21 @@ class GatherHeadsTest {
         return z.reshape(b * t, z.size(2), z.size(3)).index_select(0, rows);
     }
 
+    /** A random [b, t, h, d] tensor of {@code dtype} and one random position per row, drawn after {@code seed}. */
+    record Input(Tensor z, Tensor pos) {
+        static Input draw(long seed, torch.ScalarType dtype, int b, int t, int h, int d) {
+            torch.manual_seed(seed);
+            Tensor z = torch.randn(b, t, h, d).to(dtype);
+            return new Input(z, torch.randint(t, new long[] {b}));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("cases")
     void gatherMatchesIndexSelect(torch.ScalarType dtype, int b, int t, int h, int d) {
         try (PointerScope s = new PointerScope()) {
-            torch.manual_seed(b * 7L + d);
-            Tensor z = torch.randn(b, t, h, d).to(dtype);
-            Tensor pos = torch.randint(t, new long[] {b});
+            Input in = Input.draw(b * 7L + d, dtype, b, t, h, d);
+            Tensor z = in.z(), pos = in.pos();
             Tensor got = Kernels.gatherHeads(z, pos);
             assertEquals(dtype, Torch.dtype(got));
             Compare.assertBitEqual(composite(z, pos), got, "gather " + dtype);
@@ -53,9 +61,8 @@ class GatherHeadsTest {
     @MethodSource("cases")
     void accumulateMatchesFloatSum(torch.ScalarType dtype, int b, int t, int h, int d) {
         try (PointerScope s = new PointerScope()) {
-            torch.manual_seed(b * 13L + d);
-            Tensor z = torch.randn(b, t, h, d).to(dtype);
-            Tensor pos = torch.randint(t, new long[] {b});
+            Input in = Input.draw(b * 13L + d, dtype, b, t, h, d);
+            Tensor z = in.z(), pos = in.pos();
             Tensor acc = torch.randn(h, d);
             Tensor expected = acc.clone();
             Tensor rows = composite(z, pos).to(torch.ScalarType.Float);       // [b, h, d]

@@ -40,20 +40,10 @@ class PatchHeadsCudaTest {
     @MethodSource("dev.ivkit.kernels.PatchHeadsTest#cases")
     void cudaMatchesCpu(torch.ScalarType dtype, PatchMode mode, int b, int t, int h, int d, int n, boolean perPatch) {
         try (PointerScope s = new PointerScope()) {
-            torch.manual_seed(b * 31L + n);
-            Tensor z = torch.randn(b, t, h, d).to(dtype);
-            Tensor flat = torch.randperm((long) b * t * h).narrow(0, 0, n).contiguous();  // distinct (row, pos, head)
-            long[] f = Torch.toLongArray(flat), r = new long[n], p = new long[n], hh = new long[n];
-            for (int i = 0; i < n; i++) {
-                r[i] = f[i] / ((long) t * h);
-                p[i] = (f[i] / h) % t;
-                hh[i] = f[i] % h;
-            }
-            Tensor rows = Torch.fromLongs(r), positions = Torch.fromLongs(p), heads = Torch.fromLongs(hh);
-            Tensor values = (perPatch ? torch.randn(n, d) : torch.randn(d)).to(dtype);
-            Tensor zg = gpu(z);
-            Kernels.patchHeadsInPlace(z, rows, positions, heads, values, mode);
-            Kernels.patchHeadsInPlace(zg, gpu(rows), gpu(positions), gpu(heads), gpu(values), mode);
+            PatchHeadsTest.Case c = PatchHeadsTest.Case.draw(dtype, b, t, h, d, n, perPatch);
+            Tensor z = c.z(), zg = gpu(z);
+            Kernels.patchHeadsInPlace(z, c.rows(), c.positions(), c.heads(), c.values(), mode);
+            Kernels.patchHeadsInPlace(zg, gpu(c.rows()), gpu(c.positions()), gpu(c.heads()), gpu(c.values()), mode);
             Compare.assertBitEqual(z, zg.cpu(), "patch cuda " + mode + " " + dtype);
         }
     }

@@ -33,21 +33,33 @@ class PatchHeadsTest {
                 Arguments.of(torch.ScalarType.Half, PatchMode.ADD, 2, 3, 3, 10, 5, false));
     }
 
-    @ParameterizedTest
-    @MethodSource("cases")
-    void patchMatchesComposite(torch.ScalarType dtype, PatchMode mode, int b, int t, int h, int d, int n, boolean perPatch) {
-        try (PointerScope s = new PointerScope()) {
+    /**
+     * One case's inputs, drawn with torch's generator after seeding it from the case: a random [b, t, h, d] tensor
+     * {@code z} of {@code dtype}; {@code n} distinct (row, position, head) targets, as flat indices into [b * t * h]
+     * and as the three coordinate vectors; the values patched in ([n, d] per patch, else one [d]).
+     */
+    record Case(Tensor z, Tensor flat, Tensor rows, Tensor positions, Tensor heads, Tensor values) {
+        static Case draw(torch.ScalarType dtype, int b, int t, int h, int d, int n, boolean perPatch) {
             torch.manual_seed(b * 31L + n);
             Tensor z = torch.randn(b, t, h, d).to(dtype);
-            Tensor flat = torch.randperm((long) b * t * h).narrow(0, 0, n).contiguous();  // distinct (row, pos, head)
+            Tensor flat = torch.randperm((long) b * t * h).narrow(0, 0, n).contiguous();
             long[] f = Torch.toLongArray(flat), r = new long[n], p = new long[n], hh = new long[n];
             for (int i = 0; i < n; i++) {
                 r[i] = f[i] / ((long) t * h);
                 p[i] = (f[i] / h) % t;
                 hh[i] = f[i] % h;
             }
-            Tensor rows = Torch.fromLongs(r), positions = Torch.fromLongs(p), heads = Torch.fromLongs(hh);
             Tensor values = (perPatch ? torch.randn(n, d) : torch.randn(d)).to(dtype);
+            return new Case(z, flat, Torch.fromLongs(r), Torch.fromLongs(p), Torch.fromLongs(hh), values);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void patchMatchesComposite(torch.ScalarType dtype, PatchMode mode, int b, int t, int h, int d, int n, boolean perPatch) {
+        try (PointerScope s = new PointerScope()) {
+            Case c = Case.draw(dtype, b, t, h, d, n, perPatch);
+            Tensor z = c.z(), flat = c.flat(), values = c.values();
 
             Tensor zf = z.to(torch.ScalarType.Float).reshape((long) b * t * h, d).clone();
             Tensor vf = perPatch ? values.to(torch.ScalarType.Float) : values.to(torch.ScalarType.Float).unsqueeze(0).expand(n, d);
@@ -55,7 +67,8 @@ class PatchHeadsTest {
             zf.index_copy_(0, flat, updated);
             Tensor expected = zf.reshape(b, t, h, d).to(dtype);
 
-            Kernels.patchHeadsInPlace(z, rows.contiguous(), positions.contiguous(), heads.contiguous(), values, mode);
+            Kernels.patchHeadsInPlace(z, c.rows().contiguous(), c.positions().contiguous(), c.heads().contiguous(), values,
+                    mode);
             Compare.assertBitEqual(expected, z, "patch " + mode + " " + dtype);
         }
     }
