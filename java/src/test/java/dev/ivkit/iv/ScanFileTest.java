@@ -32,6 +32,22 @@ class ScanFileTest {
                 List.of(prompt(0), prompt(1)));
     }
 
+    /** The cie and nll_delta members of {@link #LEGACY}: the same at the top level and in its one prompt. */
+    private static final String MAPS = """
+            "cie": [
+              [
+                -2.4257313988426432E-4,
+                0.00238690151712899
+              ]
+            ],
+            "nll_delta": [
+              [
+                0.5,
+                -1.0
+              ]
+            ]
+            """;
+
     /** The members of an {@code ivkit scan} file of the version before schema_version, in order, by hand. */
     static final String LEGACY = """
             {
@@ -56,18 +72,7 @@ class ScanFileTest {
               "model_fingerprint": "bd25ec191565d6dc",
               "dtype": "checkpoint",
               "args_fingerprint": "430b923359f1a6cd",
-              "cie": [
-                [
-                  -2.4257313988426432E-4,
-                  0.00238690151712899
-                ]
-              ],
-              "nll_delta": [
-                [
-                  0.5,
-                  -1.0
-                ]
-              ],
+            %s,
               "per_prompt": [
                 {
                   "index": 0,
@@ -76,22 +81,11 @@ class ScanFileTest {
                   "prompt_tokens": 40,
                   "clean_prob": 0.001,
                   "clean_nll": 7.5,
-                  "cie": [
-                    [
-                      -2.4257313988426432E-4,
-                      0.00238690151712899
-                    ]
-                  ],
-                  "nll_delta": [
-                    [
-                      0.5,
-                      -1.0
-                    ]
-                  ]
+            %s
                 }
               ]
             }
-            """;
+            """.formatted(MAPS.indent(2).stripTrailing(), MAPS.indent(6).stripTrailing());
 
     @Test
     void roundTripKeepsEveryMemberBitForBit(@TempDir Path tmp) throws Exception {
@@ -198,21 +192,15 @@ class ScanFileTest {
     @Test
     void partialFilesRoundTripAndOldOnesStillRead(@TempDir Path tmp) throws Exception {
         // the args and fingerprint of a scan.partial.json written by ivkit scan before this schema existed
+        Object[] members = {"method", "exact", "mode", "replace", "format", "qa", "corrupt", "shuffled", "shots", 3,
+            "scan_shots", 3, "prompts_requested", 3, "mean_prompts_requested", 4, "seed", 42L, "dtype", "checkpoint",
+            "task", "antonym", "task_sha256", "ba66e8e399944b557251b11a37b11f9ba7a50f0a57286f7021a8a7b26b469e8d",
+            "tokenizer_sha256", "037cb335abb25d1fa9e8ecae30ed2a3a8ace9302862ebcdc05d51a6bbb10c312",
+            "model_fingerprint", "bd25ec191565d6dc"};
         Map<String, Object> args = new LinkedHashMap<>();
-        args.put("method", "exact");
-        args.put("mode", "replace");
-        args.put("format", "qa");
-        args.put("corrupt", "shuffled");
-        args.put("shots", 3);
-        args.put("scan_shots", 3);
-        args.put("prompts_requested", 3);
-        args.put("mean_prompts_requested", 4);
-        args.put("seed", 42L);
-        args.put("dtype", "checkpoint");
-        args.put("task", "antonym");
-        args.put("task_sha256", "ba66e8e399944b557251b11a37b11f9ba7a50f0a57286f7021a8a7b26b469e8d");
-        args.put("tokenizer_sha256", "037cb335abb25d1fa9e8ecae30ed2a3a8ace9302862ebcdc05d51a6bbb10c312");
-        args.put("model_fingerprint", "bd25ec191565d6dc");
+        for (int i = 0; i < members.length; i += 2) {
+            args.put((String) members[i], members[i + 1]);
+        }
         assertEquals("430b923359f1a6cd", ScanPartialFile.fingerprint(args), "the fingerprint earlier versions computed");
 
         Path f = tmp.resolve("scan.partial.json");
