@@ -17,21 +17,15 @@ import java.nio.file.Path;
  * Typed reads of one JSON object of an output file, each error an {@link OutputFormatException} naming the file and
  * the member's JSON path; and the writing side's JSON style (pretty, NaN written as {@code NaN}, no HTML escaping,
  * numbers as Java writes them so they read back bit-exactly).
+ *
+ * @param file the file read, named by every error
+ * @param o    the object
+ * @param path the object's JSON path ("" for the top level), in front of its members' names in errors
  */
-final class JsonMembers {
+record JsonMembers(Path file, JsonObject o, String path) {
     /** The output files' JSON style. */
     static final Gson JSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
             .disableHtmlEscaping().create();
-
-    private final Path file;
-    private final JsonObject o;
-    private final String path;
-
-    JsonMembers(Path file, JsonObject o, String path) {
-        this.file = file;
-        this.o = o;
-        this.path = path;
-    }
 
     /** The file's text; a missing or unreadable file is an {@link OutputFormatException} naming it. */
     static String readText(Path file) {
