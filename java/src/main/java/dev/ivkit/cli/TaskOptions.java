@@ -4,7 +4,6 @@ import dev.ivkit.ProgressListener;
 import dev.ivkit.data.DataFormatException;
 import dev.ivkit.data.Splits;
 import dev.ivkit.data.TaskDataset;
-import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.PromptBuilder;
 import dev.ivkit.data.prompt.PromptStyle;
@@ -13,7 +12,6 @@ import dev.ivkit.pipeline.TaskFiles;
 import dev.ivkit.pipeline.TaskInput;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,20 +80,6 @@ final class TaskOptions {
      */
     Splits split(TaskDataset data, int shots) {
         return TaskFiles.split(data, shots, seed);
-    }
-
-    /** Held-out queries: test then valid, in split order, cycled when more are asked for. */
-    static List<TaskExample> heldOutQueries(Splits s, int count) {
-        return TaskFiles.heldOutQueries(s, count);
-    }
-
-    /**
-     * Prompts for {@code queries}: zero-shot when {@code shots == 0}; else {@code shots} demonstrations drawn from
-     * {@code demosPool} with {@code rng} (labels shuffled among the demos when asked).
-     */
-    static List<Prompt> prompts(PromptBuilder b, List<TaskExample> queries, List<TaskExample> demosPool, int shots,
-            boolean shuffledLabels, Random rng) {
-        return TaskFiles.prompts(b, queries, demosPool, shots, shuffledLabels, rng);
     }
 
     /**
