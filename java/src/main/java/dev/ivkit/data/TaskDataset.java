@@ -1,10 +1,6 @@
 package dev.ivkit.data;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import dev.ivkit.InvalidArgumentException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -51,7 +47,8 @@ public final class TaskDataset {
         this(name, source, examples, instruction, null, List.of(), List.of());
     }
 
-    private TaskDataset(String name, Path source, List<TaskExample> examples, String instruction, String answerFormat,
+    /** The full constructor the readers use: SuperNI adds answer format, labels and positive examples. */
+    TaskDataset(String name, Path source, List<TaskExample> examples, String instruction, String answerFormat,
             List<String> labels, List<TaskExample> positiveExamples) {
         if (name == null) {
             throw new InvalidArgumentException("name", "is null");
@@ -92,16 +89,7 @@ public final class TaskDataset {
      * @throws DataFormatException naming the file and record on any format error
      */
     public static TaskDataset loadFunctionVector(Path json, BlankOutputs blankOutputs) {
-        requireNonNull(json, "json");
-        List<JsonElement> records = JsonRecords.readArray(json);
-        List<TaskExample> out = new ArrayList<>(records.size());
-        for (int i = 0; i < records.size(); i++) {
-            JsonObject o = JsonRecords.asObject(json, i, records.get(i), "record");
-            String inKey = !o.has("input") && o.has("instruction") ? "instruction" : "input";
-            addExample(out, json, i, JsonRecords.string(json, i, null, o, inKey), inKey,
-                    JsonRecords.string(json, i, null, o, "output"), "output", blankOutputs);
-        }
-        return new TaskDataset(stem(json), json, noneLeft(out, json), null, null, List.of(), List.of());
+        return FunctionVectorReader.read(json, blankOutputs);
     }
 
     /**
@@ -134,50 +122,7 @@ public final class TaskDataset {
      */
     public static TaskDataset loadSuperNiSapo(Path taskDir, String split, Path instructionsJson,
             BlankOutputs blankOutputs) {
-        requireNonNull(taskDir, "taskDir");
-        requireNonNull(instructionsJson, "instructionsJson");
-        if (!"train".equals(split) && !"dev".equals(split) && !"test".equals(split)) {
-            throw new InvalidArgumentException("split", "must be train, dev or test, got " + split);
-        }
-        Path dirName = taskDir.getFileName();
-        String task = dirName == null ? taskDir.toString() : dirName.toString();
-        Path file = taskDir.resolve(split + ".json");
-        if (!Files.isRegularFile(file)) {
-            throw new DataFormatException(file, -1, "split \"" + split + "\" is absent for task " + task
-                    + " (no " + split + ".json in its folder)");
-        }
-        JsonObject all = JsonRecords.readObject(instructionsJson);
-        JsonElement entry = all.get(task);
-        if (entry == null) {
-            throw new DataFormatException(instructionsJson, -1, "no entry for task " + task);
-        }
-        JsonObject meta = JsonRecords.asObject(instructionsJson, -1, entry, "entry " + task);
-        String what = "entry " + task;
-        String definition = JsonRecords.string(instructionsJson, -1, what, meta, "instruction");
-        String suffix = meta.has("suffix") ? JsonRecords.string(instructionsJson, -1, what, meta, "suffix") : null;
-        List<String> labels = new ArrayList<>();
-        if (meta.has("labels")) {
-            JsonElement l = meta.get("labels");
-            if (!l.isJsonArray()) {
-                throw new DataFormatException(instructionsJson, -1, what + ": \"labels\" is not an array");
-            }
-            for (JsonElement e : l.getAsJsonArray()) {
-                if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-                    throw new DataFormatException(instructionsJson, -1,
-                            what + ": \"labels\" holds " + JsonRecords.kind(e) + ", not a string");
-                }
-                labels.add(e.getAsString());
-            }
-        }
-
-        List<JsonElement> records = JsonRecords.readArray(file);
-        List<TaskExample> out = new ArrayList<>(records.size());
-        for (int i = 0; i < records.size(); i++) {
-            JsonObject o = JsonRecords.asObject(file, i, records.get(i), "record");
-            addExample(out, file, i, JsonRecords.string(file, i, null, o, "sentence"), "sentence",
-                    JsonRecords.string(file, i, null, o, "label"), "label", blankOutputs);
-        }
-        return new TaskDataset(task, file, noneLeft(out, file), definition, suffix, labels, List.of());
+        return SuperNiReader.readSapo(taskDir, split, instructionsJson, blankOutputs);
     }
 
     /**
@@ -206,49 +151,7 @@ public final class TaskDataset {
      * @throws DataFormatException naming the file and record on any format error
      */
     public static TaskDataset loadSuperNiOriginal(Path file, BlankOutputs blankOutputs) {
-        requireNonNull(file, "file");
-        JsonObject root = JsonRecords.readObject(file);
-        String definition = JsonRecords.stringOrFirst(file, -1, null, root, "Definition");
-        if (definition.isBlank()) {
-            throw new DataFormatException(file, -1, "\"Definition\" is blank");
-        }
-        List<TaskExample> positives = new ArrayList<>();
-        JsonElement pos = root.get("Positive Examples");
-        if (pos != null && !pos.isJsonNull()) {
-            if (!pos.isJsonArray()) {
-                throw new DataFormatException(file, -1, "\"Positive Examples\" is not an array");
-            }
-            JsonArray a = pos.getAsJsonArray();
-            for (int i = 0; i < a.size(); i++) {
-                String what = "\"Positive Examples\"[" + i + "]";
-                JsonObject o = JsonRecords.asObject(file, -1, a.get(i), what);
-                String in = JsonRecords.string(file, -1, what, o, "input");
-                String outText = JsonRecords.stringOrFirst(file, -1, what, o, "output");
-                if (in.isBlank() || outText.isBlank()) {
-                    throw new DataFormatException(file, -1, what + ": \"" + (in.isBlank() ? "input" : "output")
-                            + "\" is blank");
-                }
-                positives.add(new TaskExample(in, outText));
-            }
-        }
-        JsonElement inst = root.get("Instances");
-        if (inst == null) {
-            throw new DataFormatException(file, -1, "missing \"Instances\"");
-        }
-        if (!inst.isJsonArray()) {
-            throw new DataFormatException(file, -1, "\"Instances\" is not an array (got " + JsonRecords.kind(inst) + ")");
-        }
-        JsonArray a = inst.getAsJsonArray();
-        if (a.isEmpty()) {
-            throw new DataFormatException(file, -1, "no records (\"Instances\" is empty)");
-        }
-        List<TaskExample> out = new ArrayList<>(a.size());
-        for (int i = 0; i < a.size(); i++) {
-            JsonObject o = JsonRecords.asObject(file, i, a.get(i), "instance");
-            addExample(out, file, i, JsonRecords.string(file, i, null, o, "input"), "input",
-                    JsonRecords.stringOrFirst(file, i, null, o, "output"), "output", blankOutputs);
-        }
-        return new TaskDataset(superNiName(file), file, noneLeft(out, file), definition, null, List.of(), positives);
+        return SuperNiReader.readOriginal(file, blankOutputs);
     }
 
     // ---------------------------------------------------------------------------------------------------- access
@@ -395,52 +298,5 @@ public final class TaskDataset {
     public String toString() {
         return "TaskDataset[" + name + ", " + examples.size() + " examples" + (source == null ? "" : ", " + source)
                 + "]";
-    }
-
-    // ---------------------------------------------------------------------------------------------------- helpers
-
-    private static void addExample(List<TaskExample> out, Path file, int record, String input, String inKey,
-            String output, String outKey, BlankOutputs blank) {
-        if (input.isBlank()) {
-            throw new DataFormatException(file, record, "\"" + inKey + "\" is blank");
-        }
-        if (output.isBlank()) {
-            switch (blank == null ? BlankOutputs.REJECT : blank) {
-                case REJECT -> throw new DataFormatException(file, record, "\"" + outKey + "\" is blank");
-                case SKIP -> {
-                    return;
-                }
-                case KEEP -> { }
-            }
-        }
-        out.add(new TaskExample(input, output));
-    }
-
-    private static List<TaskExample> noneLeft(List<TaskExample> out, Path file) {
-        if (out.isEmpty()) {
-            throw new DataFormatException(file, -1, "no records (every record has a blank output)");
-        }
-        return out;
-    }
-
-    private static String stem(Path file) {
-        Path f = file.getFileName();
-        String s = f == null ? file.toString() : f.toString();
-        return s.endsWith(".json") ? s.substring(0, s.length() - 5) : s;
-    }
-
-    private static String superNiName(Path file) {
-        String s = stem(file);
-        if (s.startsWith("task")) {
-            return s.endsWith(".partial") ? s.substring(0, s.length() - ".partial".length()) : s;
-        }
-        Path parent = file.toAbsolutePath().getParent();
-        return parent == null || parent.getFileName() == null ? s : parent.getFileName().toString();
-    }
-
-    private static void requireNonNull(Object o, String field) {
-        if (o == null) {
-            throw new InvalidArgumentException(field, "is null");
-        }
     }
 }

@@ -3,15 +3,10 @@ package dev.ivkit.model;
 import static dev.ivkit.model.WeightNames.*;
 
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.IvkitException;
 import dev.ivkit.hooks.HookPlan;
-import dev.ivkit.hooks.HookSite;
 import dev.ivkit.util.Torch;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -32,6 +27,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Tensor embed;
     private final DecoderBlocks blocks;
     private final Device device;
+    private final ForwardPass pass;
     private final boolean ownsWeights;
     private final AtomicBoolean busy = new AtomicBoolean();
 
@@ -59,31 +55,17 @@ public final class LlamaModel implements AutoCloseable {
     public LlamaModel(ModelConfig cfg, Map<String, Tensor> weights, torch.ScalarType dtype, Device device) {
         Torch.init();
         this.cfg = cfg;
-        Tensor first = require(weights, EMBED);
+        Tensor first = ModelWeights.require(weights, EMBED);
         this.dtype = dtype != null ? dtype : Torch.dtype(first);
         Device target = device != null ? device.requireAvailable() : Device.of(first);
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
-            Tensor t = e.getValue();
-            if (Torch.dtype(t) != this.dtype || !Device.of(t).equals(target)) {
-                Tensor converted = t.to(target.torch(), this.dtype);
-                t.close();
-                t = converted;
-            }
-            w.put(e.getKey(), t);
-        }
-        this.weights = Collections.unmodifiableMap(w);
-        this.embed = require(w, EMBED);
-        DecoderBlocks.Layer[] layers = new DecoderBlocks.Layer[cfg.nLayers()];
-        for (int l = 0; l < cfg.nLayers(); l++) {
-            boolean bias = cfg.attentionBias();
-            layers[l] = new DecoderBlocks.Layer(require(w, attnNorm(l)), require(w, q(l)), require(w, k(l)), require(w, v(l)),
-                    bias ? require(w, qBias(l)) : null, bias ? require(w, kBias(l)) : null, bias ? require(w, vBias(l)) : null,
-                    require(w, o(l)), require(w, mlpNorm(l)), require(w, gate(l)), require(w, up(l)), require(w, down(l)));
-        }
+        Map<String, Tensor> w = ModelWeights.convert(weights, this.dtype, target);
+        this.weights = w;
+        this.embed = ModelWeights.require(w, EMBED);
+        DecoderBlocks.Layer[] layers = ModelWeights.layers(cfg, w);
         this.device = target;
-        this.blocks = new DecoderBlocks(cfg, this.dtype, layers, require(w, FINAL_NORM),
-                cfg.tiedEmbeddings() ? embed : require(w, LM_HEAD), target);
+        this.blocks = new DecoderBlocks(cfg, this.dtype, layers, ModelWeights.require(w, FINAL_NORM),
+                cfg.tiedEmbeddings() ? embed : ModelWeights.require(w, LM_HEAD), target);
+        this.pass = new ForwardPass(cfg, this.dtype, embed, blocks, target);
         this.ownsWeights = true;
     }
 
@@ -94,6 +76,7 @@ public final class LlamaModel implements AutoCloseable {
         this.embed = o.embed;
         this.device = o.device;
         this.blocks = o.blocks.replica();
+        this.pass = new ForwardPass(o.cfg, o.dtype, o.embed, blocks, o.device);
         this.ownsWeights = false;
     }
 
@@ -106,14 +89,6 @@ public final class LlamaModel implements AutoCloseable {
      */
     public LlamaModel replica() {
         return new LlamaModel(this);
-    }
-
-    private static Tensor require(Map<String, Tensor> w, String name) {
-        Tensor t = w.get(name);
-        if (t == null) {
-            throw new IvkitException("missing weight " + name);
-        }
-        return t;
     }
 
     /**
@@ -141,16 +116,6 @@ public final class LlamaModel implements AutoCloseable {
      */
     public Device device() {
         return device;
-    }
-
-    /** Options of {@code type} on the model's device. */
-    private org.bytedeco.pytorch.TensorOptions on(torch.ScalarType type) {
-        return Torch.options(type).device(new org.bytedeco.pytorch.DeviceOptional(device.torch()));
-    }
-
-    /** {@code t} on the model's device (no copy when it is there already). */
-    private Tensor here(Tensor t) {
-        return Device.of(t).equals(device) ? t : t.to(device.torch(), Torch.dtype(t));
     }
 
     /**
@@ -186,7 +151,7 @@ public final class LlamaModel implements AutoCloseable {
      * @return the embeddings, in the model's dtype
      */
     public Tensor embedTokens(Tensor tokens) {
-        tokens = here(tokens);
+        tokens = pass.here(tokens);
         long b = tokens.size(0), t = tokens.size(1);
         return Torch.rows(embed, tokens.reshape(-1)).reshape(b, t, cfg.dModel());
     }
@@ -217,7 +182,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            return doForward(tokens, attentionMask, plan == null ? HookPlan.empty() : plan, cache, logitsMode);
+            return pass.run(tokens, null, 0, attentionMask, plan == null ? HookPlan.empty() : plan, cache, logitsMode);
         } finally {
             busy.set(false);
         }
@@ -248,91 +213,10 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            return doForward(null, residIn, startLayer, attentionMask, plan, null, logitsMode);
+            return pass.run(null, residIn, startLayer, attentionMask, plan, null, logitsMode);
         } finally {
             busy.set(false);
         }
-    }
-
-    private RunResult doForward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode) {
-        return doForward(tokens, null, 0, attentionMask, plan, cache, logitsMode);
-    }
-
-    private RunResult doForward(Tensor tokens, Tensor residIn, int startLayer, Tensor attentionMask, HookPlan plan, KvCache cache,
-            LogitsMode logitsMode) {
-        int batch, seqLen;
-        if (residIn != null) {
-            batch = (int) residIn.size(0);
-            seqLen = (int) residIn.size(1);
-        } else {
-            if (tokens.dim() != 2 || Torch.dtype(tokens) != torch.ScalarType.Long) {
-                throw new InvalidArgumentException("tokens", "expected int64 [batch, pos], got " + Torch.dtype(tokens) + " " + Torch.shape(tokens));
-            }
-            batch = (int) tokens.size(0);
-            seqLen = (int) tokens.size(1);
-            if (seqLen == 0) {
-                throw new InvalidArgumentException("tokens", "empty sequence");
-            }
-            ForwardMasks.requireIdsInRange(tokens, cfg.vocabSize());
-            tokens = here(tokens);
-        }
-        int past = cache == null ? 0 : cache.length();
-        if (cache != null && cache.batch() != batch) {
-            throw new InvalidArgumentException("cache", "cache batch " + cache.batch() + " differs from input batch " + batch);
-        }
-        int total = past + seqLen;
-        if (total > (cache == null ? cfg.maxSeqLen() : cache.capacity())) {
-            throw new InvalidArgumentException("tokens", "sequence of " + total + " positions exceeds "
-                    + (cache == null ? "the context length " + cfg.maxSeqLen() : "the cache capacity " + cache.capacity()));
-        }
-        Tensor mask;  // [batch, pos] bool, true = real
-        if (attentionMask == null) {
-            mask = torch.ones(new long[] {batch, seqLen}, on(torch.ScalarType.Bool));
-        } else {
-            if (attentionMask.dim() != 2 || attentionMask.size(0) != batch || attentionMask.size(1) != seqLen) {
-                throw new InvalidArgumentException("attentionMask", "expected [" + batch + ", " + seqLen + "], got " + Torch.shape(attentionMask));
-            }
-            mask = here(attentionMask).to(torch.ScalarType.Bool);
-        }
-        // padding is read from the caller's mask where it lives (a host mask: no device round trip); meta has no values
-        long[] padding = attentionMask == null || attentionMask.is_meta() ? null : ForwardMasks.leftPadding(attentionMask, batch, seqLen);
-        plan.validate(hookShape(), batch, seqLen, padding);
-
-        // rotary positions: count of real tokens before each position (left padding shifts them), clamped at 0
-        Tensor realBefore = mask.to(torch.ScalarType.Long).cumsum(1).sub(new Scalar(1));
-        if (cache != null) {
-            realBefore = realBefore.add(cache.realCount.unsqueeze(1));
-        }
-        Tensor positions = realBefore.clamp_min(new Scalar(0));  // [batch, pos]
-
-        Tensor keyMask = cache == null ? mask : ForwardMasks.writeCacheMask(cache, mask, past, seqLen);
-        Tensor allowed = attentionMask == null && cache == null ? null
-                : ForwardMasks.allowed(keyMask, past, seqLen, on(torch.ScalarType.Long));
-        Rope.Angles angles = blocks.rope.angles(positions, dtype);
-
-        Map<HookSite, Tensor> captures = new LinkedHashMap<>();
-        PlanExecutor hooks = new PlanExecutor(plan, batch, seqLen, dtype, captures);
-        Tensor x;
-        if (residIn == null) {
-            x = Torch.rows(embed, tokens.reshape(-1)).reshape(batch, seqLen, cfg.dModel());  // [batch, pos, d_model]
-            hooks.capture(HookSite.embed(), x);
-        } else {
-            x = here(residIn).to(dtype);
-        }
-        DecoderBlocks.KeyValues kv = cache == null ? (l, k, v) -> new Tensor[] {k, v} : (l, k, v) -> {
-            cache.k[l].narrow(2, past, seqLen).copy_(k);
-            cache.v[l].narrow(2, past, seqLen).copy_(v);
-            return new Tensor[] {cache.k[l].narrow(2, 0, total), cache.v[l].narrow(2, 0, total)};
-        };
-        for (int l = startLayer; l < cfg.nLayers(); l++) {
-            x = blocks.block(l, x, angles, allowed, kv, hooks);
-        }
-        if (cache != null) {
-            cache.realCount.add_(mask.to(torch.ScalarType.Long).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
-            cache.advance(seqLen);
-        }
-        Tensor logits = blocks.lmHead(x, plan, hooks, logitsMode);
-        return new RunResult(logits, captures);
     }
 
     /**
@@ -352,40 +236,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            if (startLayer < 0 || startLayer >= cfg.nLayers()) {
-                throw new InvalidArgumentException("startLayer", startLayer + " is out of range [0, " + cfg.nLayers() + ")");
-            }
-            if (residIn.dim() != 3 || residIn.size(2) != cfg.dModel()) {
-                throw new InvalidArgumentException("residIn", "expected [rows, suffix, " + cfg.dModel() + "], got " + Torch.shape(residIn));
-            }
-            if (prefix.batch() != 1) {
-                throw new InvalidArgumentException("prefix", "expected a batch-1 cache, got batch " + prefix.batch());
-            }
-            plan = plan == null ? HookPlan.empty() : plan;
-            int rows = (int) residIn.size(0), seqLen = (int) residIn.size(1), past = prefix.length(), total = past + seqLen;
-            if (total > cfg.maxSeqLen()) {
-                throw new InvalidArgumentException("residIn", "prefix + suffix of " + total + " positions exceeds the context length " + cfg.maxSeqLen());
-            }
-            plan.validate(hookShape(), rows, seqLen, null);
-            ForwardMasks.requireLayersFrom(plan, startLayer);
-            Tensor positions = torch.arange(new Scalar(past), new Scalar(total), on(torch.ScalarType.Long)).reshape(1, seqLen)
-                    .expand(rows, seqLen).contiguous();
-            Tensor allowed = ForwardMasks.allowed(null, past, seqLen, on(torch.ScalarType.Long));
-            Rope.Angles angles = blocks.rope.angles(positions, dtype);
-            Map<HookSite, Tensor> captures = new LinkedHashMap<>();
-            PlanExecutor hooks = new PlanExecutor(plan, rows, seqLen, dtype, captures);
-            DecoderBlocks.KeyValues kv = (l, k, v) -> {
-                long kvh = cfg.nKvHeads(), dh = cfg.headDim();
-                Tensor pk = prefix.k[l].narrow(2, 0, past).expand(rows, kvh, past, dh);
-                Tensor pv = prefix.v[l].narrow(2, 0, past).expand(rows, kvh, past, dh);
-                return new Tensor[] {torch.cat(new org.bytedeco.pytorch.TensorVector(pk, k), 2),
-                        torch.cat(new org.bytedeco.pytorch.TensorVector(pv, v), 2)};
-            };
-            Tensor x = here(residIn).to(dtype);
-            for (int l = startLayer; l < cfg.nLayers(); l++) {
-                x = blocks.block(l, x, angles, allowed, kv, hooks);
-            }
-            return new RunResult(blocks.lmHead(x, plan, hooks, logitsMode), captures);
+            return SuffixForward.run(pass, startLayer, residIn, prefix, plan, logitsMode);
         } finally {
             busy.set(false);
         }
@@ -481,9 +332,5 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         blocks.close();
-    }
-
-    private HookPlan.Shape hookShape() {
-        return new HookPlan.Shape(cfg.nLayers(), cfg.nHeads(), cfg.headDim(), cfg.dModel());
     }
 }

@@ -1,29 +1,17 @@
 package dev.ivkit.model.io;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.ModelFormatException;
 import dev.ivkit.model.Checkpoint;
 import dev.ivkit.model.ModelConfig;
 import dev.ivkit.model.RopeStyle;
 import dev.ivkit.model.WeightNames;
-import dev.ivkit.model.io.Safetensors.Dtype;
 import dev.ivkit.model.io.Safetensors.TensorInfo;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -38,8 +26,6 @@ public final class HfCheckpoint {
     public static final String WEIGHTS = "model.safetensors";
     /** Name of a sharded checkpoint's index (weight name to shard file). */
     public static final String INDEX = "model.safetensors.index.json";
-
-    private static final Set<Dtype> FLOAT_DTYPES = Set.of(Dtype.F32, Dtype.F16, Dtype.BF16, Dtype.F64);
 
     private HfCheckpoint() {}
 
@@ -99,7 +85,7 @@ public final class HfCheckpoint {
             java.util.function.BiConsumer<Long, Long> progress) {
         Map<String, Tensor> weights = new LinkedHashMap<>();
         boolean ok = false;
-        try (Opened o = open(path)) {
+        try (OpenedCheckpoint o = OpenedCheckpoint.open(path)) {
             long total = 0;
             for (String name : o.expected.keySet()) {
                 total += o.where.get(name).info(name).byteSize();
@@ -162,7 +148,7 @@ public final class HfCheckpoint {
      * @return its config, parameter count, bytes and dtypes, read from the headers only (no weight is loaded)
      */
     public static Summary inspect(Path path) {
-        try (Opened o = open(path)) {
+        try (OpenedCheckpoint o = OpenedCheckpoint.open(path)) {
             long params = 0, bytes = 0;
             java.util.TreeSet<String> dtypes = new java.util.TreeSet<>();
             for (String name : o.expected.keySet()) {
@@ -172,148 +158,6 @@ public final class HfCheckpoint {
                 dtypes.add(info.dtype().name());
             }
             return new Summary(o.cfg, params, bytes, dtypes, o.files.size());
-        }
-    }
-
-    /** A checkpoint's config and open, validated shards; closing it closes the files. */
-    private static final class Opened implements AutoCloseable {
-        final ModelConfig cfg;
-        final Map<String, long[]> expected;
-        final List<SafetensorsFile> files = new ArrayList<>();
-        final LinkedHashMap<String, SafetensorsFile> where = new LinkedHashMap<>();
-
-        Opened(ModelConfig cfg) {
-            this.cfg = cfg;
-            this.expected = expectedShapes(cfg);
-        }
-
-        @Override
-        public void close() {
-            for (SafetensorsFile f : files) {
-                f.close();
-            }
-        }
-    }
-
-    private static Opened open(Path path) {
-        boolean isDir = Files.isDirectory(path);
-        Path dir = isDir ? path : path.toAbsolutePath().getParent();
-        // config first: a broken config is reported before missing or inconsistent weights
-        ModelConfig cfg = HfConfig.read(dir.resolve(HfConfig.FILE_NAME));
-        Path weightsFile = path;
-        if (isDir) {
-            weightsFile = Files.exists(dir.resolve(INDEX)) ? dir.resolve(INDEX) : dir.resolve(WEIGHTS);
-            if (!Files.exists(weightsFile)) {
-                throw new ModelFormatException(dir, null, "neither " + WEIGHTS + " nor " + INDEX + " found");
-            }
-        }
-        Opened o = new Opened(cfg);
-        boolean ok = false;
-        try {
-            if (weightsFile.getFileName().toString().endsWith(".index.json")) {
-                indexShards(weightsFile, dir, o.files, o.where);
-            } else {
-                SafetensorsFile f = Safetensors.open(weightsFile);
-                o.files.add(f);
-                for (String n : f.names()) {
-                    o.where.put(n, f);
-                }
-            }
-            // Validate everything before reading any data.
-            for (Map.Entry<String, SafetensorsFile> e : o.where.entrySet()) {
-                String name = e.getKey();
-                if (isIgnored(name, cfg)) {
-                    continue;
-                }
-                SafetensorsFile f = e.getValue();
-                long[] want = o.expected.get(name);
-                if (want == null) {
-                    throw new ModelFormatException(f.path(), name, "unexpected tensor " + name + ": not part of a "
-                            + cfg.architecture() + " model as described by config.json" + describeTie(cfg, name));
-                }
-                TensorInfo info = f.info(name);
-                if (!Arrays.equals(info.shape(), want)) {
-                    throw new ModelFormatException(f.path(), name, "tensor " + name + ": shape " + Arrays.toString(info.shape())
-                            + " contradicts config.json (expected " + Arrays.toString(want) + ")");
-                }
-                if (!FLOAT_DTYPES.contains(info.dtype())) {
-                    throw new ModelFormatException(f.path(), name, "tensor " + name + ": dtype " + info.dtype()
-                            + " is not a floating-point weight type");
-                }
-            }
-            for (String name : o.expected.keySet()) {
-                if (!o.where.containsKey(name)) {
-                    throw new ModelFormatException(weightsFile, name, "missing tensor " + name + describeTie(cfg, name));
-                }
-            }
-            ok = true;
-            return o;
-        } finally {
-            if (!ok) {
-                o.close();
-            }
-        }
-    }
-
-    private static String describeTie(ModelConfig cfg, String name) {
-        if (!name.equals(WeightNames.LM_HEAD)) {
-            return "";
-        }
-        return cfg.tiedEmbeddings() ? "" : " (config.json has tie_word_embeddings=false, so lm_head.weight is required)";
-    }
-
-    private static boolean isIgnored(String name, ModelConfig cfg) {
-        return name.endsWith("rotary_emb.inv_freq") || (cfg.tiedEmbeddings() && name.equals(WeightNames.LM_HEAD));
-    }
-
-    private static void indexShards(Path index, Path dir, List<SafetensorsFile> open, Map<String, SafetensorsFile> where) {
-        JsonObject root;
-        try {
-            JsonElement el = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8));
-            if (!el.isJsonObject()) {
-                throw new ModelFormatException(index, null, "not a JSON object");
-            }
-            root = el.getAsJsonObject();
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(index, null, "file not found", e);
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new ModelFormatException(index, null, "not valid UTF-8 text", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + index + ": " + e.getMessage(), e);
-        } catch (JsonParseException e) {
-            throw new ModelFormatException(index, null, "not valid JSON: " + e.getMessage(), e);
-        }
-        JsonElement wm = root.get("weight_map");
-        if (wm == null || !wm.isJsonObject()) {
-            throw new ModelFormatException(index, "weight_map", "missing or non-object weight_map");
-        }
-        Path base = dir.toAbsolutePath().normalize();
-        Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonElement> e : wm.getAsJsonObject().entrySet()) {
-            String name = e.getKey();
-            JsonElement v = e.getValue();
-            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
-                throw new ModelFormatException(index, "weight_map." + name, "shard of " + name + " is not a file name: " + v);
-            }
-            String shardName = v.getAsString();
-            SafetensorsFile shard = shards.get(shardName);
-            if (shard == null) {
-                Path p = base.resolve(shardName).normalize();
-                if (!p.startsWith(base) || p.equals(base)) {
-                    throw new ModelFormatException(index, "weight_map." + name, "shard file " + shardName + " is outside " + base);
-                }
-                if (!Files.isRegularFile(p)) {
-                    throw new ModelFormatException(index, shardName, "shard file " + p + " (holding " + name + ") does not exist");
-                }
-                shard = Safetensors.open(p);
-                open.add(shard);
-                shards.put(shardName, shard);
-            }
-            if (!shard.contains(name)) {
-                throw new ModelFormatException(shard.path(), name, "tensor " + name + " is listed in " + index.getFileName()
-                        + " but not present in this shard");
-            }
-            where.put(name, shard);
         }
     }
 
