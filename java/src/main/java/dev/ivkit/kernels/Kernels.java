@@ -56,12 +56,12 @@ public final class Kernels {
         }
         long d = x.size(-1);
         long nRows = x.numel() / Math.max(d, 1);
-        requireContiguous("x", x);
-        int dtype = dtypeCode("x", x);
+        KernelArgs.requireContiguous("x", x);
+        int dtype = KernelArgs.dtypeCode("x", x);
         if (Torch.dtype(v) != Torch.dtype(x)) {
             throw new InvalidArgumentException("v", "dtype " + v.scalar_type() + " differs from x's " + x.scalar_type());
         }
-        requireContiguous("v", v);
+        KernelArgs.requireContiguous("v", v);
         if (Torch.dtype(rows) != torch.ScalarType.Long || rows.dim() != 1) {
             throw new InvalidArgumentException("rows", "expected a 1-D int64 tensor, got " + rows.scalar_type() + " " + Torch.shape(rows));
         }
@@ -77,17 +77,17 @@ public final class Kernels {
         if (scales != null && (Torch.dtype(scales) != torch.ScalarType.Float || scales.dim() != 1 || scales.size(0) != n)) {
             throw new InvalidArgumentException("scales", "expected float32 [" + n + "], got " + scales.scalar_type() + " " + Torch.shape(scales));
         }
-        sameDevice(x, v, "v");
-        sameDevice(x, rows, "rows");
+        KernelArgs.sameDevice(x, v, "v");
+        KernelArgs.sameDevice(x, rows, "rows");
         if (scales != null) {
-            sameDevice(x, scales, "scales");
+            KernelArgs.sameDevice(x, scales, "scales");
         }
         if (x.is_meta()) {
             return;  // shape-only tensors: arguments checked, no work
         }
         boolean cuda = x.is_cuda();
         if (cuda) {
-            checkRows(rows, nRows);  // the CPU kernel checks its indices itself, without a host copy
+            KernelArgs.checkRows(rows, nRows);  // the CPU kernel checks its indices itself, without a host copy
         }
         long scalesPtr = scales == null ? 0 : scales.contiguous().data_ptr().address();
         if (!cuda) {
@@ -101,21 +101,6 @@ public final class Kernels {
         }
     }
 
-    /** Row indices in range and distinct, checked in Java for the CUDA path (its indices live in device memory). */
-    private static void checkRows(Tensor rows, long nRows) {
-        long[] r = Torch.toLongArray(rows);
-        java.util.BitSet seen = new java.util.BitSet();
-        for (int i = 0; i < r.length; i++) {
-            if (r[i] < 0 || r[i] >= nRows) {
-                throw new InvalidArgumentException("rows", "rows[" + i + "]=" + r[i] + " is out of range [0, " + nRows + ")");
-            }
-            if (seen.get((int) r[i])) {
-                throw new InvalidArgumentException("rows", "rows[" + i + "]=" + r[i] + " is selected twice");
-            }
-            seen.set((int) r[i]);
-        }
-    }
-
     /**
      * Reads z at one position per batch row.
      *
@@ -124,8 +109,8 @@ public final class Kernels {
      * @return [batch, heads, d_head], same dtype and device as z
      */
     public static Tensor gatherHeads(Tensor z, Tensor positions) {
-        long[] s = zShape(z);
-        checkPositions(positions, s[0], s[1]);
+        long[] s = KernelArgs.zShape(z);
+        KernelArgs.checkPositions(positions, s[0], s[1]);
         Tensor out = torch.zeros(new long[] {s[0], s[2], s[3]}, z.options());
         gather(z, s, positions, out, 0);
         return out;
@@ -139,8 +124,8 @@ public final class Kernels {
      * @param acc [heads, d_head] float32 on z's device; updated in place
      */
     public static void gatherHeadsAccumulate(Tensor z, Tensor positions, Tensor acc) {
-        long[] s = zShape(z);
-        checkPositions(positions, s[0], s[1]);
+        long[] s = KernelArgs.zShape(z);
+        KernelArgs.checkPositions(positions, s[0], s[1]);
         if (Torch.dtype(acc) != torch.ScalarType.Float || acc.dim() != 2 || acc.size(0) != s[2] || acc.size(1) != s[3]
                 || !acc.is_contiguous() || !Torch.sameDevice(acc, z)) {
             throw new InvalidArgumentException("acc", "expected a contiguous float32 [" + s[2] + ", " + s[3] + "] on z's device, got "
@@ -150,8 +135,8 @@ public final class Kernels {
     }
 
     private static void gather(Tensor z, long[] s, Tensor positions, Tensor out, int accumulate) {
-        int dtype = dtypeCode("z", z);
-        sameDevice(z, positions, "positions");
+        int dtype = KernelArgs.dtypeCode("z", z);
+        KernelArgs.sameDevice(z, positions, "positions");
         if (z.is_meta()) {
             return;  // shape-only tensors: arguments checked, no work
         }
@@ -178,15 +163,15 @@ public final class Kernels {
      * @param mode      REPLACE overwrites the head, ADD adds to it
      */
     public static void patchHeadsInPlace(Tensor z, Tensor rows, Tensor positions, Tensor heads, Tensor values, PatchMode mode) {
-        long[] s = zShape(z);
-        int dtype = dtypeCode("z", z);
+        long[] s = KernelArgs.zShape(z);
+        int dtype = KernelArgs.dtypeCode("z", z);
         for (Object[] a : new Object[][] {{"rows", rows}, {"positions", positions}, {"heads", heads}}) {
             Tensor t = (Tensor) a[1];
             if (Torch.dtype(t) != torch.ScalarType.Long || t.dim() != 1 || !t.is_contiguous()) {
                 throw new InvalidArgumentException((String) a[0], "expected a contiguous 1-D int64 tensor, got "
                         + Torch.dtype(t) + " " + Torch.shape(t));
             }
-            sameDevice(z, t, (String) a[0]);
+            KernelArgs.sameDevice(z, t, (String) a[0]);
         }
         long n = rows.size(0);
         if (positions.size(0) != n || heads.size(0) != n) {
@@ -196,8 +181,8 @@ public final class Kernels {
         if (Torch.dtype(values) != Torch.dtype(z)) {
             throw new InvalidArgumentException("values", "dtype " + Torch.dtype(values) + " differs from z's " + Torch.dtype(z));
         }
-        requireContiguous("values", values);
-        sameDevice(z, values, "values");
+        KernelArgs.requireContiguous("values", values);
+        KernelArgs.sameDevice(z, values, "values");
         long stride;
         if (values.dim() == 1 && values.size(0) == s[3]) {
             stride = 0;
@@ -210,7 +195,7 @@ public final class Kernels {
             return;  // shape-only tensors: arguments checked, no work
         }
         if (z.is_cuda()) {  // the CPU kernel checks ranges and duplicates itself, without host copies
-            checkTargets(Torch.toLongArray(rows), Torch.toLongArray(positions), Torch.toLongArray(heads), s);
+            KernelArgs.checkTargets(Torch.toLongArray(rows), Torch.toLongArray(positions), Torch.toLongArray(heads), s);
         }
         int m = mode == PatchMode.REPLACE ? 0 : 1;
         if (!z.is_cuda()) {
@@ -268,8 +253,8 @@ public final class Kernels {
             throw new InvalidArgumentException("current", "expected logits [rows, V] or [..., V], got "
                     + (current == null ? "null" : Torch.shape(current)));
         }
-        requireContiguous("current", current);
-        int dtype = dtypeCode("current", current);
+        KernelArgs.requireContiguous("current", current);
+        int dtype = KernelArgs.dtypeCode("current", current);
         long vocab = current.size(-1);
         if (vocab < 1) {
             throw new InvalidArgumentException("current", "vocabulary size must be >= 1, got " + Torch.shape(current));
@@ -282,8 +267,8 @@ public final class Kernels {
         if (Torch.dtype(reference) != Torch.dtype(current)) {
             throw new InvalidArgumentException("reference", "dtype " + Torch.dtype(reference) + " differs from current's " + Torch.dtype(current));
         }
-        requireContiguous("reference", reference);
-        sameDevice(current, reference, "reference");
+        KernelArgs.requireContiguous("reference", reference);
+        KernelArgs.sameDevice(current, reference, "reference");
         if (!(temperature > 0) || Double.isInfinite(temperature) || (float) temperature <= 0f) {
             throw new InvalidArgumentException("temperature", "must be finite and > 0, got " + temperature);
         }
@@ -304,8 +289,8 @@ public final class Kernels {
                 throw new InvalidArgumentException("mask", "expected one entry per row ([" + rows + "] or the leading shape of "
                         + Torch.shape(current) + "), got " + Torch.shape(mask));
             }
-            requireContiguous("mask", mask);
-            sameDevice(current, mask, "mask");
+            KernelArgs.requireContiguous("mask", mask);
+            KernelArgs.sameDevice(current, mask, "mask");
         }
         if (gradDtype != torch.ScalarType.Float && gradDtype != Torch.dtype(current)) {
             throw new InvalidArgumentException("gradDtype", "must be float32 or current's dtype " + Torch.dtype(current) + ", got " + gradDtype);
@@ -331,77 +316,5 @@ public final class Kernels {
             }
         }
         return new KlRowsResult(loss, grad);
-    }
-
-    private static void checkTargets(long[] r, long[] p, long[] h, long[] s) {
-        java.util.HashSet<Long> seen = new java.util.HashSet<>();
-        for (int i = 0; i < r.length; i++) {
-            if (r[i] < 0 || r[i] >= s[0]) {
-                throw new InvalidArgumentException("rows", "rows[" + i + "]=" + r[i] + " is out of range [0, " + s[0] + ")");
-            }
-            if (p[i] < 0 || p[i] >= s[1]) {
-                throw new InvalidArgumentException("positions", "positions[" + i + "]=" + p[i] + " is out of range [0, " + s[1] + ")");
-            }
-            if (h[i] < 0 || h[i] >= s[2]) {
-                throw new InvalidArgumentException("heads", "heads[" + i + "]=" + h[i] + " is out of range [0, " + s[2] + ")");
-            }
-            if (!seen.add((r[i] * s[1] + p[i]) * s[2] + h[i])) {
-                throw new InvalidArgumentException("heads", "patch " + i + " targets (row " + r[i] + ", position " + p[i]
-                        + ", head " + h[i] + ") twice");
-            }
-        }
-    }
-
-    private static long[] zShape(Tensor z) {
-        if (z.dim() != 4) {
-            throw new InvalidArgumentException("z", "expected [batch, seq, heads, d_head], got " + Torch.shape(z));
-        }
-        requireContiguous("z", z);
-        return Torch.sizes(z);
-    }
-
-    private static void checkPositions(Tensor positions, long batch, long seq) {
-        if (Torch.dtype(positions) != torch.ScalarType.Long || positions.dim() != 1 || positions.size(0) != batch
-                || !positions.is_contiguous()) {
-            throw new InvalidArgumentException("positions", "expected contiguous int64 [" + batch + "], got "
-                    + Torch.dtype(positions) + " " + Torch.shape(positions));
-        }
-        if (!positions.is_cuda()) {
-            return;  // the CPU kernel range-checks positions itself, without a host copy
-        }
-        long[] p = Torch.toLongArray(positions);
-        for (int b = 0; b < p.length; b++) {
-            if (p[b] < 0 || p[b] >= seq) {
-                throw new InvalidArgumentException("positions", "positions[" + b + "]=" + p[b] + " is out of range [0, " + seq + ")");
-            }
-        }
-    }
-
-    private static void sameDevice(Tensor a, Tensor b, String name) {
-        if (!Torch.sameDevice(a, b)) {
-            throw new InvalidArgumentException(name, "must be on the same device as the activation ("
-                    + a.device().str().getString() + "), got " + b.device().str().getString());
-        }
-    }
-
-    static void requireContiguous(String name, Tensor t) {
-        if (!t.is_contiguous()) {
-            throw new InvalidArgumentException(name, "must be contiguous");
-        }
-    }
-
-    /** Maps a tensor's dtype to the ABI's ivkit_dtype_t. */
-    static int dtypeCode(String name, Tensor t) {
-        torch.ScalarType st = Torch.dtype(t);
-        if (st == torch.ScalarType.Float) {
-            return 0;
-        }
-        if (st == torch.ScalarType.BFloat16) {
-            return 1;
-        }
-        if (st == torch.ScalarType.Half) {
-            return 2;
-        }
-        throw new InvalidArgumentException(name, "unsupported dtype " + st + " (float32, bfloat16 or float16)");
     }
 }
