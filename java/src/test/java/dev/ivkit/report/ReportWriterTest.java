@@ -52,6 +52,7 @@ class ReportWriterTest {
         String html = Files.readString(out);
         // 1 scan + 5 base CIE maps, 2 sweeps (eval.json, base model), 1 forgetting, 6 matrices, 1 scatter, 6 knowledge, 1 probe, 1 training
         assertEquals(24, checkSvgs(html));
+        assertEquals(s, ReportAssertions.assertEverySectionFilled(html));
         assertFalse(html.contains("<script"), "no script");
         assertFalse(html.contains("http://") && html.replace("http://www.w3.org/2000/svg", "").contains("http://"),
                 "no external references");
