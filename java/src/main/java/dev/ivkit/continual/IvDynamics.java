@@ -37,6 +37,36 @@ public final class IvDynamics {
         }
     }
 
+    /**
+     * A task's IV re-extracted on the model as it is now, against its earlier IV.
+     *
+     * @param cosine       cosine of the IV now (built from the earlier IV's heads) to the earlier IV
+     * @param headJaccard  overlap of the earlier top-k heads with the top-k heads of the new CIE scan
+     * @param cieSpearman  Spearman correlation of the two CIE maps
+     * @param cieRelChange ‖after − before‖₂ / ‖before‖₂ over the CIE maps (NaN when the earlier map is zero)
+     */
+    public record Comparison(double cosine, double headJaccard, double cieSpearman, double cieRelChange) {}
+
+    /**
+     * Re-extracts the IV of {@code pre}'s task on {@code model} from {@code prompts} with {@code pre}'s heads and compares it
+     * with {@code pre} (method-spec §3.3–3.4). The model is left as it was.
+     *
+     * @param model   the model as it is now
+     * @param prompts the task's IV prompts (the ones {@code pre} was extracted from)
+     * @param pre     the task's earlier IV
+     * @param meta    metadata of the re-extracted IV (discarded with it)
+     * @return the comparison
+     */
+    public static Comparison compare(LlamaModel model, List<TokenizedPrompt> prompts, InstructionVector pre, Map<String, Object> meta) {
+        try (PointerScope s = new PointerScope();
+             InstructionVector now = extract(model, prompts, pre.heads().size(), pre.heads(), meta)) {
+            double[][] before = map(pre.cie()), after = map(now.cie());
+            return new Comparison(cosine(now.vector(), pre.vector()), jaccard(pre.heads(), HeadRanking.top(after, pre.heads().size())),
+                    spearman(before, after), relativeChange(before, after));
+        }
+    }
+
+    /** Cosine similarity of two tensors taken as flat vectors (0 when either is zero). */
     public static double cosine(Tensor a, Tensor b) {
         float[] x = Torch.toFloatArray(a), y = Torch.toFloatArray(b);
         double d = 0, nx = 0, ny = 0;
@@ -84,6 +114,7 @@ public final class IvDynamics {
         return n == 0 ? Double.NaN : Math.sqrt(d / n);
     }
 
+    /** Spearman rank correlation of two [layer][head] maps. */
     public static double spearman(double[][] a, double[][] b) {
         return RankCorrelation.spearman(a, b);
     }

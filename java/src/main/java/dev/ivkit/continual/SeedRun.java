@@ -2,7 +2,6 @@ package dev.ivkit.continual;
 
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
-import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.KlDirection;
 import dev.ivkit.model.LlamaModel;
@@ -10,6 +9,7 @@ import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.io.Safetensors;
 import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
 import dev.ivkit.train.IvGuidedRegulariser;
@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -153,22 +152,14 @@ final class SeedRun {
             e.put("task", t.task.name);
             e.put("task_index", j);
             e.put("accuracy", row[j]);
-            try (PointerScope s = new PointerScope();
-                 InstructionVector now = IvDynamics.extract(model, t.ivPrompts, spec.hyper.ivHeads, pre.heads(), Map.of("task", t.task.name))) {
-                double[][] before = IvDynamics.map(pre.cie()), after = IvDynamics.map(now.cie());
-                e.put("iv_cosine", IvDynamics.cosine(now.vector(), pre.vector()));
-                e.put("head_jaccard", IvDynamics.jaccard(pre.heads(), HeadRanking.top(after, pre.heads().size())));
-                e.put("cie_spearman", IvDynamics.spearman(before, after));
-                e.put("cie_rel_change", Spread.num(IvDynamics.relativeChange(before, after)));
-            }
+            IvDynamics.Comparison c = IvDynamics.compare(model, t.ivPrompts, pre, Map.of("task", t.task.name));
+            e.put("iv_cosine", c.cosine());
+            e.put("head_jaccard", c.headJaccard());
+            e.put("cie_spearman", c.cieSpearman());
+            e.put("cie_rel_change", Spread.num(c.cieRelChange()));
             if (j < k) {
                 double with = StudyScores.score(model, tok, t, pre.vector(), layer);
-                double lost = st.rows.get(j)[j] - row[j];
-                Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("accuracy_with_pre_iv", with);
-                rec.put("lost", lost);
-                rec.put("share_regained", lost > 1e-9 ? (with - row[j]) / lost : null);
-                e.put("recovery", rec);
+                e.put("recovery", RecoveryScore.json(RecoveryScore.of(st.rows.get(j)[j], row[j], with)));
             }
             Map<String, Object> kp = StudyScores.probe(model, tok, t);
             kp.remove("task");

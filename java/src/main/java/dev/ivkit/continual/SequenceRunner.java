@@ -8,6 +8,7 @@ import dev.ivkit.iv.IvEvaluator;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.tokenizer.Tokenizer;
+import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
@@ -34,7 +35,8 @@ import java.util.Map;
  * trained so far (j ≤ i) the IV dynamics are measured against the task's IV on the base model ("pre-fine-tuning
  * IV"): cosine of the IV recomputed now with the same heads, Jaccard overlap of the top-k heads, Spearman
  * correlation and relative L2 change of the CIE map, the recovery test (j &lt; i: the base IV added at the IV layer
- * of the current model; share of the accuracy lost since task j was learned that it regains) and the knowledge probe
+ * of the current model; the points it regains, and their share of the accuracy lost since task j was learned where
+ * that loss is at least {@link RecoveryScore#LOST_FLOOR}) and the knowledge probe
  * (P(y|x) vs P(y|c,x)).
  *
  * <p><b>Scores</b> per task ({@code metric}): {@code first_token} = teacher-forced accuracy of the first answer token
@@ -217,6 +219,7 @@ public final class SequenceRunner {
         definitions.put("AP", "1/T * sum_j R[T-1][j]");
         definitions.put("BWT", "1/(T-1) * sum_{j<T-1} (R[T-1][j] - R[j][j])");
         definitions.put("FWT", "1/(T-1) * sum_{j>=1} (R[j-1][j] - b[j]), b = initial.accuracy");
+        definitions.put("recovery", RecoveryScore.DEFINITION);
         definitions.put("citation", "Lopez-Paz & Ranzato, Gradient Episodic Memory for Continual Learning, NeurIPS 2017");
         Map<String, ResultsFile.MethodResults> ms = new LinkedHashMap<>();
         for (Method m : methods) {

@@ -1,5 +1,6 @@
 package dev.ivkit.demo;
 
+import dev.ivkit.continual.IvDynamics;
 import dev.ivkit.continual.Method;
 import dev.ivkit.continual.RegulariserFactory;
 import dev.ivkit.continual.TaskProtocol;
@@ -61,16 +62,26 @@ final class ContinualStage {
         this.everyToken = everyToken;
     }
 
-    /** What is measured after a stage. */
-    record Stage(double[] instr, double[] heldAcc, double[] knowledgeP, double[] instructionP, double[] withIv) {
+    /** What is measured after a stage; {@code sim} is null for the organism (nothing fine-tuned yet). */
+    record Stage(double[] instr, double[] heldAcc, double[] knowledgeP, double[] instructionP, double[] withIv, Similarity sim) {
         double meanInstr() {
             return mean(instr);
+        }
+
+        Stage with(Similarity s) {
+            return new Stage(instr, heldAcc, knowledgeP, instructionP, withIv, s);
         }
 
         static double mean(double[] v) {
             return java.util.Arrays.stream(v).average().orElse(Double.NaN);
         }
     }
+
+    /**
+     * Every IV re-extracted on the fine-tuned model (same prompts and heads) against the organism's: cosine and top-k head
+     * Jaccard per pretrained task and per fine-tuning task (NaN for those not trained yet).
+     */
+    record Similarity(double[] preCosine, double[] preJaccard, double[] heldCosine, double[] heldJaccard) {}
 
     record Run(List<Stage> stages, List<Double> trainLoss) {}
 
@@ -94,7 +105,29 @@ final class ContinualStage {
         for (int j = 0; j < held.size(); j++) {
             h[j] = Organism.accuracy(model, tok, chooser.instruction(held.get(j), s.evalPerTask()));
         }
-        return new Stage(instr, h, kp, ip, with);
+        return new Stage(instr, h, kp, ip, with, null);
+    }
+
+    /** The IV similarity of every pretrained task and of the first {@code trained} fine-tuning tasks ({@link IvDynamics#compare}). */
+    Similarity similarity(LlamaModel model, int trained) {
+        double[] pc = new double[pre.size()], pj = new double[pre.size()], hc = new double[held.size()], hj = new double[held.size()];
+        java.util.Arrays.fill(hc, Double.NaN);
+        java.util.Arrays.fill(hj, Double.NaN);
+        for (int j = 0; j < pre.size(); j++) {
+            IvDynamics.Comparison c = compare(model, pre.get(j));
+            pc[j] = c.cosine();
+            pj[j] = c.headJaccard();
+        }
+        for (int j = 0; j < trained; j++) {
+            IvDynamics.Comparison c = compare(model, held.get(j));
+            hc[j] = c.cosine();
+            hj[j] = c.headJaccard();
+        }
+        return new Similarity(pc, pj, hc, hj);
+    }
+
+    private IvDynamics.Comparison compare(LlamaModel model, Task t) {
+        return IvDynamics.compare(model, chooser.ivPrompts(t), ivs.get(t.name()), Map.of("task", t.name()));
     }
 
     /**
@@ -138,7 +171,7 @@ final class ContinualStage {
                 TrainConfig cfg = TaskProtocol.trainConfig(s.lr(), s.epochs(), s.batch(), 1, 1.0, TaskProtocol.taskSeed(seed, k), 1000);
                 Regulariser reg = regs.create(method, model, ivs.get(t.name()), bestLayer.get(t.name()), null, List.of());
                 losses.add(TaskProtocol.trainAndMerge(model, lora, cfg, reg, data, work.resolve("task-" + k), !progressBars, null));
-                stages.add(measure(model, true));
+                stages.add(measure(model, true).with(similarity(model, k + 1)));
             }
         }
         StudyFiles.deleteTree(work);

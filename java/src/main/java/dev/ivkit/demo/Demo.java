@@ -162,7 +162,7 @@ public final class Demo {
         sb.append(String.format("%-10s %s%n%n", "all", accuracies(summary.all())));
         List<String> cols = List.of("AP", "BWT", "new_task_accuracy", "instruction_drop", "knowledge_drop", "iv_recovery");
         sb.append(String.format("%-15s", "method"));
-        for (String c : List.of("AP", "BWT", "new task", "instr drop", "know drop", "IV recovery")) {
+        for (String c : List.of("AP", "BWT", "new task", "instr drop", "know drop", "IV regained")) {
             sb.append(String.format(" %15s", c));
         }
         sb.append('\n');

@@ -6,6 +6,7 @@ import dev.ivkit.demo.ContinualStage.Stage;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.SyntheticTasks.Kind;
 import dev.ivkit.organism.SyntheticTasks.Task;
+import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
 import java.util.ArrayList;
@@ -62,11 +63,15 @@ final class DemoResults {
         m.put("instruction_drop", meanKind(base.instructionP(), Kind.STRING) - meanKind(last.instructionP(), Kind.STRING));
         m.put("knowledge_drop", meanKind(base.instructionP(), Kind.LOOKUP) - meanKind(last.instructionP(), Kind.LOOKUP));
         m.put("pretrained_accuracy_change", last.meanInstr() - base.meanInstr());
-        double lost = base.meanInstr() - last.meanInstr();
-        double regained = Stage.mean(last.withIv()) - last.meanInstr();
-        m.put("iv_recovery", lost >= 0.02 ? regained / lost : Double.NaN);
-        m.put("iv_recovery_points", regained);
+        ResultsFile.Recovery rec = recovery(base, last);
+        m.put("iv_recovery", rec.regained());
+        m.put(SummaryFile.RECOVERY_SHARE, rec.shareRegained() == null ? Double.NaN : rec.shareRegained());
         return m;
+    }
+
+    /** The pooled recovery test of stage {@code st}: the pretrained abilities' mean accuracies ({@link RecoveryScore}). */
+    private static ResultsFile.Recovery recovery(Stage base, Stage st) {
+        return RecoveryScore.of(base.meanInstr(), st.meanInstr(), Stage.mean(st.withIv()));
     }
 
     private double meanKind(double[] v, Kind k) {
@@ -134,10 +139,19 @@ final class DemoResults {
         d.put("instruction_drop", "mean P(y | [task] x) (KnowledgeProbe, geometric-mean token probability) over the pretrained "
                 + "string tasks, before minus after the sequence (positive = drop)");
         d.put("knowledge_drop", "the same over the lookup (knowledge) tasks");
-        d.put("iv_recovery", "pre-fine-tuning IVs added to the fine-tuned model on the instruction prompts: (accuracy with IV "
-                + "- accuracy without) / (accuracy before fine-tuning - accuracy without), pooled over the pretrained tasks; "
-                + "seeds with less than 2 points lost are left out (n says how many remain)");
-        d.put("iv_recovery_points", "accuracy with IV - accuracy without, after the sequence");
+        d.put("iv_recovery", "points regained: the pre-fine-tuning IVs added to the model after the sequence on the "
+                + "instruction prompts, mean accuracy over the pretrained tasks with the IVs - without them (absolute, "
+                + "negative when the IVs hurt)");
+        d.put(SummaryFile.RECOVERY_SHARE, "share of the lost accuracy regained: iv_recovery / (mean accuracy before fine-tuning - "
+                + "after the sequence), defined only for seeds that lost at least " + RecoveryScore.LOST_FLOOR
+                + " (then in [-1, 2]); the other seeds are counted in nan");
+        d.put("recovery", "results.json iv_dynamics, the pretrained abilities after each task: " + RecoveryScore.DEFINITION);
+        d.put("iv_cosine", "results.json iv_dynamics: each task's IV re-extracted on the fine-tuned model (same 5-shot prompts "
+                + "and heads) against the organism's, cosine; for the pretrained abilities the mean over the pretrained tasks");
+        d.put("head_jaccard", "the same re-extraction: overlap of the organism IV's k heads with the top-k heads of the new "
+                + "CIE scan (|A and B| / |A or B|)");
+        d.put("knowledge_by_task", "results.json iv_dynamics, the pretrained abilities: the knowledge probe of each pretrained "
+                + "task (its entry's knowledge is their mean)");
         return d;
     }
 
@@ -169,7 +183,15 @@ final class DemoResults {
                 definitions(), null, init, ms);
     }
 
-    /** Per stage k ≥ 1: the pretrained abilities' accuracy, recovery and probe (task 0) and the new tasks' accuracy. */
+    private static void similarity(Map<String, Object> e, double cosine, double jaccard) {
+        e.put("iv_cosine", Spread.num(cosine));
+        e.put("head_jaccard", Spread.num(jaccard));
+    }
+
+    /**
+     * Per stage k ≥ 1: the pretrained abilities' accuracy, IV similarity, recovery and probe (task 0, also per pretrained
+     * task) and the new tasks' accuracy and IV similarity.
+     */
     List<Object> dynamics(Stage base, Run run) {
         List<Object> out = new ArrayList<>();
         for (int k = 1; k < run.stages().size(); k++) {
@@ -179,22 +201,28 @@ final class DemoResults {
             e.put("task", Demo.PRETRAINED);
             e.put("task_index", 0);
             e.put("accuracy", st.meanInstr());
-            double lost = base.meanInstr() - st.meanInstr();
-            Map<String, Object> rec = new LinkedHashMap<>();
-            rec.put("accuracy_with_pre_iv", Spread.num(Stage.mean(st.withIv())));
-            rec.put("lost", lost);
-            rec.put("share_regained", lost >= 0.02 ? Spread.num((Stage.mean(st.withIv()) - st.meanInstr()) / lost) : null);
-            e.put("recovery", rec);
+            similarity(e, Stage.mean(st.sim().preCosine()), Stage.mean(st.sim().preJaccard()));
+            e.put("recovery", RecoveryScore.json(recovery(base, st)));
             Map<String, Object> kp = new LinkedHashMap<>();
             kp.put("knowledge_p", Stage.mean(st.knowledgeP()));
             kp.put("instruction_p", Stage.mean(st.instructionP()));
             e.put("knowledge", kp);
+            List<Object> byTask = new ArrayList<>();
+            for (int j = 0; j < pre.size(); j++) {
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("task", pre.get(j).name());
+                t.put("knowledge_p", st.knowledgeP()[j]);
+                t.put("instruction_p", st.instructionP()[j]);
+                byTask.add(t);
+            }
+            e.put("knowledge_by_task", byTask);
             row.add(e);
             for (int j = 0; j < k; j++) {
                 Map<String, Object> h = new LinkedHashMap<>();
                 h.put("task", held.get(j).name());
                 h.put("task_index", j + 1);
                 h.put("accuracy", st.heldAcc()[j]);
+                similarity(h, st.sim().heldCosine()[j], st.sim().heldJaccard()[j]);
                 row.add(h);
             }
             out.add(row);

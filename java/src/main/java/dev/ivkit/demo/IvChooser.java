@@ -48,6 +48,11 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
         return out;
     }
 
+    /** The clean 5-shot prompts a task's IV is extracted from (the same every call). */
+    List<TokenizedPrompt> ivPrompts(Task t) {
+        return fewShotPrompts(t, s.ivPrompts(), Demo.IV_SEED);
+    }
+
     List<Prompt> bare(Task t, boolean test, int n, long seed) {
         return tasks.dataset(t, test, n, seed).examples().stream().map(SyntheticTasks::bare).toList();
     }
@@ -67,7 +72,7 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
      * heads, then last-token-only on ties) is kept, and a pretrained task's bare 0-shot + IV accuracy on the test queries.
      */
     IvChoice chooseIv(LlamaModel model, Task t) {
-        List<TokenizedPrompt> prompts = fewShotPrompts(t, s.ivPrompts(), Demo.IV_SEED);
+        List<TokenizedPrompt> prompts = ivPrompts(t);
         List<Prompt> val = bare(t, false, s.valPerTask(), Demo.VAL_SEED);
         int layers = model.config().nLayers();
         int maxHeads = layers * model.config().nHeads();

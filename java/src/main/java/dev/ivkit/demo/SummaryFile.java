@@ -6,6 +6,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.annotations.SerializedName;
 import dev.ivkit.IvkitException;
+import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
@@ -23,17 +24,21 @@ import java.util.Map;
  *  "icl_accuracy", "instruction_accuracy", "zero_shot_accuracy", "zero_shot_iv_accuracy": organism means,
  *  "by_kind": {kind: {the same four}},
  *  "tasks": [{"task", "kind", "pretrain", the same four, "iv_layer"}],
- *  "methods": {method: {metric: {@link Spread} over the seeds}},
+ *  "methods": {method: {metric: {@link Spread} over the seeds}},   (iv_recovery: points regained; iv_recovery_share:
+ *                                                                 the share where defined, in [−1, 2])
  *  "settings": {the demo's settings}, "definitions": {term: text}}
  * </pre>
  * Every accuracy is a JSON number where finite and null where undefined (no task of a kind, no IV for a held-out
- * task): the NaN policy of {@link Spread#num}.
+ * task): the NaN policy of {@link Spread#num}. Files written before {@code iv_recovery_share} existed (their
+ * {@code iv_recovery} a share with a 0.02 floor) read as they are: method metrics are an open map, so the version stays 1.
  */
 public final class SummaryFile {
     /** The {@code format} member of every summary file. */
     public static final String FORMAT = "ivkit-demo-summary";
     /** The newest schema version this ivkit writes and reads. */
     public static final int SCHEMA_VERSION = 1;
+    /** The method metric that is a recovery share ({@link RecoveryScore}): its mean must lie in [−1, 2]. */
+    public static final String RECOVERY_SHARE = "iv_recovery_share";
 
     private SummaryFile() {}
 
@@ -192,6 +197,11 @@ public final class SummaryFile {
             require(where, "methods." + m.getKey(), m.getValue());
             for (Map.Entry<String, Spread> e : m.getValue().entrySet()) {
                 require(where, "methods." + m.getKey() + "." + e.getKey(), e.getValue());
+            }
+            Spread share = m.getValue().get(RECOVERY_SHARE);
+            if (share != null && share.mean() != null && !RecoveryScore.inRange(share.mean())) {
+                throw new IvkitException(where + ": summary field methods." + m.getKey() + "." + RECOVERY_SHARE + ".mean "
+                        + share.mean() + " is outside [" + RecoveryScore.SHARE_MIN + ", " + RecoveryScore.SHARE_MAX + "]");
             }
         }
         return s;

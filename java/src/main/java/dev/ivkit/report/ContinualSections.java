@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * The sections of one continual study's {@code results.json}, in this order: forgetting metrics (AP/BWT/FWT per
- * method), accuracy matrices, IV similarity vs. accuracy, and knowledge vs. instruction ({@link KnowledgeSection}).
+ * method), accuracy matrices, IV similarity vs. accuracy ({@link DynamicsSection}), and knowledge vs. instruction
+ * ({@link KnowledgeSection}).
  */
 final class ContinualSections {
     private ContinualSections() {}
@@ -25,7 +26,7 @@ final class ContinualSections {
         }
         forgetting(ctx, f, ms, where, out);
         matrices(ctx, f, ms, tasks, where, out);
-        dynamics(ctx, f, ms, where, out);
+        DynamicsSection.build(ctx, ms, where, out);
         KnowledgeSection.build(ctx, r.initialKnowledge(), ms, tasks, where, out);
     }
 
@@ -118,46 +119,5 @@ final class ContinualSections {
                 .figures(figs)
                 .table(List.of("method", "seeds", "stages × tasks", "mean just after learning (diagonal)",
                         "mean after the last task"), rows));
-    }
-
-    private static void dynamics(SectionContext ctx, Path f, List<StudyMethod> ms, String where, List<Section> out) {
-        List<Plots.Series> series = new ArrayList<>();
-        List<List<String>> rows = new ArrayList<>();
-        for (int k = 0; k < ms.size(); k++) {
-            StudyMethod m = ms.get(k);
-            List<StudyMethod.DynPoint> d = m.dynamics;
-            double[] x = new double[d.size()], y = new double[d.size()];
-            List<String> labels = new ArrayList<>();
-            List<Double> jac = new ArrayList<>(), regained = new ArrayList<>(), earlierCos = new ArrayList<>();
-            for (int i = 0; i < d.size(); i++) {
-                StudyMethod.DynPoint p = d.get(i);
-                x[i] = p.cosine();
-                y[i] = p.accuracy();
-                labels.add(m.name + ", seed " + p.seed() + ", after stage " + p.stage() + ", " + p.task());
-                if (p.task_index() < p.stage()) {
-                    earlierCos.add(p.cosine());
-                    jac.add(p.jaccard());
-                    regained.add(p.regained());
-                }
-            }
-            // the scatter only shows one series per method, colours matching the other charts
-            series.add(new Plots.Series(m.name, x, y, false, labels));
-            if (d.isEmpty()) {
-                continue;
-            }
-            rows.add(List.of(m.name, Integer.toString(d.size()), Plots.fmt(Stats.meanOf(earlierCos)), Plots.fmt(Stats.meanOf(jac)),
-                    Plots.fmt(Stats.meanOf(regained)), Plots.fmt(Stats.pearson(x, y))));
-        }
-        if (rows.isEmpty()) {
-            return;
-        }
-        out.add(new Section(ctx.id("dynamics"), "IV similarity vs. accuracy" + where)
-                .note("One point per (seed, stage, task trained so far): cosine between the task's instruction vector "
-                        + "extracted from the fine-tuned model and the one from before fine-tuning, against the task's "
-                        + "score at that stage. The table averages over earlier tasks only (task index < stage).")
-                .figures(List.of(Plots.scatter("IV cosine to pre-fine-tuning IV vs. score", "cosine similarity",
-                        "score", series)))
-                .table(List.of("method", "points", "mean cosine (earlier tasks)", "mean top-k head Jaccard",
-                        "mean share of lost score regained by the pre-FT IV", "Pearson r (cosine, score)"), rows));
     }
 }

@@ -27,23 +27,27 @@ final class KnowledgeSection {
                         new double[] {Stats.nan(e.knowledgeP()), Stats.nan(e.instructionP())});
             }
         }
-        List<String> order = new ArrayList<>(tasks);
-        for (String t : base.keySet()) {
-            if (!order.contains(t)) {
+        Map<StudyMethod, Map<String, double[][]>> afters = new LinkedHashMap<>();  // task -> [seed][knowledge, instruction]
+        for (StudyMethod m : ms) {
+            afters.put(m, m.finalKnowledge());
+        }
+        // the groups: every task measured on the base model or after the last task (a task of the sequence with no probe,
+        // such as the demo's pooled pretrained abilities, would be an empty group), in sequence order first
+        List<String> order = new ArrayList<>();
+        List<String> candidates = new ArrayList<>(tasks);
+        candidates.addAll(base.keySet());
+        afters.values().forEach(a -> candidates.addAll(a.keySet()));
+        for (String t : candidates) {
+            if (!order.contains(t) && (base.containsKey(t) || afters.values().stream().anyMatch(a -> a.containsKey(t)))) {
                 order.add(t);
             }
         }
         List<String> figs = new ArrayList<>();
         List<List<String>> rows = new ArrayList<>();
         for (StudyMethod m : ms) {
-            Map<String, double[][]> after = m.finalKnowledge();  // task -> [seed][knowledge, instruction]
+            Map<String, double[][]> after = afters.get(m);
             if (after.isEmpty()) {
                 continue;
-            }
-            for (String t : after.keySet()) {
-                if (!order.contains(t)) {
-                    order.add(t);
-                }
             }
             double[][] vals = new double[order.size()][4], errs = new double[order.size()][4];
             double[][] byTask = new double[order.size()][];
@@ -77,11 +81,13 @@ final class KnowledgeSection {
         if (figs.isEmpty()) {
             return;
         }
+        boolean baseOnly = afters.values().stream().allMatch(Map::isEmpty);
         out.add(new Section(ctx.id("knowledge"), "Knowledge vs. instruction" + where)
                 .note("Knowledge: mean P(answer | bare query); instruction: mean P(answer | instruction, query). "
-                        + "Base model against the model after the last task (mean over seeds; whiskers ± one "
+                        + (baseOnly ? "No method recorded the probe after fine-tuning, so only the base model is shown."
+                        : "Base model against the model after the last task (mean over seeds; whiskers ± one "
                         + "standard deviation). A drop in instruction with knowledge intact is forgetting of "
-                        + "instruction following rather than of the task's knowledge.")
+                        + "instruction following rather than of the task's knowledge."))
                 .figures(figs)
                 .table(List.of("method", "tasks", "knowledge, base (mean over tasks)", "knowledge, after",
                         "instruction, base", "instruction, after"), rows));

@@ -1,5 +1,7 @@
 package dev.ivkit.report;
 
+import dev.ivkit.results.RecoveryRangeException;
+import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.ResultsFile;
 import dev.ivkit.results.Spread;
 import java.util.ArrayList;
@@ -9,13 +11,23 @@ import java.util.Map;
 
 /** One method of results.json: per-seed metrics, accuracy matrices and IV-dynamics entries. */
 final class StudyMethod {
+    /**
+     * One task's IV-dynamics entry; {@code stage} is the accuracy-matrix row it was measured after (the demo's matrices
+     * start with the organism, so its stages are one row further down than their position in {@code iv_dynamics}).
+     * {@code regained} and {@code share} follow {@link RecoveryScore} (for files written before {@code regained}
+     * existed: accuracy with the IV − accuracy, and the share recomputed under the floor); NaN where not measured.
+     */
     record DynPoint(String seed, int stage, int task_index, String task, double cosine, double accuracy,
-            double jaccard, double regained, double knowledge, double instruction) {}
+            double jaccard, double lost, double regained, double share) {}
+
+    /** One knowledge-probe measurement of a task after a stage. */
+    record KnowPoint(String seed, int stage, String task, double knowledge, double instruction) {}
 
     final String name;
     final Map<String, Map<String, Double>> seeds = new LinkedHashMap<>();  // seed -> AP/BWT/FWT
     final List<double[][]> matrices = new ArrayList<>();
     final List<DynPoint> dynamics = new ArrayList<>();
+    final List<KnowPoint> knowledge = new ArrayList<>();
     final Map<String, double[]> summary = new LinkedHashMap<>();  // metric -> mean, std
 
     private StudyMethod(String name) {
@@ -46,7 +58,8 @@ final class StudyMethod {
                 }
                 List<List<ResultsFile.DynamicsEntry>> dyn = sr.dynamics();
                 if (dyn != null) {
-                    m.addDynamics(s.getKey(), dyn);
+                    int rows = sr.accuracyMatrix() == null ? 0 : sr.accuracyMatrix().length;
+                    m.addDynamics(s.getKey(), dyn, Math.max(0, rows - dyn.size()));
                 }
             }
         }
@@ -67,23 +80,56 @@ final class StudyMethod {
         }
     }
 
-    private void addDynamics(String seed, List<List<ResultsFile.DynamicsEntry>> stages) {
+    /** Adds a seed's entries; {@code offset}: the matrix row of the first stage. */
+    private void addDynamics(String seed, List<List<ResultsFile.DynamicsEntry>> stages, int offset) {
         for (int k = 0; k < stages.size(); k++) {
             List<ResultsFile.DynamicsEntry> a = stages.get(k);
             if (a == null) {
                 continue;
             }
+            int stage = k + offset;
             for (int i = 0; i < a.size(); i++) {
                 ResultsFile.DynamicsEntry e = a.get(i);
-                ResultsFile.Recovery rec = e.recovery();
-                ResultsFile.Knowledge kn = e.knowledge();
-                dynamics.add(new DynPoint(seed, k, e.taskIndex() == null ? i : e.taskIndex(), Labels.orDash(e.task()),
-                        Stats.nan(e.ivCosine()), Stats.nan(e.accuracy()), Stats.nan(e.headJaccard()),
-                        rec == null ? Double.NaN : Stats.nan(rec.shareRegained()),
-                        kn == null ? Double.NaN : Stats.nan(kn.knowledgeP()),
-                        kn == null ? Double.NaN : Stats.nan(kn.instructionP())));
+                String task = Labels.orDash(e.task());
+                double acc = Stats.nan(e.accuracy());
+                double[] rec = recovery(e.recovery(), acc);
+                dynamics.add(new DynPoint(seed, stage, e.taskIndex() == null ? i : e.taskIndex(), task, Stats.nan(e.ivCosine()), acc,
+                        Stats.nan(e.headJaccard()), rec[0], rec[1], rec[2]));
+                if (e.knowledgeByTask() != null) {   // a pooled entry: each task's probe, named as in initial.knowledge
+                    for (ResultsFile.Knowledge kn : e.knowledgeByTask()) {
+                        addKnowledge(seed, stage, Labels.orDash(kn.task()), kn);
+                    }
+                } else if (e.knowledge() != null) {
+                    addKnowledge(seed, stage, task, e.knowledge());
+                }
             }
         }
+    }
+
+    private void addKnowledge(String seed, int stage, String task, ResultsFile.Knowledge kn) {
+        double k = Stats.nan(kn.knowledgeP()), i = Stats.nan(kn.instructionP());
+        if (Double.isFinite(k) || Double.isFinite(i)) {
+            knowledge.add(new KnowPoint(seed, stage, task, k, i));
+        }
+    }
+
+    /** {lost, regained, share} of a recovery entry (see {@link DynPoint}); NaN where absent. */
+    private static double[] recovery(ResultsFile.Recovery r, double accuracy) {
+        if (r == null) {
+            return new double[] {Double.NaN, Double.NaN, Double.NaN};
+        }
+        double lost = Stats.nan(r.lost());
+        if (r.regained() != null) {
+            return new double[] {lost, r.regained(), Stats.nan(r.shareRegained())};
+        }
+        double regained = Stats.nan(r.accuracyWithPreIv()) - accuracy;
+        Double share;
+        try {
+            share = RecoveryScore.share(lost, regained);
+        } catch (RecoveryRangeException e) {   // an older file with scores outside [0, 1]: no share rather than a wrong one
+            share = null;
+        }
+        return new double[] {lost, regained, share == null ? Double.NaN : share};
     }
 
     /** The metric over seeds (finite values only). */
@@ -134,12 +180,12 @@ final class StudyMethod {
     /** Per task, per seed: knowledge and instruction probabilities at that seed's last stage. */
     Map<String, double[][]> finalKnowledge() {
         Map<String, Integer> lastStage = new LinkedHashMap<>();
-        for (DynPoint p : dynamics) {
+        for (KnowPoint p : knowledge) {
             lastStage.merge(p.seed(), p.stage(), Math::max);
         }
         Map<String, List<double[]>> acc = new LinkedHashMap<>();
-        for (DynPoint p : dynamics) {
-            if (p.stage() == lastStage.get(p.seed()) && (Double.isFinite(p.knowledge()) || Double.isFinite(p.instruction()))) {
+        for (KnowPoint p : knowledge) {
+            if (p.stage() == lastStage.get(p.seed())) {
                 acc.computeIfAbsent(p.task(), t -> new ArrayList<>()).add(new double[] {p.knowledge(), p.instruction()});
             }
         }

@@ -28,12 +28,17 @@ import java.util.Map;
  *  "methods": {method: {
  *     "seeds": {seed: {"accuracy_matrix": [[R_ij]], "AP", "BWT", "FWT" (null where undefined),
  *                      "train_loss_last": [per task], "general": [per task; continual only],
- *                      "iv_dynamics": [per stage: [{"task", "task_index", "accuracy", "recovery", "knowledge", ...}]],
+ *                      "iv_dynamics": [per stage: [{"task", "task_index", "accuracy", "iv_cosine", "head_jaccard",
+ *                                       "recovery": {"accuracy_with_pre_iv", "lost", "regained", "share_regained",
+ *                                                    "share_reason" (only where the share is null)},
+ *                                       "knowledge", "knowledge_by_task" (demo), ...}]],
  *                      "per_task_instruction_accuracy": [per stage: [per pretrained task]; demo only]}},
  *     "summary": {"AP" | "BWT" | "FWT": {@link Spread} over the seeds}}}}
  * </pre>
  * The per-stage and initial measurements differ between the two writers and are kept as JSON trees; everything
- * above them is typed here.
+ * above them is typed here. A {@code share_regained} is defined only where {@code lost} ≥ {@value RecoveryScore#LOST_FLOOR}
+ * and then lies in [−1, 2] ({@link RecoveryScore}); in a file that has {@code regained} (written since that rule) a share
+ * outside it is refused on reading. Members added since version 1 are optional, so version-1 files of either kind read.
  */
 public final class ResultsFile {
     /** The {@code format} member of every results file. */
@@ -141,25 +146,31 @@ public final class ResultsFile {
     /**
      * One task's entry of a stage of {@code iv_dynamics} (the writers may add more members; any may be absent: null).
      *
-     * @param task        its name
-     * @param taskIndex   its index in {@code tasks}
-     * @param accuracy    its score at this stage
-     * @param ivCosine    cosine of its IV now to its IV on the base model
-     * @param headJaccard overlap of the top-k heads now and on the base model
-     * @param recovery    the recovery test (tasks trained before this stage)
-     * @param knowledge   the knowledge probe at this stage
+     * @param task            its name
+     * @param taskIndex       its index in {@code tasks}
+     * @param accuracy        its score at this stage
+     * @param ivCosine        cosine of its IV now to its IV on the base model
+     * @param headJaccard     overlap of the top-k heads now and on the base model
+     * @param recovery        the recovery test (tasks trained before this stage)
+     * @param knowledge       the knowledge probe at this stage
+     * @param knowledgeByTask where the entry pools several tasks (the demo's pretrained abilities), the probe of each,
+     *                        named as in {@code initial.knowledge}; null otherwise
      */
     public record DynamicsEntry(String task, Integer taskIndex, Double accuracy, Double ivCosine, Double headJaccard, Recovery recovery,
-            Knowledge knowledge) {}
+            Knowledge knowledge, List<Knowledge> knowledgeByTask) {}
 
     /**
-     * The recovery test of a task at a stage: its base-model IV added to the current model.
+     * The recovery test of a task at a stage: its base-model IV added to the current model ({@link RecoveryScore}).
+     * Files written before {@code regained} and {@code share_reason} existed read with those null (same schema version:
+     * both are optional members).
      *
      * @param accuracyWithPreIv its score with the IV
      * @param lost              the score lost since it was learned
-     * @param shareRegained     the share of that loss the IV regains; null where nothing was lost
+     * @param regained          score with the IV − score without it (absolute points); null in older files
+     * @param shareRegained     regained / lost, only where lost ≥ {@value RecoveryScore#LOST_FLOOR}; else null
+     * @param shareReason       why the share is null (for example {@code "lost 0.030 < 0.5"}); null where it is defined
      */
-    public record Recovery(Double accuracyWithPreIv, Double lost, Double shareRegained) {}
+    public record Recovery(Double accuracyWithPreIv, Double lost, Double regained, Double shareRegained, String shareReason) {}
 
     /**
      * A task's instruction vector on the base model ({@code initial.iv[]}); members absent from the file are null.

@@ -82,17 +82,32 @@ final class ResultsShape {
             for (int i = 0; i < a.size(); i++) {
                 String ep = kp + "[" + i + "]";
                 JsonObject x = object(a.get(i), ep);
-                JsonObject rec = obj(x, "recovery", ep), kn = obj(x, "knowledge", ep);
+                JsonObject kn = obj(x, "knowledge", ep);
                 Double ti = num(x, "task_index", ep);
                 stage.add(new ResultsFile.DynamicsEntry(str(x, "task", ep), ti == null ? null : (int) Math.round(ti), num(x, "accuracy", ep),
-                        num(x, "iv_cosine", ep), num(x, "head_jaccard", ep),
-                        rec == null ? null : new ResultsFile.Recovery(num(rec, "accuracy_with_pre_iv", ep + ".recovery"),
-                                num(rec, "lost", ep + ".recovery"), num(rec, "share_regained", ep + ".recovery")),
-                        kn == null ? null : knowledgeOf(kn, ep + ".knowledge")));
+                        num(x, "iv_cosine", ep), num(x, "head_jaccard", ep), recovery(obj(x, "recovery", ep), ep + ".recovery"),
+                        kn == null ? null : knowledgeOf(kn, ep + ".knowledge"), knowledge(x.get("knowledge_by_task"), ep + ".knowledge_by_task")));
             }
             out.add(stage);
         }
         return out;
+    }
+
+    /**
+     * A recovery entry; null when absent. Where {@code regained} is present (files written since the share floor), a
+     * share outside [−1, 2] is an error naming the member; older files' shares are read as written.
+     */
+    private ResultsFile.Recovery recovery(JsonObject rec, String path) {
+        if (rec == null) {
+            return null;
+        }
+        Double regained = num(rec, "regained", path), share = num(rec, "share_regained", path);
+        if (regained != null && share != null && !RecoveryScore.inRange(share)) {
+            throw error(path + ".share_regained", "a share in [" + RecoveryScore.SHARE_MIN + ", " + RecoveryScore.SHARE_MAX + "]",
+                    rec.get("share_regained"));
+        }
+        return new ResultsFile.Recovery(num(rec, "accuracy_with_pre_iv", path), num(rec, "lost", path), regained, share,
+                str(rec, "share_reason", path));
     }
 
     /** {@code initial.iv}: one entry per task; null when absent. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.ResultsAssertions;
 import dev.ivkit.testutil.SharedData;
 import java.nio.file.Files;
@@ -83,6 +84,12 @@ class SequenceRunnerTest {
             assertEquals(2, dyn.get(1).getAsJsonArray().size());
             JsonObject first = dyn.get(1).getAsJsonArray().get(0).getAsJsonObject();
             assertTrue(first.has("iv_cosine") && first.has("head_jaccard") && first.has("recovery") && first.has("knowledge"), first.toString());
+            // the recovery test: points regained = with the IV - without; a share only from a loss of 0.5, else the reason
+            JsonObject rec = first.getAsJsonObject("recovery");
+            assertEquals(rec.get("accuracy_with_pre_iv").getAsDouble() - first.get("accuracy").getAsDouble(), rec.get("regained").getAsDouble(),
+                    1e-12, rec.toString());
+            assertTrue(rec.get("share_regained").isJsonNull() ? rec.get("lost").getAsDouble() < RecoveryScore.LOST_FLOOR && rec.has("share_reason")
+                    : RecoveryScore.inRange(rec.get("share_regained").getAsDouble()) && !rec.has("share_reason"), rec.toString());
         }
         assertEquals(2, r.getAsJsonObject("initial").getAsJsonArray("accuracy").size());
         // the schema the demo writes too, read through the one owner of the file

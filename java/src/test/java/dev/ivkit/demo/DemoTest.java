@@ -11,7 +11,10 @@ import com.google.gson.JsonParser;
 import dev.ivkit.cli.Main;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;
+import dev.ivkit.report.ReportAssertions;
+import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.ResultsAssertions;
+import dev.ivkit.results.ResultsFile;
 import dev.ivkit.demo.SummaryFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoTest {
     static final List<String> ORGANISM_FIELDS = List.of("icl_accuracy", "instruction_accuracy", "zero_shot_accuracy", "zero_shot_iv_accuracy");
     static final List<String> METHODS = List.of("naive", "lwf", "iv-guided", "iv-guided-nopr");
-    static final List<String> METRICS = List.of("AP", "BWT", "new_task_accuracy", "instruction_drop", "knowledge_drop", "iv_recovery");
+    static final List<String> METRICS = List.of("AP", "BWT", "new_task_accuracy", "instruction_drop", "knowledge_drop", "iv_recovery",
+            "iv_recovery_share");
 
     @Test
     void quickDemoWritesSummaryResultsAndReport(@TempDir Path tmp) throws Exception {
@@ -46,8 +50,9 @@ class DemoTest {
                 JsonObject v = mm.getAsJsonObject(k);
                 assertNotNull(v, m + "." + k);
                 ResultsAssertions.assertSpreadJson(v, m + "." + k);   // the same spread as results.json's summaries
-                if (k.equals("iv_recovery")) {   // a share of the accuracy lost: undefined (null) when a tiny model lost nothing
-                    assertTrue(v.get("mean").isJsonNull() || Double.isFinite(v.get("mean").getAsDouble()), m + "." + k);
+                if (k.equals("iv_recovery_share")) {   // defined only for seeds that lost >= 0.5: null when none did
+                    assertTrue(v.get("mean").isJsonNull() || RecoveryScore.inRange(v.get("mean").getAsDouble()), m + "." + k);
+                    assertEquals(2, v.get("n").getAsInt() + v.get("nan").getAsInt(), m + "." + k);
                 } else {
                     assertFinite(v.get("mean"), m + "." + k + ".mean");
                     assertFinite(v.get("std"), m + "." + k + ".std");
@@ -67,7 +72,8 @@ class DemoTest {
             assertEquals(2, seeds.size(), m);
             assertEquals(3, seeds.getAsJsonObject("1").getAsJsonArray("accuracy_matrix").size(), m);
         }
-        ResultsAssertions.assertResults(out.resolve("results.json"), METHODS, 2);   // the schema ivkit continual writes too
+        ResultsFile.Results typed = ResultsAssertions.assertResults(out.resolve("results.json"), METHODS, 2);   // the schema ivkit continual writes too
+        assertRecoveryAndSimilarity(typed);
         assertTrue(Files.isRegularFile(out.resolve("scan.json")));
         // scan validity of every pretrained task and design, through the scan owner: accuracies and intervals
         for (String task : new String[] {"upper", "capital"}) {
@@ -87,6 +93,11 @@ class DemoTest {
         assertTrue(html.contains("Causal indirect effect per head"), "CIE heatmap section");
         assertTrue(html.contains("Accuracy matrices"), "accuracy-matrix section");
         assertTrue(html.contains("Layer sweep"), "layer sweep section");
+        // no empty plot, no empty table column, no section without content; the IV similarity is measured and plotted
+        List<String> titles = ReportAssertions.assertEverySectionFilled(html);
+        assertTrue(titles.stream().anyMatch(t -> t.startsWith("IV similarity vs. accuracy")), titles.toString());
+        assertTrue(html.contains("IV cosine to pre-fine-tuning IV vs. score"), "the similarity scatter");
+        assertKnowledgeBarsPaired(html);
         for (JsonElement e : r.getAsJsonObject("initial").getAsJsonArray("iv")) {   // the chosen IV positions are recorded and shown
             JsonObject iv = e.getAsJsonObject();
             assertTrue(iv.has("every_token"), "initial.iv[].every_token");
@@ -124,6 +135,61 @@ class DemoTest {
         assertEquals(Main.EXIT_BAD_INPUT, Main.run("demo", "--organism", org.toString(), "--out", tmp.resolve("o").toString(), "--alpha-pr", "NaN"));
         assertFalse(Files.exists(org), "no pretraining started");
         assertFalse(Files.exists(tmp.resolve("o")), "no output written");
+    }
+
+    /**
+     * Every stage's pooled entry has the IV similarity and a recovery test whose regained is with − without and whose share
+     * is in [-1, 2] or null with the reason; every new task trained so far has its IV similarity.
+     */
+    private static void assertRecoveryAndSimilarity(ResultsFile.Results r) {
+        for (ResultsFile.MethodResults m : r.methods().values()) {
+            for (ResultsFile.SeedResults s : m.seeds().values()) {
+                for (List<ResultsFile.DynamicsEntry> stage : s.dynamics()) {
+                    for (ResultsFile.DynamicsEntry e : stage) {
+                        assertTrue(e.ivCosine() != null && e.ivCosine() >= -1 - 1e-9 && e.ivCosine() <= 1 + 1e-9, e.toString());
+                        assertTrue(e.headJaccard() != null && e.headJaccard() >= 0 && e.headJaccard() <= 1, e.toString());
+                        ResultsFile.Recovery rec = e.recovery();
+                        if (e.taskIndex() > 0) {
+                            continue;   // the new tasks: no recovery test
+                        }
+                        assertEquals(rec.accuracyWithPreIv() - e.accuracy(), rec.regained(), 1e-12, e.toString());
+                        double organism = ((Number) ((List<?>) r.initial().get("accuracy")).get(0)).doubleValue();
+                        assertEquals(organism - e.accuracy(), rec.lost(), 1e-12, "lost: the organism's pretrained accuracy - now");
+                        if (rec.shareRegained() == null) {
+                            assertTrue(rec.lost() < RecoveryScore.LOST_FLOOR && rec.shareReason().startsWith("lost "), rec.toString());
+                        } else {
+                            assertTrue(RecoveryScore.inRange(rec.shareRegained()) && rec.shareReason() == null, rec.toString());
+                        }
+                        assertEquals(Demo.PRETRAINED, e.task());
+                        assertEquals(r.initialKnowledge().stream().map(ResultsFile.Knowledge::task).toList(),
+                                e.knowledgeByTask().stream().map(ResultsFile.Knowledge::task).toList(), "knowledge_by_task names");
+                    }
+                }
+            }
+        }
+    }
+
+    /** In every knowledge-vs-instruction plot, each task with a base bar has an after-last-task bar (series 0/1 and 2/3). */
+    private static void assertKnowledgeBarsPaired(String html) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<svg .*?</svg>", java.util.regex.Pattern.DOTALL).matcher(html);
+        int plots = 0;
+        while (m.find()) {
+            String svg = m.group();
+            if (!svg.contains("Knowledge vs. instruction:")) {
+                continue;
+            }
+            plots++;
+            for (int series = 0; series < 4; series++) {
+                assertTrue(svg.contains("data-series=\"" + series + "\""), "series " + series);
+            }
+            assertEquals(count(svg, "data-series=\"0\""), count(svg, "data-series=\"1\""), "knowledge: after bars for every base bar");
+            assertEquals(count(svg, "data-series=\"2\""), count(svg, "data-series=\"3\""), "instruction: after bars for every base bar");
+        }
+        assertEquals(METHODS.size(), plots, "one knowledge plot per method");
+    }
+
+    private static int count(String s, String what) {
+        return s.split(java.util.regex.Pattern.quote(what), -1).length - 1;
     }
 
     private static void assertFinite(JsonElement e, String what) {

@@ -82,6 +82,17 @@ class SummaryFileTest {
         JsonObject badSpread = good.deepCopy();
         badSpread.getAsJsonObject("methods").getAsJsonObject("naive").addProperty("AP", "high");
         assertError(tmp, badSpread.toString(), "malformed summary file");
+        // a recovery share outside [-1, 2] is refused; an older file's iv_recovery (then a share, 0.02 floor) still reads
+        JsonObject share = good.deepCopy();
+        share.getAsJsonObject("methods").getAsJsonObject("naive").add(SummaryFile.RECOVERY_SHARE,
+                JsonParser.parseString("{\"mean\": -6.568, \"std\": 1.437, \"n\": 2, \"nan\": 1}"));
+        assertError(tmp, share.toString(), "methods.naive.iv_recovery_share.mean -6.568 is outside [-1.0, 2.0]");
+        JsonObject old = good.deepCopy();
+        old.getAsJsonObject("methods").getAsJsonObject("naive").add("iv_recovery",
+                JsonParser.parseString("{\"mean\": -6.568, \"std\": 1.437, \"n\": 2, \"nan\": 1}"));
+        Path f = tmp.resolve("old-summary.json");
+        Files.writeString(f, old.toString());
+        assertEquals(-6.568, SummaryFile.read(f).methods().get("naive").get("iv_recovery").mean());
     }
 
     private static void assertError(Path tmp, String text, String part) throws Exception {

@@ -52,6 +52,7 @@ class ReportWriterTest {
         String html = Files.readString(out);
         // 1 scan + 5 base CIE maps, 2 sweeps (eval.json, base model), 1 forgetting, 6 matrices, 1 scatter, 6 knowledge, 1 probe, 1 training
         assertEquals(24, checkSvgs(html));
+        assertEquals(s, ReportAssertions.assertEverySectionFilled(html));
         assertFalse(html.contains("<script"), "no script");
         assertFalse(html.contains("http://") && html.replace("http://www.w3.org/2000/svg", "").contains("http://"),
                 "no external references");
@@ -100,6 +101,49 @@ class ReportWriterTest {
         String html = render(tmp);
         assertEquals(List.of("Layer sweep", "Forgetting metrics (results.json)"), sections(tmp));
         assertEquals(1, checkSvgs(html));
+    }
+
+    /** results.json of one method and seed: a 2 × 1 matrix and one stage of dynamics with the given entry. */
+    private static void dynamicsOnly(Path dir, Map<String, Object> entry) {
+        ReportFixtures.write(dir.resolve("results.json"), Map.of("format", ResultsFile.FORMAT, "schema_version", 1, "tasks", List.of("a", "b"),
+                "methods", Map.of("naive", Map.of("seeds", Map.of("1", Map.of("accuracy_matrix", List.of(List.of(0.9, 0.1), List.of(0.25, 0.8)),
+                        "iv_dynamics", List.of(List.of(Map.of("task", "a", "task_index", 0, "accuracy", 0.9)), List.of(entry))))))));
+    }
+
+    @Test
+    void dynamicsSayWhatIsNotMeasuredInsteadOfShowingEmptyCells(@TempDir Path tmp) throws Exception {
+        // a file from before the share floor, without re-extracted IVs (the demo's until now): lost 0.04, share -6.5 as written
+        dynamicsOnly(tmp.resolve("old"), Map.of("task", "a", "task_index", 0, "accuracy", 0.25,
+                "recovery", Map.of("accuracy_with_pre_iv", 0.125, "lost", 0.04, "share_regained", -6.5)));
+        String html = render(tmp.resolve("old"));
+        ReportAssertions.assertEverySectionFilled(html);
+        assertTrue(html.contains("No method re-extracted IVs after fine-tuning (results.json has no iv_cosine), so IV similarity "
+                + "is not measured; the table shows the recovery test only."), html);
+        assertFalse(html.contains("IV cosine to pre-fine-tuning IV vs. score"), "no empty scatter");
+        assertTrue(html.contains("No entry lost that much (largest loss 0.040), so no share is shown."));
+        assertFalse(html.contains("-6.5"), "the old share below the floor is not shown");
+        // the points regained derived from the old file: 0.125 - 0.25
+        assertTrue(html.contains("<td class=\"num\">-0.125</td>"), html);
+
+        // a file with the new members, a loss above the floor: lost 0.625, regained 0.25, share 0.4 (hand-computed)
+        dynamicsOnly(tmp.resolve("new"), Map.of("task", "a", "task_index", 0, "accuracy", 0.25, "iv_cosine", 0.5, "head_jaccard", 1.0,
+                "recovery", Map.of("accuracy_with_pre_iv", 0.5, "lost", 0.625, "regained", 0.25, "share_regained", 0.4)));
+        String now = render(tmp.resolve("new"));
+        ReportAssertions.assertEverySectionFilled(now);
+        assertTrue(now.contains("mean share of the loss regained (lost ≥ 0.5)</th>"), now);
+        assertTrue(now.contains("<td class=\"num\">0.250</td><td class=\"num\">0.400</td>"), "points regained, then the share");
+        assertTrue(now.contains("IV cosine to pre-fine-tuning IV vs. score"));
+        assertFalse(now.contains("No method re-extracted"));
+    }
+
+    @Test
+    void aColumnWithoutAnyValueIsLeftOutAndNamed() {
+        Section s = new Section("x-1", "x").table(List.of("name", "empty", "value"),
+                List.of(List.of("a", "n/a", "1.000"), List.of("b", "—", "n/a")));
+        String body = s.body.toString();
+        assertTrue(body.contains("Left out of the table, having no value in any row: empty."), body);
+        assertFalse(body.contains("<th>empty</th>"));
+        assertTrue(body.contains("<tr><td>b</td><td class=\"num\">n/a</td></tr>"), body);
     }
 
     @Test

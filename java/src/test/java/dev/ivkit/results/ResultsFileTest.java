@@ -96,11 +96,54 @@ class ResultsFileTest {
                 initial, Map.of("naive", ResultsFile.MethodResults.of(seeds)))), "x");
         List<List<ResultsFile.DynamicsEntry>> d = r.methods().get("naive").seeds().get("1").dynamics();
         assertEquals(3, d.size());
-        assertEquals(List.of(new ResultsFile.DynamicsEntry("a", null, 1.0, null, null, null, null)), d.get(0));
+        assertEquals(List.of(new ResultsFile.DynamicsEntry("a", null, 1.0, null, null, null, null, null)), d.get(0));
         assertNull(d.get(1));
-        assertEquals(List.of(new ResultsFile.DynamicsEntry("b", 1, 0.25, 0.875, 0.5, new ResultsFile.Recovery(0.5, 0.0, null),
-                new ResultsFile.Knowledge(null, 0.125, 0.75))), d.get(2));
+        // a file from before regained / share_reason: they read as null
+        assertEquals(List.of(new ResultsFile.DynamicsEntry("b", 1, 0.25, 0.875, 0.5, new ResultsFile.Recovery(0.5, 0.0, null, null, null),
+                new ResultsFile.Knowledge(null, 0.125, 0.75), null)), d.get(2));
         assertEquals(List.of(new ResultsFile.Knowledge("a", 0.25, 0.5)), r.initialKnowledge());
+    }
+
+    @Test
+    void recoveryAndPerTaskKnowledgeRoundTrip() {
+        // learned 0.875, now 0.25, with the IV 0.5: lost 0.625 >= 0.5, regained 0.25, share 0.4 (hand-computed)
+        ResultsFile.Recovery defined = RecoveryScore.of(0.875, 0.25, 0.5);
+        assertEquals(new ResultsFile.Recovery(0.5, 0.625, 0.25, 0.4, null), defined);
+        // lost 0.125 < 0.5: regained -0.125 kept, the share null with the reason
+        ResultsFile.Recovery below = RecoveryScore.of(0.5, 0.375, 0.25);
+        assertEquals(new ResultsFile.Recovery(0.25, 0.125, -0.125, null, "lost 0.125 < 0.5"), below);
+        List<Object> stage = new java.util.ArrayList<>();
+        for (ResultsFile.Recovery rec : List.of(defined, below)) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("task", "p");
+            e.put("task_index", 0);
+            e.put("recovery", RecoveryScore.json(rec));
+            e.put("knowledge_by_task", List.of(Map.of("task", "x", "knowledge_p", 0.5, "instruction_p", 0.25)));
+            stage.add(e);
+        }
+        Map<String, ResultsFile.SeedResults> seeds = Map.of("1", ResultsFile.SeedResults.of(new double[][] {{0.5}}, new double[1], List.of(0.1),
+                null, List.of(stage), null));
+        String text = ResultsFile.toJson(ResultsFile.Results.of("seq", List.of("p"), List.of("em"), Map.of(), null, Map.of(),
+                Map.of("naive", ResultsFile.MethodResults.of(seeds))));
+        assertTrue(text.contains("\"share_reason\": \"lost 0.125 < 0.5\""), text);
+        assertEquals(1, text.split("share_reason", -1).length - 1, "the reason only where the share is null");
+        List<ResultsFile.DynamicsEntry> d = ResultsFile.parse(text, "x").methods().get("naive").seeds().get("1").dynamics().get(0);
+        List<ResultsFile.Knowledge> byTask = List.of(new ResultsFile.Knowledge("x", 0.5, 0.25));
+        assertEquals(List.of(new ResultsFile.DynamicsEntry("p", 0, null, null, null, defined, null, byTask),
+                new ResultsFile.DynamicsEntry("p", 0, null, null, null, below, null, byTask)), d);
+        // the typed read writes back the same members and values
+        assertEquals(JsonParser.parseString(text), JsonParser.parseString(ResultsFile.toJson(ResultsFile.parse(text, "x"))));
+    }
+
+    @Test
+    void aShareOutsideItsRangeIsRefusedOnlyInFilesThatHaveRegained() {
+        String head = "{\"format\": \"ivkit-results\", \"schema_version\": 1, \"methods\": {\"m\": {\"seeds\": {\"1\": {\"iv_dynamics\": [[";
+        String tail = "]]}}}}}";
+        assertField(head + "{\"recovery\": {\"lost\": 0.5, \"regained\": -1, \"share_regained\": -2}}" + tail,
+                "methods.m.seeds.1.iv_dynamics[0][0].recovery.share_regained");
+        // a file written before the floor (no regained): its -6.5 is read as written
+        ResultsFile.Results old = ResultsFile.parse(head + "{\"recovery\": {\"lost\": 0.04, \"share_regained\": -6.5}}" + tail, "old.json");
+        assertEquals(-6.5, old.methods().get("m").seeds().get("1").dynamics().get(0).get(0).recovery().shareRegained());
     }
 
     @Test
