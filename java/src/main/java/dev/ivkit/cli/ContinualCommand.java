@@ -64,9 +64,14 @@ final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--epochs", description = "epochs per task (overrides the spec)")
     Integer epochs;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}): where the "
+            + "model, its adapters and every training step live")
+    String device;
+
     @Override
     public Integer call() {
         Torch.init();
+        dev.ivkit.model.Device where = dev.ivkit.model.Device.parse(device).requireAvailable();  // before any file is read
         SequenceSpec s = SequenceSpec.resolve(this.spec);
         if (trainCap != null) {
             s.trainCap = trainCap;
@@ -110,7 +115,7 @@ final class ContinualCommand implements Callable<Integer> {
         }
         List<Method> ms = Method.parseList(methods != null ? methods : s.methods);
         Path tok = tokenizer != null ? tokenizer : GenerateCommand.defaultTokenizer(model);
-        Path results = new SequenceRunner(s, dataRoot, model, tok, out).log(System.err).run(ms, seedList);
+        Path results = new SequenceRunner(s, dataRoot, model, tok, out).device(where).log(System.err).run(ms, seedList);
         System.out.println("wrote " + results);
         return 0;
     }

@@ -5,6 +5,7 @@ import dev.ivkit.demo.Demo;
 import dev.ivkit.demo.DemoSettings;
 import dev.ivkit.demo.SummaryFile;
 import dev.ivkit.KlDirection;
+import dev.ivkit.model.Device;
 import dev.ivkit.organism.Organism;
 import dev.ivkit.organism.OrganismConfig;
 import dev.ivkit.report.ReportWriter;
@@ -49,12 +50,17 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "a much smaller run (a few queries and steps; for tests)")
     boolean quick;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}): where the "
+            + "organism runs for the IV and fine-tuning stages (its pretraining, when needed, runs on the CPU)")
+    String device;
+
     @Override
     public Integer call() {
         if (seeds <= 0) {
             throw new InvalidArgumentException("seeds", "must be positive, got " + seeds);
         }
         klDirection(kl);   // bad options fail before the organism is loaded or pretrained
+        Device where = Device.parse(device).requireAvailable();
         checkWeight("--alpha1", alpha1);
         checkWeight("--alpha2", alpha2);
         checkWeight("--alpha-pr", alphaPr);
@@ -62,20 +68,22 @@ final class DemoCommand implements Callable<Integer> {
         Path dir = organism != null ? organism : Organism.defaultDir();
         Organism org;
         if (Organism.exists(dir)) {
-            org = Organism.load(dir);
+            org = Organism.load(dir, where);
         } else {
             System.err.println("[demo] no organism in " + dir + ": pretraining it (7 to 12 minutes on 2 cores)");
-            org = Organism.loadOrTrain(dir, OrganismConfig.defaults());
+            Organism.loadOrTrain(dir, OrganismConfig.defaults()).close();
+            org = Organism.load(dir, where);
         }
         SummaryFile.Summary summary;
         try (org) {
             DemoSettings s = (quick ? DemoSettings.quick(seeds) : DemoSettings.full(seeds))
                     .with(methods != null ? methods : DemoSettings.METHODS, klDirection(kl));
             s = s.withWeights(alpha1 != null ? alpha1 : s.alpha1(), alpha2 != null ? alpha2 : s.alpha2(), alphaPr != null ? alphaPr : s.alphaPr());
-            summary = new Demo(dir, out, s, System.err).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
+            summary = new Demo(dir, out, s, System.err, where).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
                     + (quick ? " --quick" : "") + (methods != null ? " --methods " + String.join(",", methods) : "")
                     + (kl.equals("reverse") ? "" : " --kl " + kl) + (alpha1 != null ? " --alpha1 " + alpha1 : "")
-                    + (alpha2 != null ? " --alpha2 " + alpha2 : "") + (alphaPr != null ? " --alpha-pr " + alphaPr : ""),
+                    + (alpha2 != null ? " --alpha2 " + alpha2 : "") + (alphaPr != null ? " --alpha-pr " + alphaPr : "")
+                    + (where.equals(Device.CPU) ? "" : " --device " + where),
                     new Main.Version().getVersion()[0]));
         }
         System.out.print(Demo.table(summary));

@@ -73,6 +73,7 @@ public final class SequenceRunner {
     private TaskHook hook;
     private PrintStream log = new PrintStream(java.io.OutputStream.nullOutputStream());   // library code prints nothing
     private final Map<String, Object> timings = new LinkedHashMap<>();
+    private dev.ivkit.model.Device device = dev.ivkit.model.Device.CPU;
 
     public SequenceRunner(SequenceSpec spec, Path dataRoot, Path modelPath, Path tokenizerPath, Path out) {
         this.spec = spec;
@@ -85,6 +86,17 @@ public final class SequenceRunner {
 
     public SequenceRunner afterTask(TaskHook h) {
         this.hook = h;
+        return this;
+    }
+
+    /**
+     * The device the model is loaded on for every run (default: the CPU).
+     *
+     * @param d the device, checked to be usable
+     * @return this runner
+     */
+    public SequenceRunner device(dev.ivkit.model.Device d) {
+        this.device = d.requireAvailable();
         return this;
     }
 
@@ -144,7 +156,7 @@ public final class SequenceRunner {
     }
 
     private LlamaModel load() {
-        return ModelLoader.load(modelPath, null);
+        return ModelLoader.load(modelPath, null, device, null);
     }
 
     private String fingerprint() {

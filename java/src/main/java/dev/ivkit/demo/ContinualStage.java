@@ -36,6 +36,7 @@ import org.bytedeco.pytorch.global.torch;
  */
 final class ContinualStage {
     private final Path organismDir;
+    private final dev.ivkit.model.Device device;   // where each run's model is loaded
     private final Path out;
     private final DemoSettings s;
     private final SyntheticTasks tasks;
@@ -47,9 +48,10 @@ final class ContinualStage {
     private final Map<String, Boolean> everyToken;
 
     /** {@code ivs}, {@code bestLayer} and {@code everyToken}: every task's IV and its chosen layer and positions. */
-    ContinualStage(Path organismDir, Path out, DemoSettings s, SyntheticTasks tasks, CharTokenizer tok, IvChooser chooser,
+    ContinualStage(Path organismDir, dev.ivkit.model.Device device, Path out, DemoSettings s, SyntheticTasks tasks, CharTokenizer tok, IvChooser chooser,
             Map<String, InstructionVector> ivs, Map<String, Integer> bestLayer, Map<String, Boolean> everyToken) {
         this.organismDir = organismDir;
+        this.device = device;
         this.out = out;
         this.s = s;
         this.tasks = tasks;
@@ -161,7 +163,7 @@ final class ContinualStage {
         Method method = method(id);
         RegulariserFactory regs = regularisers(id, s);
         LoraConfig lora = new LoraConfig(8, 16, 0.0, s.loraTargets());
-        try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float)) {
+        try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float, device, null)) {
             for (int k = 0; k < held.size(); k++) {
                 Task t = held.get(k);
                 List<TokenizedPrompt> data = new ArrayList<>();

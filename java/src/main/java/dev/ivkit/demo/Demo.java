@@ -54,6 +54,7 @@ public final class Demo {
     static final double TEMPERATURE = 2.0;
 
     private final Path organismDir;
+    private final dev.ivkit.model.Device device;
     private final Path out;
     private final DemoSettings s;
     private final PrintStream log;
@@ -65,6 +66,15 @@ public final class Demo {
     private final List<Object> heldIv = new ArrayList<>();
 
     public Demo(Path organismDir, Path out, DemoSettings settings, PrintStream log) {
+        this(organismDir, out, settings, log, dev.ivkit.model.Device.CPU);
+    }
+
+    /**
+     * As {@link #Demo(Path, Path, DemoSettings, PrintStream)}, with the fine-tuning runs' models on {@code device}
+     * (the organism passed to {@link #run} should be loaded there too).
+     */
+    public Demo(Path organismDir, Path out, DemoSettings settings, PrintStream log, dev.ivkit.model.Device device) {
+        this.device = device;
         this.organismDir = organismDir;
         this.out = out;
         this.s = settings;
@@ -133,7 +143,7 @@ public final class Demo {
             // ---- 3. continual
             log.println("[demo 3/3] continual fine-tuning on " + names(held) + ": " + String.join(", ", s.methods()) + " x "
                     + s.seeds() + " seeds, " + s.stepsPerTask() + " steps per task");
-            ContinualStage continual = new ContinualStage(organismDir, out, s, tasks, tok, chooser, ivs, bestLayer, everyToken);
+            ContinualStage continual = new ContinualStage(organismDir, device, out, s, tasks, tok, chooser, ivs, bestLayer, everyToken);
             Stage base = continual.measure(model, false);
             Map<String, List<Run>> runs = continual.runAll(base);
             StudyFiles.deleteTree(out.resolve("work"));

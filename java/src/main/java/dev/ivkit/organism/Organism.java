@@ -83,13 +83,24 @@ public final class Organism implements AutoCloseable {
         }
     }
 
-    /** Loads a complete organism through the ordinary model and tokenizer loaders. */
+    /** Loads a complete organism through the ordinary model and tokenizer loaders, on the CPU. */
     public static Organism load(Path dir) {
+        return load(dir, null);
+    }
+
+    /**
+     * Loads a complete organism with its model on {@code device} (null: the CPU).
+     *
+     * @param dir    the organism folder
+     * @param device where the model goes
+     * @return the organism
+     */
+    public static Organism load(Path dir, dev.ivkit.model.Device device) {
         if (!exists(dir)) {
             throw new ModelFormatException(dir, null, "no complete organism here (run `ivkit organism train`)");
         }
         Info info = readInfo(dir);
-        LlamaModel model = ModelLoader.load(dir, torch.ScalarType.Float);
+        LlamaModel model = ModelLoader.load(dir, torch.ScalarType.Float, device, null);
         CharTokenizer tok = CharTokenizer.load(dir);
         return new Organism(dir, model, tok, new SyntheticTasks(info.config().taskSeed()), info);
     }

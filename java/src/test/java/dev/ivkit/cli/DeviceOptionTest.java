@@ -20,7 +20,10 @@ class DeviceOptionTest {
         for (String[] args : new String[][] {
                 {"generate", "--model", STORIES.resolve("stories260K.bin").toString(), "--prompt", "Once", "--device", "cuda"},
                 {"scan", "--model", "no-such-model", "--task", SharedData.require("function_vectors/abstractive/antonym.json").toString(),
-                        "--out", "unused", "--device", "cuda:1"}}) {
+                        "--out", "unused", "--device", "cuda:1"},
+                // no such spec / organism: the device is refused first, before any file is read or anything is trained
+                {"continual", "--spec", "no-such-spec.json", "--model", "no-such-model", "--out", "unused", "--device", "cuda"},
+                {"demo", "--organism", "no-such-organism", "--out", "unused", "--quick", "--device", "cuda"}}) {
             CliTest.Run r = CliTest.run(args);
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("CUDA is unavailable: " + reason), r.err());
