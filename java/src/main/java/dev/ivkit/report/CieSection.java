@@ -58,7 +58,7 @@ final class CieSection {
     }
 
     /** What a scan.json has ({@link ScanFile#readSummary}); a member of the wrong shape is a {@link ReportException}. */
-    private static ScanFile readScan(Path f) {
+    static ScanFile readScan(Path f) {
         try {
             return ScanFile.readSummary(f);
         } catch (ReportException e) {
@@ -70,7 +70,7 @@ final class CieSection {
         }
     }
 
-    private static String cieHeatmap(String title, double[][] cie) {
+    static String cieHeatmap(String title, double[][] cie) {
         List<String> rl = new ArrayList<>(), cl = new ArrayList<>();
         for (int i = 0; i < cie.length; i++) {
             rl.add("L" + i);

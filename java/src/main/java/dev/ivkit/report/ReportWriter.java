@@ -15,7 +15,9 @@ import java.util.List;
  *   <li>{@code metrics.jsonl} ({@code ivkit train}): training curves;
  *   <li>{@code results.json} ({@code ivkit continual}): AP/BWT/FWT per method with the seed spread, the accuracy
  *       matrix per method, IV similarity vs accuracy, knowledge vs instruction before and after, base-model CIE maps
- *       and layer sweeps.
+ *       and layer sweeps;
+ *   <li>{@code validity/TASK-DESIGN/scan.json} ({@code ivkit demo}): the scan-validity table and maps (clean and
+ *       corrupted accuracy, top head and its bootstrap interval).
  * </ul>
  * Each section appears only when its data exists; unknown fields are ignored; a file that is not valid JSON or has a
  * known field of the wrong shape is a {@link ReportException} naming the file and field. {@code eval.json} and
@@ -70,11 +72,12 @@ public final class ReportWriter {
             ContinualSections.build(ctx, f, in.results().get(f), out);
         }
         Section cie = CieSection.build(ctx, in.named("scan.json"), in.results());
+        Section validity = ValiditySection.build(ctx, in.validityScans());
         Section sweep = SweepSection.build(ctx, in.evals(), in.results());
         Section probe = ProbeSection.build(ctx, in.probes());
         Section train = TrainingSection.build(ctx, in.named("metrics.jsonl"), in.lines());
         List<Section> all = new ArrayList<>();
-        for (Section x : new Section[] {cie, sweep}) {
+        for (Section x : new Section[] {cie, validity, sweep}) {
             if (x != null) {
                 all.add(x);
             }

@@ -18,8 +18,9 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The report's input files, found in a run folder and its immediate subfolders and all read up front, so that a bad
- * file fails the report before anything is written.
+ * The report's input files, found in a run folder and its immediate subfolders (and the demo's validity scans,
+ * {@code validity/NAME/scan.json}) and all read up front, so that a bad file fails the report before anything is
+ * written.
  */
 final class RunInputs {
     /** The files found, in {@link #find} order. */
@@ -29,14 +30,19 @@ final class RunInputs {
     private final Map<Path, ResultsFile.Results> results = new LinkedHashMap<>();
     private final Map<Path, EvalFile.Eval> evals = new LinkedHashMap<>();
     private final Map<Path, ProbeFile.Probe> probes = new LinkedHashMap<>();
+    private final List<Path> validityScans = new ArrayList<>();
 
-    private RunInputs(List<Path> files) {
+    private RunInputs(Path runDir, List<Path> files) {
         this.files = files;
         for (String n : ReportWriter.INPUTS) {
             byName.put(n, new ArrayList<>());
         }
         for (Path f : files) {
-            byName.get(f.getFileName().toString()).add(f);
+            if (runDir.resolve(VALIDITY).equals(f.getParent().getParent())) {
+                validityScans.add(f);   // their own section; not among the run's scans
+            } else {
+                byName.get(f.getFileName().toString()).add(f);
+            }
         }
         for (Path f : files) {
             String name = f.getFileName().toString();
@@ -64,7 +70,7 @@ final class RunInputs {
             throw new ReportException(runDir, null, "no " + String.join(", ", ReportWriter.INPUTS)
                     + " in the folder or its immediate subfolders; nothing to report");
         }
-        return new RunInputs(files);
+        return new RunInputs(runDir, files);
     }
 
     /** The input files found (sorted: the run folder's own files, then each subfolder's, by name). */
@@ -79,6 +85,14 @@ final class RunInputs {
         } catch (IOException e) {
             throw new ReportException(runDir, null, "cannot list: " + e.getMessage(), e);
         }
+        Path validity = runDir.resolve(VALIDITY);
+        if (Files.isDirectory(validity)) {
+            try (Stream<Path> s = Files.list(validity)) {
+                s.filter(Files::isDirectory).sorted(Comparator.comparing(Path::toString)).forEach(dirs::add);
+            } catch (IOException e) {
+                throw new ReportException(validity, null, "cannot list: " + e.getMessage(), e);
+            }
+        }
         List<Path> out = new ArrayList<>();
         for (Path d : dirs) {
             for (String name : ReportWriter.INPUTS) {
@@ -89,6 +103,14 @@ final class RunInputs {
             }
         }
         return out;
+    }
+
+    /** The folder of the demo's validity scans, one subfolder per task and corrupted-prompt design. */
+    static final String VALIDITY = "validity";
+
+    /** The demo's validity scans ({@code validity/TASK-DESIGN/scan.json}), in {@link #find} order. */
+    List<Path> validityScans() {
+        return validityScans;
     }
 
     /** The files of one input kind ({@code scan.json}, ...), in {@link #find} order. */

@@ -87,6 +87,23 @@ class ReportWriterTest {
     }
 
     @Test
+    void validityScansGetTheirOwnSection(@TempDir Path tmp) throws Exception {
+        double[][] cie = {{0.5, 0.0}, {0.1, -0.2}};
+        dev.ivkit.iv.ScanFile.validity("upper", "exact", "replace", "zero-shot", 0, 24, 24, cie, cie, 1.0, 0.05,
+                new double[][] {{0.4, -0.1}, {-0.05, -0.3}}, new double[][] {{0.6, 0.1}, {0.2, -0.1}})
+                .write(tmp.resolve("validity").resolve("upper-zero-shot").resolve("scan.json"));
+        dev.ivkit.iv.ScanFile.validity("upper", "exact", "replace", "shuffled", 5, 24, 24, cie, cie, 1.0, 0.95,
+                new double[][] {{-0.1, -0.1}, {-0.1, -0.3}}, new double[][] {{0.9, 0.1}, {0.2, -0.1}})
+                .write(tmp.resolve("validity").resolve("upper-shuffled").resolve("scan.json"));
+        String html = render(tmp);
+        assertEquals(List.of("Scan validity"), sections(tmp));   // not among the run's own CIE maps
+        assertEquals(2, checkSvgs(html));
+        assertTrue(html.contains("[0.400, 0.600] *"), "the significant top head is marked");
+        assertTrue(html.contains("(1 of 2 scans)"), "the count of scans with a significant top head");
+        assertTrue(html.contains("zero-shot") && html.contains("shuffled") && html.contains("0.950"));
+    }
+
+    @Test
     void sparseAndUnknownFieldsAreTolerated(@TempDir Path tmp) throws Exception {
         // results.json with only a summary (no seeds): forgetting bars from the summary, nothing else
         ReportFixtures.write(tmp.resolve("results.json"), Map.of("format", ResultsFile.FORMAT, "schema_version", 1, "methods",
