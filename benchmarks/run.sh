@@ -37,7 +37,9 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 
 commit=$(git describe --always --dirty --abbrev=7)
 dir="${IVKIT_BENCH_RESULTS:-benchmarks/results}"
-out="$dir/$(date -u +%Y-%m-%d)_cpu_${commit}$($smoke && echo _smoke).json"
+suffix=""
+if $smoke; then suffix=_smoke; fi
+out="$dir/$(date -u +%Y-%m-%d)_cpu_${commit}${suffix}.json"
 mkdir -p "$dir"
 cmd=(java -jar "$jar" -rf json -rff "$out" "$@")
 if $smoke; then
