@@ -101,9 +101,17 @@ final class FacadeTraining {
         MetricsLog metrics = MetricsLog.in(out);
         Trainer trainer = new Trainer(model, cfg, reg, out).argsFingerprint(sha256(fingerprintText(options))).quiet();
         int total = epochs * trainer.stepsPerEpoch(trainTp.size());
-        trainer.stepHook(step -> {
-            listener.onStep(ProgressListener.Stage.TRAIN, step, total, lossOfStep(metrics, step));
-            cancel.throwIfCancelled("train after step " + step + " of " + total + latestCheckpoint(options.outDir));
+        trainer.stepHook(new Trainer.StepHook() {
+            @Override
+            public void afterStep(int step) {
+                afterStep(step, lossOfStep(metrics, step));
+            }
+
+            @Override
+            public void afterStep(int step, double loss) {   // the trainer's own value: no re-reading of metrics.jsonl
+                listener.onStep(ProgressListener.Stage.TRAIN, step, total, loss);
+                cancel.throwIfCancelled("train after step " + step + " of " + total + latestCheckpoint(options.outDir));
+            }
         });
         boolean ok = false;
         try {

@@ -58,7 +58,7 @@ public final class EwcRegulariser extends ParameterPenalty {
                 continue;
             }
             Tensor delta = e.getValue()[1].matmul(e.getValue()[0]).mul(new Scalar(s));
-            total = total.add(f.mul(delta.mul(delta)).sum());
+            total = total.add(Torch.onDevice(f, delta).mul(delta.mul(delta)).sum());   // a resumed Fisher is on the host
         }
         return total.mul(new Scalar(lambda / 2));
     }

@@ -184,6 +184,10 @@ public final class SequenceSpec {
             if (!List.of("first_token", "em", "rouge_l").contains(t.metric)) {
                 throw new InvalidArgumentException("spec", where + ": task " + t.name + ": metric must be first_token, em or rouge_l");
             }
+            if (!"first_token".equals(t.metric) && t.maxNewTokens < 1) {
+                throw new InvalidArgumentException("spec", where + ": task " + t.name + ": metric " + t.metric
+                        + " scores generated text and needs max_new_tokens >= 1, got " + t.maxNewTokens);
+            }
             for (Source s : List.of(t.train, t.test)) {
                 if (!"sapo".equals(s.format) && !"superni".equals(s.format)) {
                     throw new InvalidArgumentException("spec", where + ": task " + t.name + ": source format must be sapo or superni");

@@ -97,7 +97,7 @@ public final class MultipleChoiceEval {
             for (int i = 0; i < n; i++) {
                 tgt[i] = tp.targetIds()[i];
             }
-            float[] v = Torch.toFloatArray(lp.gather(1, torch.tensor(tgt).unsqueeze(1)));
+            float[] v = Torch.toFloatArray(Torch.gather(lp, 1, Torch.onDevice(torch.tensor(tgt), lp).unsqueeze(1)));
             double sum = 0;
             for (float x : v) {
                 sum += x;

@@ -24,7 +24,7 @@ final class AnswerScores {
                 idx[(int) (r * n + i)] = target[i];
             }
         }
-        Tensor picked = lp.gather(2, Torch.onDevice(Torch.fromLongs(idx), lp).reshape(rows, n, 1));  // [rows, n, 1]
+        Tensor picked = Torch.gather(lp, 2, Torch.onDevice(Torch.fromLongs(idx), lp).reshape(rows, n, 1));  // [rows, n, 1]
         float[] v = Torch.toFloatArray(picked);
         double[][] out = new double[(int) rows][2];
         for (int r = 0; r < rows; r++) {

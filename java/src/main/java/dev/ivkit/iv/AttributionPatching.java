@@ -60,9 +60,9 @@ final class AttributionPatching {
                         for (int i = 0; i < n; i++) {
                             t[i] = p.targetIds()[i];
                         }
-                        s = lp.gather(2, Torch.fromLongs(t).reshape(1, n, 1)).mean().neg();
+                        s = Torch.gather(lp, 2, Torch.onDevice(Torch.fromLongs(t), lp).reshape(1, n, 1)).mean().neg();
                     }
-                    double value = s.item_double();
+                    double value = Torch.item(s);
                     if (k == 0) {
                         out[2] = new double[][] {{value, 0}};
                     } else {

@@ -89,7 +89,8 @@ public final class InstructionVector implements AutoCloseable {
             }
             Tensor wo = model.weights().get(WeightNames.o(h.layer())).to(torch.ScalarType.Float);  // [d_model, head*d_head]
             Tensor slice = wo.narrow(1, (long) h.head() * c.headDim(), c.headDim());               // [d_model, d_head]
-            iv = iv.add(slice.matmul(meanZ.select(0, h.layer()).select(0, h.head()).to(torch.ScalarType.Float)));
+            // meanZ may be on the host (read back from mean_z.safetensors by ivkit extract or a resumed scan)
+            iv = iv.add(slice.matmul(meanZ.select(0, h.layer()).select(0, h.head()).to(iv.device(), torch.ScalarType.Float)));
         }
         float[] flat = new float[c.nLayers() * c.nHeads()];
         for (int l = 0; l < c.nLayers(); l++) {

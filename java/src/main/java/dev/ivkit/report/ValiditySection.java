@@ -26,6 +26,13 @@ final class ValiditySection {
             if (cie == null || cie.length == 0) {
                 continue;
             }
+            requireShape(f, "cie", cie, cie.length, cie[0].length);
+            if (s.cieCiLow() != null) {
+                requireShape(f, "cie_ci_low", s.cieCiLow(), cie.length, cie[0].length);
+            }
+            if (s.cieCiHigh() != null) {
+                requireShape(f, "cie_ci_high", s.cieCiHigh(), cie.length, cie[0].length);
+            }
             String task = Labels.orDash(s.task()), design = Labels.orDash(s.corrupt());
             figs.add(CieSection.cieHeatmap("CIE: " + task + " (" + design + ")", cie));
             HeadRanking.Head top = HeadRanking.top(cie, 1).get(0);
@@ -52,6 +59,17 @@ final class ValiditySection {
                 .figures(figs)
                 .table(List.of("task", "corrupted prompts", "clean acc.", "corrupted acc.", "top head", "CIE", "95% CI",
                         "heads > 0"), rows);
+    }
+
+    /** A validity scan's maps are rectangular layer × head matrices of one shape; else the report stops, naming them. */
+    private static void requireShape(Path f, String field, double[][] m, int rows, int cols) {
+        boolean ok = cols > 0 && m.length == rows;
+        for (int i = 0; ok && i < m.length; i++) {
+            ok = m[i] != null && m[i].length == cols;
+        }
+        if (!ok) {
+            throw new ReportException(f, field, "expected a " + rows + " × " + Math.max(cols, 1) + " matrix (the shape of cie)");
+        }
     }
 
     private static String acc(Double a) {

@@ -88,7 +88,7 @@ public final class TrainBatch {
     public Tensor crossEntropy(Tensor logits) {
         Tensor flat = Torch.rows(logits.reshape(-1, logits.size(2)), Torch.onDevice(labelIndex, logits))
                 .to(torch.ScalarType.Float);                                                        // [answers, V]
-        Tensor lp = flat.log_softmax(1).gather(1, Torch.onDevice(labels, logits).unsqueeze(1));
+        Tensor lp = Torch.gather(flat.log_softmax(1), 1, Torch.onDevice(labels, logits).unsqueeze(1));
         return lp.mean().neg();
     }
 }

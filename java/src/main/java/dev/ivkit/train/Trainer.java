@@ -59,6 +59,16 @@ public final class Trainer {
          * @param step optimizer steps done (its metrics line and any checkpoint due are written)
          */
         void afterStep(int step);
+
+        /**
+         * As {@link #afterStep(int)}, with the step's loss (the value its metrics line holds).
+         *
+         * @param step optimizer steps done
+         * @param loss the step's mean loss
+         */
+        default void afterStep(int step, double loss) {
+            afterStep(step);
+        }
     }
 
     /**
@@ -207,7 +217,7 @@ public final class Trainer {
                         progress.update(step, String.format("loss %.4f  %.0f tok/s", stats[0], stats[5] / secs));
                     }
                     if (stepHook != null) {
-                        stepHook.afterStep(step);
+                        stepHook.afterStep(step, stats[0]);
                     }
                 }
             }

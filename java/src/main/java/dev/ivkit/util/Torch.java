@@ -71,6 +71,23 @@ public final class Torch {
         return torch.index(t, l);
     }
 
+    /**
+     * {@code t.gather(dim, index)} after checking that both live on one device: libtorch's meta device does not check
+     * gather's index (CUDA does), so every gather with an index goes through here for the device-hygiene tests.
+     *
+     * @param t     the source
+     * @param dim   the dimension
+     * @param index int64 indices, on t's device
+     * @return the gathered values
+     */
+    public static Tensor gather(Tensor t, long dim, Tensor index) {
+        if (!sameDevice(t, index)) {
+            throw new IllegalArgumentException("Expected all tensors to be on the same device, but found "
+                    + t.device().str().getString() + " and " + index.device().str().getString() + " (gather)");
+        }
+        return t.gather(dim, index);
+    }
+
     public static String shape(Tensor t) {
         return Arrays.toString(t.sizes().vec().get());
     }

@@ -65,6 +65,12 @@ class SequenceRunnerTest {
             }
         }
         assertThrows(dev.ivkit.InvalidArgumentException.class, () -> SequenceSpec.parse("{\"tasks\": []}", "x"));
+        // em and rouge_l score generated text: no tokens to generate is refused before anything is trained
+        String em = "{\"tasks\": [{\"name\": \"t\", \"metric\": \"em\", \"max_new_tokens\": 0, "
+                + "\"train\": {\"path\": \"a\", \"format\": \"superni\"}, \"test\": {\"path\": \"b\", \"format\": \"superni\"}}]}";
+        dev.ivkit.InvalidArgumentException e = assertThrows(dev.ivkit.InvalidArgumentException.class, () -> SequenceSpec.parse(em, "x"));
+        assertTrue(e.getMessage().contains("task t") && e.getMessage().contains("max_new_tokens"), e.getMessage());
+        SequenceSpec.parse(em.replace("\"em\"", "\"first_token\""), "x");   // the first token needs no generation
     }
 
     @Test

@@ -62,6 +62,16 @@ class MetaDeviceTest {
             CieScan scan = new CieScan(m, meanZ, PatchMode.ADD);
             double[][][] exact = scan.scorePrompt(ps.get(0), ScanMethod.EXACT);
             assertEquals(m.config().nLayers(), exact[0].length);
+            assertEquals(m.config().nLayers(), scan.scorePrompt(ps.get(0), ScanMethod.ATP)[0].length);   // attribution patching
+            // an IV from mean activations read back from mean_z.safetensors (on the host), as ivkit extract builds it
+            Tensor hostMeanZ = torch.zeros(new long[] {m.config().nLayers(), m.config().nHeads(), m.config().headDim()});
+            try (InstructionVector fromFile = InstructionVector.build(m, hostMeanZ, exact[0],
+                    java.util.List.of(new HeadRanking.Head(1, 3, 0)), java.util.Map.of())) {
+                assertTrue(fromFile.vector().is_meta());
+            }
+            // the general multiple-choice evaluation of the continual runner
+            double[] sc = new dev.ivkit.eval.MultipleChoiceEval(m, tok).score("Once upon a time", " there was");
+            assertEquals(2, sc.length);
             java.util.List<HeadRanking.Head> heads = java.util.List.of(new HeadRanking.Head(1, 3, 0), new HeadRanking.Head(4, 6, 0));
             try (InstructionVector iv = InstructionVector.build(m, meanZ, exact[0], heads, java.util.Map.of("task", "antonym"))) {
                 assertTrue(iv.vector().is_meta(), "the IV is built where the model is");
@@ -86,6 +96,9 @@ class MetaDeviceTest {
                     () -> dev.ivkit.kernels.Kernels.gatherHeads(z, torch.tensor(new long[] {3})));
             assertTrue(k.getMessage().contains("positions") && k.getMessage().contains("cpu"), k.getMessage());
             assertThrows(IllegalArgumentException.class, () -> dev.ivkit.util.Torch.rows(r.logits().reshape(4, -1), torch.tensor(new long[] {0})));
+            // libtorch's meta gather does not check its index's device (CUDA does): Torch.gather does
+            assertThrows(IllegalArgumentException.class, () -> dev.ivkit.util.Torch.gather(r.logits(), 2,
+                    torch.zeros(new long[] {1, 4, 1}, dev.ivkit.util.Torch.options(torch.ScalarType.Long))));
         }
     }
 

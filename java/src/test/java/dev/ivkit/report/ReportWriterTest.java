@@ -101,6 +101,12 @@ class ReportWriterTest {
         assertTrue(html.contains("[0.400, 0.600] *"), "the significant top head is marked");
         assertTrue(html.contains("(1 of 2 scans)"), "the count of scans with a significant top head");
         assertTrue(html.contains("zero-shot") && html.contains("shuffled") && html.contains("0.950"));
+        // an interval of another shape than the map is a typed error naming the file and the member
+        dev.ivkit.iv.ScanFile.validity("x", "exact", "replace", "zero-shot", 0, 24, 24, cie, cie, 1.0, 0.05,
+                new double[][] {{0.4}}, new double[][] {{0.6, 0.1}, {0.2, -0.1}})
+                .write(tmp.resolve("validity").resolve("x-zero-shot").resolve("scan.json"));
+        ReportException e = assertThrows(ReportException.class, () -> render(tmp));
+        assertTrue(e.getMessage().contains("x-zero-shot") && e.getMessage().contains("cie_ci_low"), e.getMessage());
     }
 
     @Test
