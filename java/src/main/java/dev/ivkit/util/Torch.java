@@ -50,7 +50,11 @@ public final class Torch {
 
     /** @return true when both tensors live on the same device (type and index) */
     public static boolean sameDevice(Tensor a, Tensor b) {
-        return a.device().str().getString().equals(b.device().str().getString());
+        // boolean queries for host and meta tensors: no Device object or string per call on the kernels' hot path
+        if (a.is_cuda() || b.is_cuda()) {
+            return a.is_cuda() && b.is_cuda() && a.device().index() == b.device().index();
+        }
+        return a.is_meta() == b.is_meta();   // otherwise both are host (CPU) tensors or both meta
     }
 
     /**
