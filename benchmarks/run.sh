@@ -43,7 +43,7 @@ out="$dir/$(date -u +%Y-%m-%d)_cpu_${commit}${suffix}.json"
 mkdir -p "$dir"
 cmd=(java -jar "$jar" -rf json -rff "$out" "$@")
 if $smoke; then
-  parts=$(mktemp -d "$dir/.smoke-parts.XXXXXX")  # relative path in the .meta
+  parts=$(mktemp -d "$dir/.smoke-parts.XXXXXX")  # deleted once joined; the .meta says <parts>
   trap 'rm -rf "$parts"' EXIT
   cmds=()
   for i in "${!smoke_groups[@]}"; do
@@ -52,6 +52,17 @@ if $smoke; then
     cmds+=("$(printf '%q ' java -jar "$jar" "${group[@]}" "$@" -rf json -rff "$parts/$i.json")")
   done
 fi
+
+# The .meta is committed: no machine paths in it (the smoke parts' temporary folder becomes <parts>, an absolute
+# IVKIT_BENCH_RESULTS becomes <results>, the checkout's own path is dropped).
+meta_paths() {
+  local line
+  while IFS= read -r line; do
+    if $smoke; then line=${line//"$parts"/<parts>}; fi
+    if [[ $dir == /* ]]; then line=${line//"$dir"/<results>}; fi
+    printf '%s\n' "${line//"$PWD/"/}"
+  done
+}
 
 {
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -71,7 +82,7 @@ fi
   else
     echo "command=benchmarks/run.sh $* (runs: OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS ${cmd[*]})"
   fi
-} > "${out%.json}.meta"
+} | meta_paths > "${out%.json}.meta"
 
 if $smoke; then
   files=()
