@@ -101,17 +101,9 @@ final class FacadeTraining {
         MetricsLog metrics = MetricsLog.in(out);
         Trainer trainer = new Trainer(model, cfg, reg, out).argsFingerprint(sha256(fingerprintText(options))).quiet();
         int total = epochs * trainer.stepsPerEpoch(trainTp.size());
-        trainer.stepHook(new Trainer.StepHook() {
-            @Override
-            public void afterStep(int step) {
-                afterStep(step, lossOfStep(metrics, step));
-            }
-
-            @Override
-            public void afterStep(int step, double loss) {   // the trainer's own value: no re-reading of metrics.jsonl
-                listener.onStep(ProgressListener.Stage.TRAIN, step, total, loss);
-                cancel.throwIfCancelled("train after step " + step + " of " + total + latestCheckpoint(options.outDir));
-            }
+        trainer.stepHook((step, loss) -> {
+            listener.onStep(ProgressListener.Stage.TRAIN, step, total, loss);
+            cancel.throwIfCancelled("train after step " + step + " of " + total + latestCheckpoint(options.outDir));
         });
         boolean ok = false;
         try {
@@ -186,11 +178,6 @@ final class FacadeTraining {
         return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer, g.site().lib,
                 g.alpha1() == null ? 20 : g.alpha1(), g.alpha2() == null ? 0.1 : g.alpha2(),
                 g.alphaPr() == null ? 1 : g.alphaPr(), g.temperature(), g.kl().lib, g.gates(), iv.heads(), schedule));
-    }
-
-    /** The loss of {@code step}: the last training line of the trainer's metrics.jsonl (one is logged per step). */
-    static double lossOfStep(MetricsLog metrics, int step) {
-        return metrics.readLastTraining().filter(l -> l.step() == step).map(MetricsLog.Line::loss).orElse(Double.NaN);
     }
 
     /** Every setting that shapes the run (not resume, not outDir), for refusing a resume with other settings. */

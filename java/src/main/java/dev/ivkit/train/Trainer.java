@@ -57,18 +57,9 @@ public final class Trainer {
     public interface StepHook {
         /**
          * @param step optimizer steps done (its metrics line and any checkpoint due are written)
+         * @param loss the step's mean loss (the value its metrics line holds)
          */
-        void afterStep(int step);
-
-        /**
-         * As {@link #afterStep(int)}, with the step's loss (the value its metrics line holds).
-         *
-         * @param step optimizer steps done
-         * @param loss the step's mean loss
-         */
-        default void afterStep(int step, double loss) {
-            afterStep(step);
-        }
+        void afterStep(int step, double loss);
     }
 
     /**

@@ -30,7 +30,7 @@ public final class TrainChild {
              LlamaModel m = ModelLoader.load(dir.resolve("stories260K.bin"), null);
              LoraAdapter a = LoraAdapter.create(m.config(), new LoraConfig(8, 16, 0.1, List.of("q_proj", "v_proj")), 5)) {
             List<TokenizedPrompt> train = TrainData.sst2(tok, "train", 0, 40);
-            new Trainer(m, CONFIG, null, out).argsFingerprint("kill-test").stepHook(step -> {
+            new Trainer(m, CONFIG, null, out).argsFingerprint("kill-test").stepHook((step, loss) -> {
                 if (pauseMs > 0) {
                     try {
                         Thread.sleep(pauseMs);

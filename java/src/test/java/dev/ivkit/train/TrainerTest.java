@@ -113,7 +113,7 @@ class TrainerTest {
             List<TokenizedPrompt> train = TrainData.sst2(tok, "train", 0, 40);
             TrainConfig cfg = fast().withBatch(4, 2);   // 5 steps per epoch, 10 in all, checkpoint every 2
             new Trainer(m1, cfg, null, out.resolve("full")).train(a1, train, null, false);
-            Trainer t = new Trainer(m2, cfg, null, out.resolve("cut")).stepHook(step -> {
+            Trainer t = new Trainer(m2, cfg, null, out.resolve("cut")).stepHook((step, loss) -> {
                 if (step == 7) {
                     throw new IllegalStateException("simulated crash after step 7");
                 }
@@ -133,7 +133,7 @@ class TrainerTest {
         try (PointerScope s = new PointerScope(); Tokenizer tok = tok(); LlamaModel m = model();
              LoraAdapter a = LoraAdapter.create(m.config(), LoraConfig.defaults(), 6)) {
             List<TokenizedPrompt> train = TrainData.sst2(tok, "train", 0, 48);
-            Trainer t = new Trainer(m, fast(), null, out).stepHook(step -> {
+            Trainer t = new Trainer(m, fast(), null, out).stepHook((step, loss) -> {
                 if (step == 2) {   // right after the step-2 checkpoint: poison one adapter weight
                     try (NoGradGuard g = new NoGradGuard()) {
                         a.parameters().get(1).index_put_(new org.bytedeco.pytorch.TensorIndexVector(
