@@ -23,14 +23,29 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--seeds", defaultValue = "3", description = "seeds per method (default: ${DEFAULT-VALUE})")
-    int seeds;
+    @Option(names = "--seeds", description = "seeds per method (default: 3; --full: 5)")
+    Integer seeds;
 
-    @Option(names = "--organism", description = "organism folder (default: $IVKIT_CACHE/organism-v3 or ~/.cache/ivkit/organism-v3; "
+    @Option(names = "--full", description = "the continual study of docs/demo.md: 4 fine-tuning tasks (rotl, prev, droplast, "
+            + "caplast), 5 seeds, every method (naive, lwf, lwf-pr, ewc, replay, olora, iv-guided, iv-guided-nopr) and the "
+            + "forgetting-vs-plasticity frontier of lwf and iv-guided at regulariser strengths 0.1, 0.3, 1 and 3 (about 40 "
+            + "minutes on 2 cores)")
+    boolean full;
+
+    @Option(names = "--fine-tune-tasks", description = "how many of the organism's held-out tasks form the fine-tuning "
+            + "sequence (default: 2; --full: 4)")
+    Integer fineTuneTasks;
+
+    @Option(names = "--sweep", split = ",", description = "regulariser strengths of the frontier sweep of lwf and iv-guided, "
+            + "comma-separated (default: none; --full: 0.1,0.3,3; the main run is strength 1)")
+    List<Double> sweep;
+
+    @Option(names = "--organism", description = "organism folder (default: $IVKIT_CACHE/organism-v4 or ~/.cache/ivkit/organism-v4; "
             + "trained there when absent)")
     Path organism;
 
-    @Option(names = "--methods", split = ",", description = "methods to run, comma-separated (default: naive,lwf,iv-guided,iv-guided-nopr)")
+    @Option(names = "--methods", split = ",", description = "methods to run, comma-separated, of naive, lwf, lwf-pr, ewc, replay, "
+            + "olora, iv-guided, iv-guided-nopr (default: naive,lwf,iv-guided,iv-guided-nopr; --full: all)")
     List<String> methods;
 
     @Option(names = "--kl", defaultValue = "reverse", description = "direction of the KL terms: reverse = KL(p_new || p_ref), the "
@@ -56,6 +71,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        int seeds = this.seeds != null ? this.seeds : full ? 5 : 3;
         if (seeds <= 0) {
             throw new InvalidArgumentException("seeds", "must be positive, got " + seeds);
         }
@@ -76,11 +92,14 @@ final class DemoCommand implements Callable<Integer> {
         }
         SummaryFile.Summary summary;
         try (org) {
-            DemoSettings s = (quick ? DemoSettings.quick(seeds) : DemoSettings.full(seeds))
-                    .with(methods != null ? methods : DemoSettings.METHODS, klDirection(kl));
+            DemoSettings s = quick ? DemoSettings.quick(seeds) : full ? DemoSettings.study(seeds) : DemoSettings.full(seeds);
+            s = s.with(methods != null ? methods : s.methods(), klDirection(kl))
+                    .withSequence(fineTuneTasks != null ? fineTuneTasks : s.fineTuneTasks(), sweep != null ? sweep : s.sweep());
             s = s.withWeights(alpha1 != null ? alpha1 : s.alpha1(), alpha2 != null ? alpha2 : s.alpha2(), alphaPr != null ? alphaPr : s.alphaPr());
             summary = new Demo(dir, out, s, System.err, where).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
-                    + (quick ? " --quick" : "") + (methods != null ? " --methods " + String.join(",", methods) : "")
+                    + (quick ? " --quick" : "") + (full ? " --full" : "")
+                    + (fineTuneTasks != null ? " --fine-tune-tasks " + fineTuneTasks : "")
+                    + (sweep != null ? " --sweep " + String.join(",", sweep.stream().map(String::valueOf).toList()) : "") + (methods != null ? " --methods " + String.join(",", methods) : "")
                     + (kl.equals("reverse") ? "" : " --kl " + kl) + (alpha1 != null ? " --alpha1 " + alpha1 : "")
                     + (alpha2 != null ? " --alpha2 " + alpha2 : "") + (alphaPr != null ? " --alpha-pr " + alphaPr : "")
                     + (where.equals(Device.CPU) ? "" : " --device " + where),

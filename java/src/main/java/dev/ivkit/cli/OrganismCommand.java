@@ -29,7 +29,7 @@ final class OrganismCommand {
         @Option(names = "--seed", description = "initialisation and data-order seed (default: the recipe's)")
         Long seed;
 
-        @Option(names = "--out", description = "output folder (default: $IVKIT_CACHE/organism-v3 or ~/.cache/ivkit/organism-v3)")
+        @Option(names = "--out", description = "output folder (default: $IVKIT_CACHE/organism-v4 or ~/.cache/ivkit/organism-v4)")
         Path out;
 
         @Option(names = "--batch", description = "sequences per step (default: the recipe's)")

@@ -12,6 +12,11 @@ public enum Method {
     IV_GUIDED("iv-guided"),
     /** LwF / KL-only: the same KL terms to the adapter-disabled (previous) model, no IV, no head preservation */
     LWF("lwf"),
+    /**
+     * LwF with IV-guided's head preservation: the same KL terms with no IV, the task's IV heads preserved — the ablation
+     * that differs from IV-guided only in the IV
+     */
+    LWF_PR("lwf-pr"),
     /** online EWC on the merged-weight directions ({@link EwcRegulariser}) */
     EWC("ewc"),
     /** experience replay ({@link ReplayBuffer}) */
@@ -31,7 +36,7 @@ public enum Method {
                 return m;
             }
         }
-        throw new InvalidArgumentException("methods", "unknown method '" + s + "' (naive, iv-guided, lwf, ewc, replay, olora)");
+        throw new InvalidArgumentException("methods", "unknown method '" + s + "' (naive, iv-guided, lwf, lwf-pr, ewc, replay, olora)");
     }
 
     public static List<Method> parseList(List<String> ids) {

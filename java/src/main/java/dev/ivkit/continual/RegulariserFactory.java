@@ -14,12 +14,13 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * The regulariser of a continual {@link Method} for one task, with a run's weights: naive and replay train without one;
  * IV-guided adds the task's IV at {@code ivSite} of the IV layer in the reference pass (KL terms) and preserves its heads
- * (only with {@code alphaPr > 0}: with 0 no heads are captured); LwF is the same KL terms with no IV and no head preservation; EWC penalises moves along the
+ * (only with {@code alphaPr > 0}: with 0 no heads are captured); LwF is the same KL terms with no IV and no head preservation,
+ * LwF-PR the same KL terms with no IV and IV-guided's head preservation; EWC penalises moves along the
  * Fisher of the tasks so far and O-LoRA overlap with the earlier adapters' A matrices (neither on the first task).
  *
  * @param alpha1      weight of the KL at the answer-predicting position (IV-guided, LwF)
  * @param alpha2      weight of the KL over every real position (IV-guided, LwF)
- * @param alphaPr     weight of the head-output preservation (IV-guided)
+ * @param alphaPr     weight of the head-output preservation (IV-guided, LwF-PR)
  * @param temperature KL temperature
  * @param kl          KL direction
  * @param ivSite      where the IV is added in the reference pass (IV-guided)
@@ -31,7 +32,7 @@ public record RegulariserFactory(double alpha1, double alpha2, double alphaPr, d
     /**
      * The regulariser of {@code method} for the next task, or null where the method trains without one.
      *
-     * @param iv        the task's IV on the base model (IV-guided only; else may be null)
+     * @param iv        the task's IV on the base model (IV-guided; LwF-PR takes its heads; else may be null)
      * @param ivLayer   the layer it is added at (IV-guided only)
      * @param fisher    EWC's summed Fisher of the tasks so far, or null before the first
      * @param previousA O-LoRA's A matrices of the earlier tasks' adapters (empty before the first)
@@ -44,6 +45,9 @@ public record RegulariserFactory(double alpha1, double alpha2, double alphaPr, d
                     alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(), null));
             case LWF -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
                     IvGuidedRegulariser.Site.ATTN_OUT, alpha1, alpha2, 0, temperature, kl, false, List.of(),
+                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
+            case LWF_PR -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), ivLayer,
+                    ivSite, alpha1, alpha2, alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(),
                     new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
             case EWC -> fisher == null ? null : new EwcRegulariser(fisher, ewcLambda);
             case OLORA -> previousA.isEmpty() ? null : new OLoraRegulariser(previousA, oloraLambda);

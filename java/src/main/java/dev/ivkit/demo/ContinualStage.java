@@ -1,8 +1,10 @@
 package dev.ivkit.demo;
 
+import dev.ivkit.continual.EwcRegulariser;
 import dev.ivkit.continual.IvDynamics;
 import dev.ivkit.continual.Method;
 import dev.ivkit.continual.RegulariserFactory;
+import dev.ivkit.continual.ReplayBuffer;
 import dev.ivkit.continual.TaskProtocol;
 import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
@@ -11,6 +13,7 @@ import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.KnowledgeProbe;
 import dev.ivkit.model.GreedyDecoder.ResidualIv;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.tokenizer.CharTokenizer;
@@ -28,6 +31,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -58,20 +62,24 @@ final class ContinualStage {
         this.tok = tok;
         this.chooser = chooser;
         this.pre = tasks.pretrainTasks();
-        this.held = tasks.heldOutTasks();
+        this.held = Demo.sequence(tasks, s);
         this.ivs = ivs;
         this.bestLayer = bestLayer;
         this.everyToken = everyToken;
     }
 
-    /** What is measured after a stage; {@code sim} is null for the organism (nothing fine-tuned yet). */
-    record Stage(double[] instr, double[] heldAcc, double[] knowledgeP, double[] instructionP, double[] withIv, Similarity sim) {
+    /**
+     * What is measured after a stage; {@code sim} is null for the organism (nothing fine-tuned yet); {@code icl} is the
+     * 5-shot accuracy of every pretrained task (NaN where not measured: only the organism and the last stage are).
+     */
+    record Stage(double[] instr, double[] heldAcc, double[] knowledgeP, double[] instructionP, double[] withIv, double[] icl,
+            Similarity sim) {
         double meanInstr() {
             return mean(instr);
         }
 
         Stage with(Similarity s) {
-            return new Stage(instr, heldAcc, knowledgeP, instructionP, withIv, s);
+            return new Stage(instr, heldAcc, knowledgeP, instructionP, withIv, icl, s);
         }
 
         static double mean(double[] v) {
@@ -83,17 +91,35 @@ final class ContinualStage {
      * Every IV re-extracted on the fine-tuned model (same prompts and heads) against the organism's: cosine and top-k head
      * Jaccard per pretrained task and per fine-tuning task (NaN for those not trained yet).
      */
-    record Similarity(double[] preCosine, double[] preJaccard, double[] heldCosine, double[] heldJaccard) {}
+    record Similarity(double[] preCosine, double[] preJaccard, double[] heldCosine, double[] heldJaccard) {
+        /** Not measured (a sweep run's intermediate stage): every entry NaN. */
+        static Similarity none(int pre, int held) {
+            return new Similarity(nan(pre), nan(pre), nan(held), nan(held));
+        }
+    }
+
+    static double[] nan(int n) {
+        double[] v = new double[n];
+        java.util.Arrays.fill(v, Double.NaN);
+        return v;
+    }
 
     record Run(List<Stage> stages, List<Double> trainLoss) {}
 
-    /** Instruction accuracy of every task, probe probabilities of the pretrained tasks and (when asked) the pre-FT IV recovery. */
-    Stage measure(LlamaModel model, boolean recovery) {
+    /**
+     * Instruction accuracy of every task, probe probabilities of the pretrained tasks and, when asked, the pre-FT IV
+     * recovery and the pretrained tasks' 5-shot accuracy.
+     */
+    Stage measure(LlamaModel model, boolean recovery, boolean icl) {
         double[] instr = new double[pre.size()], kp = new double[pre.size()], ip = new double[pre.size()], with = new double[pre.size()];
+        double[] few = nan(pre.size());
         for (int j = 0; j < pre.size(); j++) {
             Task t = pre.get(j);
             List<Prompt> ins = chooser.instruction(t, s.evalPerTask());
             instr[j] = Organism.accuracy(model, tok, ins);
+            if (icl) {
+                few[j] = Organism.accuracy(model, tok, chooser.fewShotTest(t, s.evalPerTask()));
+            }
             List<TaskExample> qs = tasks.dataset(t, true, s.probePerTask(), Demo.EVAL_SEED).examples();
             KnowledgeProbe.Result k = new KnowledgeProbe(model, tok).run(qs.stream().map(SyntheticTasks::bare).toList(),
                     qs.stream().map(q -> SyntheticTasks.instruction(t, q)).toList());
@@ -107,7 +133,7 @@ final class ContinualStage {
         for (int j = 0; j < held.size(); j++) {
             h[j] = Organism.accuracy(model, tok, chooser.instruction(held.get(j), s.evalPerTask()));
         }
-        return new Stage(instr, h, kp, ip, with, null);
+        return new Stage(instr, h, kp, ip, with, few, null);
     }
 
     /** The IV similarity of every pretrained task and of the first {@code trained} fine-tuning tasks ({@link IvDynamics#compare}). */
@@ -140,7 +166,7 @@ final class ContinualStage {
     Map<String, List<Run>> runAll(Stage base) {
         record Job(String method, int seed) {}
         List<Job> jobs = new ArrayList<>();
-        for (String m : s.methods()) {
+        for (String m : s.variants()) {
             for (int seed = 1; seed <= s.seeds(); seed++) {
                 jobs.add(new Job(m, seed));
             }
@@ -161,36 +187,87 @@ final class ContinualStage {
         List<Double> losses = new ArrayList<>();
         stages.add(base);
         Method method = method(id);
+        boolean sweepPoint = id.contains("@");   // a frontier point: recovery and IV similarity after the last task only
         RegulariserFactory regs = regularisers(id, s);
         LoraConfig lora = new LoraConfig(8, 16, 0.0, s.loraTargets());
+        Map<String, Tensor> fisher = null;
+        List<Map<String, Tensor>> previousA = new ArrayList<>();
+        ReplayBuffer<TokenizedPrompt> buffer = new ReplayBuffer<>(seed, REPLAY_PER_TASK);
         try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float, device, null)) {
             for (int k = 0; k < held.size(); k++) {
                 Task t = held.get(k);
-                List<TokenizedPrompt> data = new ArrayList<>();
+                List<TokenizedPrompt> own = new ArrayList<>();
                 for (TaskExample e : tasks.dataset(t, false, s.trainExamples(), Demo.TRAIN_SEED + seed).examples()) {
-                    data.add(TokenizedPrompt.of(tok, SyntheticTasks.instruction(t, e).text(), e.output() + SyntheticTasks.END));
+                    own.add(TokenizedPrompt.of(tok, SyntheticTasks.instruction(t, e).text(), e.output() + SyntheticTasks.END));
                 }
+                List<TokenizedPrompt> data = method == Method.REPLAY ? buffer.mix(k, own, REPLAY_RATIO) : own;
                 TrainConfig cfg = TaskProtocol.trainConfig(s.lr(), s.epochs(), s.batch(), 1, 1.0, TaskProtocol.taskSeed(seed, k), 1000);
-                Regulariser reg = regs.create(method, model, ivs.get(t.name()), bestLayer.get(t.name()), null, List.of());
-                losses.add(TaskProtocol.trainAndMerge(model, lora, cfg, reg, data, work.resolve("task-" + k), !progressBars, null));
-                stages.add(measure(model, true).with(similarity(model, k + 1)));
+                Regulariser reg = regs.create(method, model, ivs.get(t.name()), bestLayer.get(t.name()), fisher, previousA);
+                int taskIndex = k;
+                losses.add(TaskProtocol.trainAndMerge(model, lora, cfg, reg, data, work.resolve("task-" + k), !progressBars,
+                        a -> remember(method, taskIndex, a, own, previousA, buffer)));
+                if (method == Method.EWC) {
+                    fisher = EwcRegulariser.accumulate(fisher, EwcRegulariser.estimateFisher(model,
+                            own.subList(0, Math.min(EWC_EXAMPLES, own.size())), s.loraTargets()));
+                }
+                boolean last = k == held.size() - 1, full = last || !sweepPoint;
+                Stage st = measure(model, full, last);
+                stages.add(st.with(full ? similarity(model, k + 1) : Similarity.none(pre.size(), held.size())));
             }
         }
         StudyFiles.deleteTree(work);
         return new Run(stages, losses);
     }
 
-    /** The continual method of a demo method id: iv-guided-nopr is IV-guided without head preservation. */
+    /** What a method keeps of a finished task: O-LoRA its adapter's A matrices, replay a sample of its examples. */
+    private static void remember(Method method, int k, LoraAdapter a, List<TokenizedPrompt> own, List<Map<String, Tensor>> previousA,
+            ReplayBuffer<TokenizedPrompt> buffer) {
+        if (method == Method.OLORA) {
+            Map<String, Tensor> as = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor[]> e : a.all().entrySet()) {
+                Tensor c = e.getValue()[0].detach().clone();
+                c.retainReference();
+                as.put(e.getKey(), c);
+            }
+            previousA.add(as);
+        }
+        if (method == Method.REPLAY) {
+            buffer.add(k, own);
+        }
+    }
+
+    /** The continual method of a demo method variant: iv-guided-nopr is IV-guided without head preservation. */
     static Method method(String id) {
-        return id.equals("iv-guided-nopr") ? Method.IV_GUIDED : Method.parse(id);
+        String base = baseMethod(id);
+        return base.equals("iv-guided-nopr") ? Method.IV_GUIDED : Method.parse(base);
+    }
+
+    /** A variant's method id: {@code lwf@0.3} → {@code lwf}. */
+    static String baseMethod(String id) {
+        int at = id.indexOf('@');
+        return at < 0 ? id : id.substring(0, at);
+    }
+
+    /** A variant's regulariser scale: {@code lwf@0.3} → 0.3, a plain method 1. */
+    static double scale(String id) {
+        int at = id.indexOf('@');
+        return at < 0 ? 1 : Double.parseDouble(id.substring(at + 1));
     }
 
     /**
-     * The regulariser weights of a demo method: the demo's KL direction and temperature, the IV added after its chosen
-     * layer (resid_post, the site of the bare 0-shot + IV evaluation), head preservation only for iv-guided.
+     * The regulariser weights of a demo method variant: the demo's KL direction and temperature, the IV added after its
+     * chosen layer (resid_post, the site of the bare 0-shot + IV evaluation), head preservation only for iv-guided and
+     * lwf-pr, every weight times the variant's scale; the runner's EWC and O-LoRA strengths.
      */
     static RegulariserFactory regularisers(String id, DemoSettings s) {
-        return new RegulariserFactory(s.alpha1(), s.alpha2(), id.equals("iv-guided") ? s.alphaPr() : 0, Demo.TEMPERATURE,
-                s.klDirection(), IvGuidedRegulariser.Site.RESID_POST, 0, 0);
+        String base = baseMethod(id);
+        double l = scale(id);
+        boolean pr = base.equals("iv-guided") || base.equals("lwf-pr");
+        return new RegulariserFactory(l * s.alpha1(), l * s.alpha2(), pr ? l * s.alphaPr() : 0, Demo.TEMPERATURE,
+                s.klDirection(), IvGuidedRegulariser.Site.RESID_POST, EWC_LAMBDA, OLORA_LAMBDA);
     }
+
+    /** EWC, replay and O-LoRA settings: the continual runner's defaults ({@code SequenceSpec.Hyper}). */
+    static final double EWC_LAMBDA = 100.0, OLORA_LAMBDA = 0.5, REPLAY_RATIO = 0.2;
+    static final int EWC_EXAMPLES = 32, REPLAY_PER_TASK = 64;
 }

@@ -87,7 +87,7 @@ public final class Demo {
         SyntheticTasks tasks = org.tasks();
         CharTokenizer tok = org.tokenizer();
         IvChooser chooser = new IvChooser(tasks, tok, s);
-        List<Task> pre = tasks.pretrainTasks(), held = tasks.heldOutTasks();
+        List<Task> pre = tasks.pretrainTasks(), held = sequence(tasks, s);
         DemoResults numbers = new DemoResults(pre, held, bestLayer, heldIv);
         LlamaModel model = org.model();
         try {
@@ -142,12 +142,19 @@ public final class Demo {
             DemoResults.OrganismSummary organism = numbers.organismSummary(scores, ivAcc);
             // ---- 3. continual
             log.println("[demo 3/3] continual fine-tuning on " + names(held) + ": " + String.join(", ", s.methods()) + " x "
-                    + s.seeds() + " seeds, " + s.stepsPerTask() + " steps per task");
+                    + s.seeds() + " seeds, " + s.stepsPerTask() + " steps per task"
+                    + (s.sweep().isEmpty() ? "" : "; frontier sweep of " + DemoSettings.SWEPT + " at strengths " + s.sweep()));
             ContinualStage continual = new ContinualStage(organismDir, device, out, s, tasks, tok, chooser, ivs, bestLayer, everyToken);
-            Stage base = continual.measure(model, false);
+            Stage base = continual.measure(model, false, true);
             Map<String, List<Run>> runs = continual.runAll(base);
             StudyFiles.deleteTree(out.resolve("work"));
-            ResultsFile.write(out.resolve("results.json"), numbers.results(base, runs, initialIv));
+            ResultsFile.Results results = numbers.results(base, runs, initialIv, crossCosine(pre));
+            ResultsFile.write(out.resolve("results.json"), results);
+            String frontier = ReportWriter.frontierSvg(results);
+            if (frontier != null) {
+                dev.ivkit.util.AtomicFiles.writeString(out.resolve("frontier.svg"), frontier);
+            }
+            ReportWriter.claimLines(results).forEach(log::println);
             SummaryFile.Summary summary = SummaryFile.Summary.of(organism.all(), organism.byKind(), organism.tasks(),
                     numbers.methodSummary(base, runs), JSON.toJsonTree(s).getAsJsonObject(), DemoResults.definitions());
             SummaryFile.write(out.resolve("summary.json"), summary);
@@ -192,6 +199,29 @@ public final class Demo {
 
     private static double d(Double v) {
         return v == null ? Double.NaN : v;
+    }
+
+    /** Mean cosine between the IVs of different pretrained tasks (claim 2's control for the IV similarity). */
+    private double crossCosine(List<Task> pre) {
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < pre.size(); i++) {
+            for (int j = i + 1; j < pre.size(); j++) {
+                sum += IvDynamics.cosine(ivs.get(pre.get(i).name()).vector(), ivs.get(pre.get(j).name()).vector());
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /** The fine-tuning sequence: the first {@code s.fineTuneTasks()} held-out tasks, in order. */
+    static List<Task> sequence(SyntheticTasks tasks, DemoSettings s) {
+        List<Task> all = tasks.heldOutTasks();
+        if (s.fineTuneTasks() > all.size()) {
+            throw new dev.ivkit.InvalidArgumentException("fineTuneTasks", s.fineTuneTasks() + " fine-tuning tasks asked, the organism "
+                    + "holds out " + all.size() + " (" + names(all) + ")");
+        }
+        return all.subList(0, s.fineTuneTasks());
     }
 
     static String names(List<Task> ts) {

@@ -63,10 +63,27 @@ final class DemoResults {
         m.put("instruction_drop", meanKind(base.instructionP(), Kind.STRING) - meanKind(last.instructionP(), Kind.STRING));
         m.put("knowledge_drop", meanKind(base.instructionP(), Kind.LOOKUP) - meanKind(last.instructionP(), Kind.LOOKUP));
         m.put("pretrained_accuracy_change", last.meanInstr() - base.meanInstr());
+        m.put("instruction_accuracy_drop", base.meanInstr() - last.meanInstr());
+        m.put("icl_accuracy_drop", Stage.mean(base.icl()) - Stage.mean(last.icl()));
+        m.put("fine_tuned_bwt", fineTunedBwt(mat));
+        if (last.sim() != null) {
+            m.put("pretrained_iv_cosine", Stage.mean(last.sim().preCosine()));
+            m.put("pretrained_head_jaccard", Stage.mean(last.sim().preJaccard()));
+        }
         ResultsFile.Recovery rec = recovery(base, last);
         m.put("iv_recovery", rec.regained());
         m.put(SummaryFile.RECOVERY_SHARE, rec.shareRegained() == null ? Double.NaN : rec.shareRegained());
         return m;
+    }
+
+    /** BWT over the fine-tuning tasks only (matrix columns 1..): mean of R[T][j] − R[j][j] over j &lt; T; NaN for one task. */
+    static double fineTunedBwt(double[][] mat) {
+        int t = mat.length - 1;
+        double sum = 0;
+        for (int j = 1; j < t; j++) {
+            sum += mat[t][j] - mat[j][j];
+        }
+        return t < 2 ? Double.NaN : sum / (t - 1);
     }
 
     /** The pooled recovery test of stage {@code st}: the pretrained abilities' mean accuracies ({@link RecoveryScore}). */
@@ -139,6 +156,16 @@ final class DemoResults {
         d.put("instruction_drop", "mean P(y | [task] x) (KnowledgeProbe, geometric-mean token probability) over the pretrained "
                 + "string tasks, before minus after the sequence (positive = drop)");
         d.put("knowledge_drop", "the same over the lookup (knowledge) tasks");
+        d.put("instruction_accuracy_drop", "claim 1's instruction following: mean instruction 0-shot accuracy of the pretrained "
+                + "tasks before minus after the sequence (= -pretrained_accuracy_change)");
+        d.put("icl_accuracy_drop", "claim 1's knowledge (the task's function P(y | x, theta) with theta shown by 5 "
+                + "demonstrations instead of the instruction): mean 5-shot accuracy of the pretrained tasks before minus after");
+        d.put("fine_tuned_bwt", "forgetting of the earlier fine-tuned tasks only: mean over fine-tuning tasks j before the last "
+                + "of R[T][j] - R[j][j] (null with one fine-tuning task)");
+        d.put("pretrained_iv_cosine", "after the sequence: mean over the pretrained tasks of the cosine of the re-extracted IV to "
+                + "the organism's (same prompts and heads); initial.iv_cross_cosine is the control: the mean cosine between "
+                + "different pretrained tasks' IVs on the organism");
+        d.put("pretrained_head_jaccard", "after the sequence: mean over the pretrained tasks of head_jaccard");
         d.put("iv_recovery", "points regained: the pre-fine-tuning IVs added to the model after the sequence on the "
                 + "instruction prompts, mean accuracy over the pretrained tasks with the IVs - without them (absolute, "
                 + "negative when the IVs hurt)");
@@ -157,7 +184,8 @@ final class DemoResults {
 
     // results.json
 
-    ResultsFile.Results results(Stage base, Map<String, List<Run>> runs, List<Object> initialIv) {
+    /** {@code crossCosine}: the mean cosine between different pretrained tasks' IVs on the organism (claim 2's control). */
+    ResultsFile.Results results(Stage base, Map<String, List<Run>> runs, List<Object> initialIv, double crossCosine) {
         List<String> taskNames = new ArrayList<>(List.of(Demo.PRETRAINED));
         held.forEach(t -> taskNames.add(t.name()));
         Map<String, Object> init = new LinkedHashMap<>();
@@ -169,6 +197,8 @@ final class DemoResults {
             kn.add(Map.of("task", pre.get(j).name(), "knowledge_p", base.knowledgeP()[j], "instruction_p", base.instructionP()[j]));
         }
         init.put("knowledge", kn);
+        init.put("icl_accuracy", Spread.num(Stage.mean(base.icl())));
+        init.put("iv_cross_cosine", Spread.num(crossCosine));
         Map<String, ResultsFile.MethodResults> ms = new LinkedHashMap<>();
         for (Map.Entry<String, List<Run>> e : runs.entrySet()) {
             Map<String, ResultsFile.SeedResults> perSeed = new LinkedHashMap<>();
@@ -202,7 +232,9 @@ final class DemoResults {
             e.put("task_index", 0);
             e.put("accuracy", st.meanInstr());
             similarity(e, Stage.mean(st.sim().preCosine()), Stage.mean(st.sim().preJaccard()));
-            e.put("recovery", RecoveryScore.json(recovery(base, st)));
+            if (Double.isFinite(Stage.mean(st.withIv()))) {   // a sweep point measures it after the last task only
+                e.put("recovery", RecoveryScore.json(recovery(base, st)));
+            }
             Map<String, Object> kp = new LinkedHashMap<>();
             kp.put("knowledge_p", Stage.mean(st.knowledgeP()));
             kp.put("instruction_p", Stage.mean(st.instructionP()));
@@ -216,6 +248,7 @@ final class DemoResults {
                 byTask.add(t);
             }
             e.put("knowledge_by_task", byTask);
+            e.put("icl_accuracy", Spread.num(Stage.mean(st.icl())));
             row.add(e);
             for (int j = 0; j < k; j++) {
                 Map<String, Object> h = new LinkedHashMap<>();

@@ -57,6 +57,19 @@ record IvChooser(SyntheticTasks tasks, CharTokenizer tok, DemoSettings s) {
         return tasks.dataset(t, test, n, seed).examples().stream().map(SyntheticTasks::bare).toList();
     }
 
+    /** 5-shot prompts of the test queries of {@link #instruction} (demonstrations from the train split, seeded). */
+    List<Prompt> fewShotTest(Task t, int n) {
+        List<TaskExample> pool = tasks.dataset(t, false, 64, Demo.EVAL_SEED).examples();
+        Random r = new Random(Demo.EVAL_SEED * 31 + t.name().hashCode());
+        List<Prompt> out = new ArrayList<>();
+        for (TaskExample q : tasks.dataset(t, true, n, Demo.EVAL_SEED).examples()) {
+            List<TaskExample> demos = new ArrayList<>(pool);
+            Collections.shuffle(demos, r);
+            out.add(SyntheticTasks.fewShot(demos.subList(0, Organism.SHOTS), q));
+        }
+        return out;
+    }
+
     List<Prompt> instruction(Task t, int n) {
         return tasks.dataset(t, true, n, Demo.EVAL_SEED).examples().stream().map(q -> SyntheticTasks.instruction(t, q)).toList();
     }

@@ -26,12 +26,12 @@ import org.bytedeco.pytorch.global.torch;
  * The model organism: a small Llama that ivkit pretrains on its own {@link SyntheticTasks}, cached in Hugging Face
  * layout ({@code config.json}, {@code model.safetensors}, {@code organism_tokenizer.json}) plus {@value #INFO_FILE}
  * (recipe, training time, per-task accuracies; written last, so its presence marks a complete organism). The default
- * folder is {@code $IVKIT_CACHE/organism-v3}, or {@code ~/.cache/ivkit/organism-v3} without {@code IVKIT_CACHE}.
+ * folder is {@code $IVKIT_CACHE/organism-v4}, or {@code ~/.cache/ivkit/organism-v4} without {@code IVKIT_CACHE}.
  * {@link #loadOrTrain} retrains it (deterministically, from the recipe) when absent.
  */
 public final class Organism implements AutoCloseable {
     public static final String INFO_FILE = "organism.json";
-    public static final String VERSION = "organism-v3";
+    public static final String VERSION = "organism-v4";
     /** Held-out queries per task in the stored evaluation. */
     public static final int EVAL_PER_TASK = 100;
     /** Demonstrations in the few-shot evaluation. */
@@ -60,7 +60,7 @@ public final class Organism implements AutoCloseable {
         this.info = info;
     }
 
-    /** {@code $IVKIT_CACHE/organism-v3}, else {@code ${user.home}/.cache/ivkit/organism-v3}. */
+    /** {@code $IVKIT_CACHE/organism-v4}, else {@code ${user.home}/.cache/ivkit/organism-v4}. */
     public static Path defaultDir() {
         String env = System.getenv("IVKIT_CACHE");
         Path root = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "ivkit");

@@ -83,6 +83,9 @@ public final class SyntheticTasks {
         // held out of pretraining: the fine-tuning sequence
         str("rotl", false, "first letter moved to the end", x -> x.substring(1) + x.charAt(0));
         str("prev", false, "each letter replaced by the previous one (a -> z)", x -> shift(x, -1));
+        str("droplast", false, "without its last letter", x -> x.substring(0, x.length() - 1));
+        str("caplast", false, "last letter capitalised", x -> x.substring(0, x.length() - 1)
+                + Character.toUpperCase(x.charAt(x.length() - 1)));
 
         Random r = new Random(mix(seed, 0x5eed_e1L));
         Set<String> used = new LinkedHashSet<>();

@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The sections of one continual study's {@code results.json}, in this order: forgetting metrics (AP/BWT/FWT per
+ * The sections of one continual study's {@code results.json}, in this order: a demo study's claims and frontier
+ * ({@link ClaimsSections}; sweep variants {@code NAME@SCALE} appear there only), forgetting metrics (AP/BWT/FWT per
  * method), accuracy matrices, IV similarity vs. accuracy ({@link DynamicsSection}), and knowledge vs. instruction
  * ({@link KnowledgeSection}).
  */
@@ -21,9 +22,12 @@ final class ContinualSections {
         List<StudyMethod> ms = new ArrayList<>();
         if (r.methods() != null) {
             for (Map.Entry<String, ResultsFile.MethodResults> e : r.methods().entrySet()) {
-                ms.add(StudyMethod.of(e.getKey(), e.getValue()));
+                if (!e.getKey().contains("@")) {   // a frontier sweep's point: in the frontier section only
+                    ms.add(StudyMethod.of(e.getKey(), e.getValue()));
+                }
             }
         }
+        ClaimsSections.build(ctx, StudyClaims.of(r), where, out);
         forgetting(ctx, f, ms, where, out);
         matrices(ctx, f, ms, tasks, where, out);
         DynamicsSection.build(ctx, ms, where, out);

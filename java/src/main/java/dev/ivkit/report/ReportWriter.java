@@ -1,5 +1,7 @@
 package dev.ivkit.report;
 
+import dev.ivkit.results.ResultsFile;
+
 import dev.ivkit.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -92,5 +94,47 @@ public final class ReportWriter {
             sections.add(x.title);
         }
         return ReportPage.html(runDir, footer, in.files, all);
+    }
+
+    private static double size(String svg, String attr) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(attr + "=\"([0-9.]+)\"").matcher(svg);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    /**
+     * The paper's three claims as measured on a demo study's results (one line each: id, answer, numbers); empty where
+     * {@code r} is not a demo study.
+     *
+     * @param r a study's results
+     * @return the claims' console lines
+     */
+    public static List<String> claimLines(ResultsFile.Results r) {
+        StudyClaims c = StudyClaims.of(r);
+        return c == null ? List.of() : c.claims().stream().map(k -> "claim " + k.id() + ": " + k.answer() + " — " + k.evidence()).toList();
+    }
+
+    /**
+     * The demo study's forgetting-vs-plasticity frontier as one SVG document holding both plots side by side, or null
+     * without a sweep of lwf and iv-guided.
+     *
+     * @param r a study's results
+     * @return the SVG text, or null
+     */
+    public static String frontierSvg(ResultsFile.Results r) {
+        StudyClaims c = StudyClaims.of(r);
+        List<String> svgs = c == null ? List.of() : ClaimsSections.frontierSvgs(c);
+        if (svgs.isEmpty()) {
+            return null;
+        }
+        StringBuilder body = new StringBuilder();
+        double x = 0, h = 0;
+        for (String svg : svgs) {
+            body.append("<g transform=\"translate(").append(x).append(",0)\">").append(svg).append("</g>\n");
+            x += size(svg, "width");
+            h = Math.max(h, size(svg, "height"));
+        }
+        StringBuilder sb = new StringBuilder("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + x + "\" height=\"" + h + "\">\n");
+        sb.append(body);
+        return sb.append("</svg>\n").toString();
     }
 }

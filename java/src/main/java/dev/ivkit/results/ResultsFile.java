@@ -89,6 +89,17 @@ public final class ResultsFile {
             return initial == null ? null : new ResultsShape("results").knowledge(JSON.toJsonTree(initial.get("knowledge")),
                     "initial.knowledge");
         }
+
+        /**
+         * A number of {@code initial} (for example the demo's {@code icl_accuracy} or {@code iv_cross_cosine}).
+         *
+         * @param name the member's name
+         * @return its value; null when absent or null
+         * @throws ResultsFormatException naming {@code initial.NAME} when it is not a number
+         */
+        public Double initialNumber(String name) {
+            return initial == null ? null : new ResultsShape("results").number(JSON.toJsonTree(initial.get(name)), "initial." + name);
+        }
     }
 
     /** One method: every seed's run and the AP/BWT/FWT spread over them. */
@@ -155,9 +166,11 @@ public final class ResultsFile {
      * @param knowledge       the knowledge probe at this stage
      * @param knowledgeByTask where the entry pools several tasks (the demo's pretrained abilities), the probe of each,
      *                        named as in {@code initial.knowledge}; null otherwise
+     * @param iclAccuracy     the demo's pretrained abilities: mean 5-shot accuracy at this stage where measured (the
+     *                        last stage); null otherwise (an optional member: older files read with it null)
      */
     public record DynamicsEntry(String task, Integer taskIndex, Double accuracy, Double ivCosine, Double headJaccard, Recovery recovery,
-            Knowledge knowledge, List<Knowledge> knowledgeByTask) {}
+            Knowledge knowledge, List<Knowledge> knowledgeByTask, Double iclAccuracy) {}
 
     /**
      * The recovery test of a task at a stage: its base-model IV added to the current model ({@link RecoveryScore}).

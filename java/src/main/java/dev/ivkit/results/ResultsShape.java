@@ -86,7 +86,8 @@ final class ResultsShape {
                 Double ti = num(x, "task_index", ep);
                 stage.add(new ResultsFile.DynamicsEntry(str(x, "task", ep), ti == null ? null : (int) Math.round(ti), num(x, "accuracy", ep),
                         num(x, "iv_cosine", ep), num(x, "head_jaccard", ep), recovery(obj(x, "recovery", ep), ep + ".recovery"),
-                        kn == null ? null : knowledgeOf(kn, ep + ".knowledge"), knowledge(x.get("knowledge_by_task"), ep + ".knowledge_by_task")));
+                        kn == null ? null : knowledgeOf(kn, ep + ".knowledge"), knowledge(x.get("knowledge_by_task"), ep + ".knowledge_by_task"),
+                        num(x, "icl_accuracy", ep)));
             }
             out.add(stage);
         }
@@ -214,7 +215,7 @@ final class ResultsShape {
         return present(o, key) ? number(o.get(key), path(parent, key)) : null;
     }
 
-    private Double number(JsonElement e, String path) {
+    Double number(JsonElement e, String path) {
         if (e.isJsonNull()) {
             return null;
         }

@@ -107,6 +107,44 @@ class DemoTest {
     }
 
     @Test
+    void studyOfEveryMethodWithASweepReportsTheClaimsAndTheFrontier(@TempDir Path tmp) throws Exception {
+        Path org = tmp.resolve("organism");
+        Organism.train(org, OrganismConfig.defaults().withModel(32, 2, 2, 16, 1000).withSteps(30), 0);
+        Path out = tmp.resolve("study");
+        assertEquals(0, Main.run("demo", "--quick", "--seeds", "2", "--organism", org.toString(), "--out", out.toString(),
+                "--methods", String.join(",", DemoSettings.METHODS), "--fine-tune-tasks", "4", "--sweep", "0.3"));
+        ResultsFile.Results r = ResultsFile.read(out.resolve("results.json"));
+        assertEquals(List.of(Demo.PRETRAINED, "rotl", "prev", "droplast", "caplast"), r.tasks());
+        List<String> variants = new java.util.ArrayList<>(DemoSettings.METHODS);
+        variants.addAll(List.of("lwf@0.3", "iv-guided@0.3"));
+        assertEquals(variants, List.copyOf(r.methods().keySet()));
+        assertTrue(r.initialNumber("icl_accuracy") >= 0 && r.initialNumber("icl_accuracy") <= 1);
+        assertTrue(Math.abs(r.initialNumber("iv_cross_cosine")) <= 1 + 1e-9);
+        for (String v : variants) {
+            for (ResultsFile.SeedResults s : r.methods().get(v).seeds().values()) {
+                assertEquals(5, s.accuracyMatrix().length, v);
+                List<ResultsFile.DynamicsEntry> last = s.dynamics().get(s.dynamics().size() - 1);
+                ResultsFile.DynamicsEntry pooled = last.get(0);
+                assertNotNull(pooled.iclAccuracy(), v + ": the 5-shot accuracy after the sequence");
+                assertNotNull(pooled.recovery(), v + ": the recovery test after the sequence");
+                boolean sweepPoint = v.contains("@");
+                assertEquals(sweepPoint, s.dynamics().get(0).get(0).recovery() == null, v + ": a sweep point measures recovery at the end only");
+            }
+        }
+        JsonObject methods = JsonParser.parseString(Files.readString(out.resolve("summary.json"))).getAsJsonObject().getAsJsonObject("methods");
+        for (String k : List.of("instruction_accuracy_drop", "icl_accuracy_drop", "fine_tuned_bwt", "pretrained_iv_cosine")) {
+            assertFinite(methods.getAsJsonObject("naive").getAsJsonObject(k).get("mean"), "naive." + k);
+        }
+        String html = Files.readString(out.resolve("report.html"));
+        List<String> titles = ReportAssertions.assertEverySectionFilled(html);
+        assertTrue(titles.stream().anyMatch(t -> t.startsWith("Three claims of the paper")), titles.toString());
+        assertTrue(titles.stream().anyMatch(t -> t.startsWith("Forgetting vs. plasticity frontier")), titles.toString());
+        assertFalse(html.contains(">lwf@0.3<"), "sweep points appear in the frontier section only");
+        String svg = Files.readString(out.resolve("frontier.svg"));
+        assertTrue(svg.startsWith("<svg") && svg.contains("iv-guided") && svg.contains("lwf (plain KL)"), "frontier.svg");
+    }
+
+    @Test
     void zeroRegulariserWeightsReproduceNaiveFineTuningExactly(@TempDir Path tmp) throws Exception {
         // --alpha1 0 --alpha2 0 leaves iv-guided-nopr with no term at all: its loss is the cross-entropy alone, so every
         // seed's accuracy matrix must equal naive's (same data order and LoRA init per seed) — the weights reach training

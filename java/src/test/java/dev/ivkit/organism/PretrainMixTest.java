@@ -19,12 +19,13 @@ class PretrainMixTest {
     @Test
     void heldOutTasksArePretrainedInContextOnly() {
         Map<String, Integer> inContext = census(true), strict = census(false);
-        for (String held : new String[] {"rotl", "prev"}) {
+        for (String held : new String[] {"rotl", "prev", "droplast", "caplast"}) {
             assertTrue(inContext.getOrDefault(held, 0) > 0, held + " never drawn in context: " + inContext);
             assertFalse(strict.containsKey(held), held + " drawn although held out strictly: " + strict);
         }
-        assertEquals(0, inContext.getOrDefault("token:rotl", 0) + inContext.getOrDefault("token:prev", 0),
-                "a held-out task token appeared in pretraining: " + inContext);
+        for (String held : new String[] {"rotl", "prev", "droplast", "caplast"}) {
+            assertEquals(0, inContext.getOrDefault("token:" + held, 0), "a held-out task token appeared in pretraining: " + inContext);
+        }
         assertTrue(inContext.getOrDefault("token:upper", 0) + strict.getOrDefault("token:upper", 0) > 0,
                 "pretrained tasks still show their token: " + inContext);
     }

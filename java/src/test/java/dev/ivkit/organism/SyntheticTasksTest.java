@@ -44,14 +44,16 @@ class SyntheticTasksTest {
         assertEquals("ello", run("dropfirst", "hello"));
         assertEquals("Hello", run("capfirst", "hello"));
         assertEquals("elloh", run("rotl", "hello"));
+        assertEquals("hell", run("droplast", "hello"));
+        assertEquals("hellO", run("caplast", "hello"));
     }
 
     @Test
     void suiteHasTwelvePretrainingTasksThreeLookupsAndHeldOutOnes() {
         assertTrue(tasks.pretrainTasks().size() >= 12);
         assertTrue(tasks.pretrainTasks().stream().filter(t -> t.kind() == SyntheticTasks.Kind.LOOKUP).count() >= 3);
-        assertTrue(tasks.heldOutTasks().size() >= 2);
-        assertEquals(List.of("rotl", "prev"), tasks.heldOutTasks().stream().map(SyntheticTasks.Task::name).toList());
+        assertTrue(tasks.heldOutTasks().size() >= 4);
+        assertEquals(List.of("rotl", "prev", "droplast", "caplast"), tasks.heldOutTasks().stream().map(SyntheticTasks.Task::name).toList());
     }
 
     @Test

@@ -96,11 +96,11 @@ class ResultsFileTest {
                 initial, Map.of("naive", ResultsFile.MethodResults.of(seeds)))), "x");
         List<List<ResultsFile.DynamicsEntry>> d = r.methods().get("naive").seeds().get("1").dynamics();
         assertEquals(3, d.size());
-        assertEquals(List.of(new ResultsFile.DynamicsEntry("a", null, 1.0, null, null, null, null, null)), d.get(0));
+        assertEquals(List.of(new ResultsFile.DynamicsEntry("a", null, 1.0, null, null, null, null, null, null)), d.get(0));
         assertNull(d.get(1));
         // a file from before regained / share_reason: they read as null
         assertEquals(List.of(new ResultsFile.DynamicsEntry("b", 1, 0.25, 0.875, 0.5, new ResultsFile.Recovery(0.5, 0.0, null, null, null),
-                new ResultsFile.Knowledge(null, 0.125, 0.75), null)), d.get(2));
+                new ResultsFile.Knowledge(null, 0.125, 0.75), null, null)), d.get(2));
         assertEquals(List.of(new ResultsFile.Knowledge("a", 0.25, 0.5)), r.initialKnowledge());
     }
 
@@ -129,8 +129,8 @@ class ResultsFileTest {
         assertEquals(1, text.split("share_reason", -1).length - 1, "the reason only where the share is null");
         List<ResultsFile.DynamicsEntry> d = ResultsFile.parse(text, "x").methods().get("naive").seeds().get("1").dynamics().get(0);
         List<ResultsFile.Knowledge> byTask = List.of(new ResultsFile.Knowledge("x", 0.5, 0.25));
-        assertEquals(List.of(new ResultsFile.DynamicsEntry("p", 0, null, null, null, defined, null, byTask),
-                new ResultsFile.DynamicsEntry("p", 0, null, null, null, below, null, byTask)), d);
+        assertEquals(List.of(new ResultsFile.DynamicsEntry("p", 0, null, null, null, defined, null, byTask, null),
+                new ResultsFile.DynamicsEntry("p", 0, null, null, null, below, null, byTask, null)), d);
         // the typed read writes back the same members and values
         assertEquals(JsonParser.parseString(text), JsonParser.parseString(ResultsFile.toJson(ResultsFile.parse(text, "x"))));
     }
