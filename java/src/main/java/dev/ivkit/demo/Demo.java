@@ -177,16 +177,18 @@ public final class Demo {
             sb.append(String.format("%-10s %s%n", k, accuracies(summary.byKind().get(k))));
         }
         sb.append(String.format("%-10s %s%n%n", "all", accuracies(summary.all())));
-        List<String> cols = List.of("AP", "BWT", "new_task_accuracy", "instruction_drop", "knowledge_drop", "iv_recovery");
+        List<String> cols = List.of("AP", "BWT", "new_task_accuracy", "instruction_accuracy_drop", "icl_accuracy_drop", "fine_tuned_bwt",
+                "iv_recovery");
         sb.append(String.format("%-15s", "method"));
-        for (String c : List.of("AP", "BWT", "new task", "instr drop", "know drop", "IV regained")) {
+        for (String c : List.of("AP", "BWT", "new task", "instr acc drop", "5-shot drop", "FT-task BWT", "IV regained")) {
             sb.append(String.format(" %15s", c));
         }
         sb.append('\n');
         for (Map.Entry<String, Map<String, Spread>> e : summary.methods().entrySet()) {
             sb.append(String.format("%-15s", e.getKey()));
             for (String c : cols) {
-                sb.append(String.format(" %15s", e.getValue().get(c).format("%.3f", "±")));
+                Spread v = e.getValue().get(c);
+                sb.append(String.format(" %15s", v == null ? "n/a" : v.format("%.3f", "±")));
             }
             sb.append('\n');
         }
