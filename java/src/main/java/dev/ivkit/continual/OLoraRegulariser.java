@@ -45,4 +45,18 @@ public final class OLoraRegulariser extends ParameterPenalty {
         return total.mul(new Scalar(lambda));
     }
 
+    /**
+     * What O-LoRA keeps of a finished task: detached copies of its adapter's A matrices by module path, each retained so
+     * that it outlives the caller's pointer scope (for the next tasks' {@link #OLoraRegulariser(List, double)}).
+     */
+    public static Map<String, Tensor> keepA(LoraAdapter a) {
+        Map<String, Tensor> as = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor[]> e : a.all().entrySet()) {
+            Tensor c = e.getValue()[0].detach().clone();
+            c.retainReference();
+            as.put(e.getKey(), c);
+        }
+        return as;
+    }
+
 }

@@ -123,13 +123,7 @@ final class SeedRun {
     private void remember(Method method, int k, LoraAdapter a, List<Map<String, Tensor>> previousA, ReplayBuffer<TokenizedPrompt> buffer,
             List<TaskData> tasks) {
         if (method == Method.OLORA) {
-            Map<String, Tensor> as = new LinkedHashMap<>();
-            for (Map.Entry<String, Tensor[]> e : a.all().entrySet()) {
-                Tensor c = e.getValue()[0].detach().clone();
-                c.retainReference();
-                as.put(e.getKey(), c);
-            }
-            previousA.add(as);
+            previousA.add(OLoraRegulariser.keepA(a));
         }
         if (method == Method.REPLAY) {
             buffer.add(k, tasks.get(k).train);

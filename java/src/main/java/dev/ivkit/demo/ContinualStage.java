@@ -3,6 +3,7 @@ package dev.ivkit.demo;
 import dev.ivkit.continual.EwcRegulariser;
 import dev.ivkit.continual.IvDynamics;
 import dev.ivkit.continual.Method;
+import dev.ivkit.continual.OLoraRegulariser;
 import dev.ivkit.continual.RegulariserFactory;
 import dev.ivkit.continual.ReplayBuffer;
 import dev.ivkit.continual.TaskProtocol;
@@ -223,13 +224,7 @@ final class ContinualStage {
     private static void remember(Method method, int k, LoraAdapter a, List<TokenizedPrompt> own, List<Map<String, Tensor>> previousA,
             ReplayBuffer<TokenizedPrompt> buffer) {
         if (method == Method.OLORA) {
-            Map<String, Tensor> as = new LinkedHashMap<>();
-            for (Map.Entry<String, Tensor[]> e : a.all().entrySet()) {
-                Tensor c = e.getValue()[0].detach().clone();
-                c.retainReference();
-                as.put(e.getKey(), c);
-            }
-            previousA.add(as);
+            previousA.add(OLoraRegulariser.keepA(a));
         }
         if (method == Method.REPLAY) {
             buffer.add(k, own);
