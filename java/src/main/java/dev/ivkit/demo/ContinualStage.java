@@ -162,7 +162,8 @@ final class ContinualStage {
     /**
      * Every (method, seed) run of the continual stage, on as many threads as there are cores (each run loads its own
      * model and is single-threaded, with single-threaded BLAS while they run), collected in method-then-seed order:
-     * the runs are independent, so the results do not depend on the thread count.
+     * the runs are independent, so the results do not depend on the thread count. Runs an interrupted attempt finished
+     * are read back ({@link RunCache}).
      */
     Map<String, List<Run>> runAll(Stage base) {
         record Job(String method, int seed) {}
@@ -173,8 +174,13 @@ final class ContinualStage {
             }
         }
         boolean oneThread = Parallel.workers(jobs.size()) == 1;
+        RunCache cache = new RunCache(out, organismDir, s);
         List<Run> done = Parallel.map(jobs, new Progress("fine-tuning", jobs.size()), j -> j.method() + " seed " + j.seed(),
-                j -> runOne(j.method(), j.seed(), base, oneThread));
+                j -> cache.get(j.method(), j.seed()).orElseGet(() -> {
+                    Run r = runOne(j.method(), j.seed(), base, oneThread);
+                    cache.put(j.method(), j.seed(), r);
+                    return r;
+                }));
         Map<String, List<Run>> runs = new LinkedHashMap<>();
         for (int i = 0; i < jobs.size(); i++) {
             runs.computeIfAbsent(jobs.get(i).method(), k -> new ArrayList<>()).add(done.get(i));
@@ -184,6 +190,7 @@ final class ContinualStage {
 
     private Run runOne(String id, int seed, Stage base, boolean progressBars) {
         Path work = out.resolve("work").resolve(id + "-seed-" + seed);
+        StudyFiles.deleteTree(work);   // what an interrupted attempt left of this run
         List<Stage> stages = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
         stages.add(base);
