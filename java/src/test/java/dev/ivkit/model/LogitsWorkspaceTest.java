@@ -97,6 +97,17 @@ class LogitsWorkspaceTest {
         }
     }
 
+    /** The same on a CUDA device (cuBLAS's mm and mm_out): runs only where a GPU is present. */
+    @Test
+    void stories260KOnCudaGivesTheSameBits() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ivkit.kernels.Cuda.available(), "no usable CUDA: "
+                + dev.ivkit.kernels.Cuda.reason());
+        try (LlamaModel m = ModelLoader.load(SharedData.stories260K().resolve("stories260K.bin"), null, Device.cuda(0), null)) {
+            assertSameAsFresh(m);
+            assertCachedAndSuffixSameAsFresh(m);
+        }
+    }
+
     @Test
     void onlyTheNextWorkspaceForwardOverwritesAWorkspaceResult() {
         ModelConfig c = TestModels.gqaConfig();
