@@ -152,6 +152,24 @@ class LogitsWorkspaceTest {
         }
     }
 
+    /** Weights that require grad (pretraining) get autograd logits from a WORKSPACE call, as a FRESH one would. */
+    @Test
+    void trainableWeightsGetAutogradLogits() {
+        ModelConfig c = TestModels.gqaConfig();
+        try (PointerScope s = new PointerScope(); LlamaModel m = TestModels.random(c, 8);
+             AutoGradMode grad = new AutoGradMode(true)) {
+            Tensor head = m.weights().get(WeightNames.LM_HEAD).requires_grad_(true);
+            Tensor tok = ids(c, 2, 6, 5);
+            Tensor expect = m.forward(tok, null, null, null, LogitsMode.ALL, LogitsBuffer.FRESH).logits();
+            Tensor logits = m.forward(tok, null, null, null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();
+            assertTrue(logits.requires_grad());
+            assertEquals(0, m.logitsWorkspaceBytes(), "no workspace was used");
+            Compare.assertBitEqual(expect, logits, "autograd logits");
+            logits.sum().backward();
+            assertTrue(head.grad().abs().sum().item_double() > 0);
+        }
+    }
+
     @Test
     void garbageInTheWorkspaceNeverReachesTheResult() {
         ModelConfig c = TestModels.gqaConfig();
