@@ -1,6 +1,7 @@
 package dev.ivkit.bench;
 
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.ModelConfig;
 import dev.ivkit.model.ModelLoader;
@@ -33,6 +34,11 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Full-sequence fp32 forward of {@link LlamaModel} (no hooks, {@link LogitsMode#ALL}: logits for every position) in
  * forwards/s, with tokens/s and flop/s as secondary metrics. FLOPs per forward: {@link #forwardFlops}.
+ *
+ * <p>{@link #forward} writes the logits into the model's workspace ({@link LogitsBuffer#WORKSPACE}), as the library's
+ * scans, evaluations and decoders do: the default inference path and the one the roofline ratio is read from.
+ * {@link #forwardFresh} allocates them per call ({@link LogitsBuffer#FRESH}, the public forward's default, what
+ * training does): at random22M's 65.5 MB of logits its first-touch page faults are the difference.
  *
  * <p>Models: {@code stories260K} (Karpathy's llama2.c checkpoint, read from {@link #storiesPath}) and
  * {@code random22M}, a seeded random Llama of {@link #RANDOM_22M} (22.6M parameters, tied 32000-token embedding).
@@ -84,10 +90,21 @@ public class ForwardBench {
         llama.close();
     }
 
+    /** The forward with logits in the model's workspace. */
     @Benchmark
     public float forward(Work work) {
+        return run(work, LogitsBuffer.WORKSPACE);
+    }
+
+    /** The forward with a fresh logits tensor per call. */
+    @Benchmark
+    public float forwardFresh(Work work) {
+        return run(work, LogitsBuffer.FRESH);
+    }
+
+    private float run(Work work, LogitsBuffer buffer) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor logits = llama.forward(tokens, null, null, null, LogitsMode.ALL).logits();
+            Tensor logits = llama.forward(tokens, null, null, null, LogitsMode.ALL, buffer).logits();
             work.add(tokensPerCall, flopsPerCall);
             return logits.data_ptr_float().get();
         }

@@ -8,6 +8,8 @@ import dev.ivkit.data.DataFormatException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
+import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.tokenizer.Tokenizer;
 import dev.ivkit.util.Torch;
 import java.io.IOException;
@@ -91,7 +93,8 @@ public final class MultipleChoiceEval {
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             long[] ids = tp.teacherForcedIds();
             int n = tp.targetIds().length, pos = tp.predictPosition();
-            Tensor lp = model.forward(torch.tensor(ids).reshape(1, ids.length), HookPlan.empty()).logits().select(0, 0)
+            Tensor lp = model.forward(torch.tensor(ids).reshape(1, ids.length), null, HookPlan.empty(), null, LogitsMode.ALL,
+                    LogitsBuffer.WORKSPACE).logits().select(0, 0)
                     .narrow(0, pos, n).to(torch.ScalarType.Float).log_softmax(1);
             long[] tgt = new long[n];
             for (int i = 0; i < n; i++) {

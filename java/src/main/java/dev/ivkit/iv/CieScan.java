@@ -9,6 +9,7 @@ import dev.ivkit.hooks.Positions;
 import dev.ivkit.PatchMode;
 import dev.ivkit.model.KvCache;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.ModelConfig;
 import dev.ivkit.model.RunResult;
@@ -138,7 +139,7 @@ public final class CieScan {
         long[] ids = p.teacherForcedIds();
         Tensor tokens = torch.tensor(ids).reshape(1, ids.length);
         int pos = p.predictPosition(), n = p.targetIds().length;
-        double[] clean = AnswerScores.of(model.forward(tokens, HookPlan.empty()).logits().narrow(1, pos, n), p.targetIds())[0];
+        double[] clean = AnswerScores.of(model.forward(tokens, null, HookPlan.empty(), null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits().narrow(1, pos, n), p.targetIds())[0];
         double[][][] out = new double[3][][];
         out[0] = new double[c.nLayers()][c.nHeads()];
         out[1] = new double[c.nLayers()][c.nHeads()];
@@ -148,7 +149,7 @@ public final class CieScan {
                 try (PointerScope s = new PointerScope()) {
                     HookPlan plan = HookPlan.builder().patch(new HeadPatch(l, h, Positions.of(pos),
                             meanZ.select(0, l).select(0, h), mode, null)).build();
-                    Tensor logits = model.forward(tokens, plan).logits().narrow(1, pos, n);
+                    Tensor logits = model.forward(tokens, null, plan, null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits().narrow(1, pos, n);
                     double[] r = AnswerScores.of(logits, p.targetIds())[0];
                     out[0][l][h] = r[0] - clean[0];
                     out[1][l][h] = r[1] - clean[1];
@@ -174,7 +175,7 @@ public final class CieScan {
                 cap.capture(HookSite.residPre(l));
             }
             Tensor embedded = model.embedTokens(torch.tensor(tail).reshape(1, n));          // [1, n, d_model]
-            RunResult clean = model.forwardSuffix(0, embedded, prefix, cap.build(), LogitsMode.ALL);
+            RunResult clean = model.forwardSuffix(0, embedded, prefix, cap.build(), LogitsMode.ALL, LogitsBuffer.WORKSPACE);
             double[] cleanScores = AnswerScores.of(clean.logits(), p.targetIds())[0];
             double[][][] out = new double[3][][];
             out[0] = new double[L][H];
@@ -188,7 +189,7 @@ public final class CieScan {
                     for (int h = 0; h < H; h++) {
                         plan.patch(patch(l, h, 0, new int[] {h}));
                     }
-                    Tensor logits = model.forwardSuffix(l, batch, prefix, plan.build(), LogitsMode.ALL).logits();  // [H, n, V]
+                    Tensor logits = model.forwardSuffix(l, batch, prefix, plan.build(), LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();  // [H, n, V]
                     double[][] r = AnswerScores.of(logits, p.targetIds());
                     for (int h = 0; h < H; h++) {
                         out[0][l][h] = r[h][0] - cleanScores[0];

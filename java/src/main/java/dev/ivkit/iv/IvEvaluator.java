@@ -10,6 +10,8 @@ import dev.ivkit.hooks.Positions;
 import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.model.Generator;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
+import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.Sampler;
 import dev.ivkit.model.tokenizer.Tokenizer;
 import dev.ivkit.util.Torch;
@@ -128,7 +130,8 @@ public final class IvEvaluator {
         int pos = tp.predictPosition(), n = tp.targetIds().length;
         HookPlan plan = iv == null ? HookPlan.empty() : HookPlan.builder()
                 .add(new ResidualAdd(HookSite.residPost(layer), Positions.of(pos), iv, scale, null)).build();
-        Tensor logits = model.forward(torch.tensor(ids).reshape(1, ids.length), plan).logits().select(0, 0);  // [pos, vocab]
+        Tensor logits = model.forward(torch.tensor(ids).reshape(1, ids.length), null, plan, null, LogitsMode.ALL, LogitsBuffer.WORKSPACE)
+                .logits().select(0, 0);  // [pos, vocab]
         int v = (int) logits.size(1);
         float[] all = Torch.toFloatArray(logits.narrow(0, pos, n));   // one device-to-host copy per prompt
         float[][] rows = new float[n][];

@@ -6,6 +6,8 @@ import dev.ivkit.data.prompt.Prompt;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
+import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.tokenizer.Tokenizer;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
@@ -74,7 +76,8 @@ public final class KnowledgeProbe {
         try (PointerScope s = new PointerScope()) {
             TokenizedPrompt tp = TokenizedPrompt.of(tokenizer, p);
             long[] ids = tp.teacherForcedIds();
-            Tensor logits = model.forward(torch.tensor(ids).reshape(1, ids.length), HookPlan.empty()).logits()
+            Tensor logits = model.forward(torch.tensor(ids).reshape(1, ids.length), null, HookPlan.empty(), null, LogitsMode.ALL,
+                    LogitsBuffer.WORKSPACE).logits()
                     .narrow(1, tp.predictPosition(), tp.targetIds().length);
             return AnswerScores.of(logits, tp.targetIds())[0][1];
         }

@@ -4,6 +4,7 @@ import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.util.Torch;
 import java.util.Arrays;
@@ -73,7 +74,7 @@ public final class ScanValidity {
                 try (PointerScope s = new PointerScope()) {
                     List<TokenizedPrompt> chunk = prompts.subList(start, Math.min(prompts.size(), start + batch));
                     Tensor[] in = MeanActivations.leftPadded(chunk);
-                    Tensor last = model.forward(in[0], in[1], HookPlan.empty(), null, LogitsMode.LAST).logits();  // [b, V]
+                    Tensor last = model.forward(in[0], in[1], HookPlan.empty(), null, LogitsMode.LAST, LogitsBuffer.WORKSPACE).logits();  // [b, V]
                     long[] best = Torch.toLongArray(last.argmax(new LongOptional(1), false));
                     for (int i = 0; i < chunk.size(); i++) {
                         right += best[i] == chunk.get(i).targetIds()[0] ? 1 : 0;

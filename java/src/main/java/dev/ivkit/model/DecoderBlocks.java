@@ -5,6 +5,7 @@ import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
 import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -30,6 +31,7 @@ final class DecoderBlocks {
     private final double attnScale;
     final Rope rope;
     final LoraSlot lora = new LoraSlot();
+    final LogitsWorkspace logitsWorkspace = new LogitsWorkspace(LogitsWorkspace.MAX_BYTES);
 
     @SuppressWarnings("unchecked")
     DecoderBlocks(ModelConfig cfg, torch.ScalarType dtype, Layer[] layers, Tensor finalNorm, Tensor lmHead, Device device) {
@@ -50,7 +52,7 @@ final class DecoderBlocks {
         this.attnScale = 1.0 / Math.sqrt(cfg.headDim());
     }
 
-    /** The same layers with new RoPE tables and an empty LoRA slot. */
+    /** The same layers with new RoPE tables, an empty LoRA slot and its own logits workspace. */
     DecoderBlocks replica() {
         return new DecoderBlocks(cfg, dtype, layers, finalNorm, lmHead, device);
     }
@@ -88,8 +90,11 @@ final class DecoderBlocks {
     }
 
 
-    /** Final norm and language-model head per the logits mode. */
-    Tensor lmHead(Tensor x, HookPlan plan, PlanExecutor hooks, LogitsMode logitsMode) {
+    /**
+     * Final norm and language-model head per the logits mode, into the logits workspace when {@code buffer} asks for
+     * it and the contract of {@link LogitsBuffer#WORKSPACE} allows (the plan does not capture the logits).
+     */
+    Tensor lmHead(Tensor x, HookPlan plan, PlanExecutor hooks, LogitsMode logitsMode, LogitsBuffer buffer) {
         boolean wantLogitsCapture = !plan.capturesAt(HookSite.logits()).isEmpty();
         if (logitsMode == LogitsMode.NONE && plan.capturesAt(HookSite.lnFinal()).isEmpty() && !wantLogitsCapture) {
             return null;
@@ -97,18 +102,37 @@ final class DecoderBlocks {
         Tensor normed = rmsNorm(x, finalNorm);
         hooks.capture(HookSite.lnFinal(), normed);
         if (logitsMode == LogitsMode.LAST && !wantLogitsCapture) {
-            return torch.linear(normed.select(1, x.size(1) - 1), lmHead);       // [batch, vocab]
+            return head(normed.select(1, x.size(1) - 1), buffer);                 // [batch, vocab]
         }
         if (logitsMode == LogitsMode.NONE && !wantLogitsCapture) {
             return null;
         }
-        Tensor all = torch.linear(normed, lmHead);                                 // [batch, pos, vocab]
+        Tensor all = wantLogitsCapture ? torch.linear(normed, lmHead) : head(normed, buffer);  // [batch, pos, vocab]
         hooks.capture(HookSite.logits(), all);
         return switch (logitsMode) {
             case ALL -> all;
             case LAST -> all.select(1, x.size(1) - 1);
             default -> null;
         };
+    }
+
+    /**
+     * in [..., d_model] times the lm_head transposed: the same GEMM as {@code torch.linear} (bit-identical), written
+     * into the workspace when asked and no gradient is needed (out= variants have no autograd), else a fresh tensor.
+     */
+    private Tensor head(Tensor in, LogitsBuffer buffer) {
+        boolean needsGrad = GradMode.is_enabled() && (in.requires_grad() || lmHead.requires_grad());
+        if (buffer == LogitsBuffer.WORKSPACE && !needsGrad && !in.is_meta()) {
+            long d = in.size(-1), rows = in.numel() / d, vocab = lmHead.size(0);
+            Tensor out = logitsWorkspace.view(rows, vocab, in);
+            if (out != null) {
+                torch.mm_out(out, in.reshape(rows, d), lmHead.t());
+                long[] shape = in.sizes().vec().get();
+                shape[shape.length - 1] = vocab;
+                return out.view(shape);
+            }
+        }
+        return torch.linear(in, lmHead);
     }
 
 
@@ -167,5 +191,6 @@ final class DecoderBlocks {
 
     void close() {
         rope.close();
+        logitsWorkspace.close();
     }
 }

@@ -46,10 +46,10 @@ final class ForwardPass {
 
     /**
      * Runs layers {@code [startLayer, nLayers)} on the embeddings of {@code tokens} (when {@code residIn} is null) or
-     * on {@code residIn}, reading and appending to {@code cache} when there is one.
+     * on {@code residIn}, reading and appending to {@code cache} when there is one; logits where {@code buffer} says.
      */
     RunResult run(Tensor tokens, Tensor residIn, int startLayer, Tensor attentionMask, HookPlan plan, KvCache cache,
-            LogitsMode logitsMode) {
+            LogitsMode logitsMode, LogitsBuffer buffer) {
         int batch, seqLen;
         if (residIn != null) {
             batch = (int) residIn.size(0);
@@ -121,7 +121,7 @@ final class ForwardPass {
             cache.realCount.add_(mask.to(torch.ScalarType.Long).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
             cache.advance(seqLen);
         }
-        Tensor logits = blocks.lmHead(x, plan, hooks, logitsMode);
+        Tensor logits = blocks.lmHead(x, plan, hooks, logitsMode, buffer);
         return new RunResult(logits, captures);
     }
 }

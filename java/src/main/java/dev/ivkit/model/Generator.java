@@ -77,7 +77,7 @@ public final class Generator {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor tokens = torch.tensor(ids).reshape(1, ids.length);
                     HookPlan plan = cache.length() == 0 ? promptPlan : stepPlan;
-                    Tensor logits = model.forward(tokens, null, plan, cache, LogitsMode.LAST).logits();
+                    Tensor logits = model.forward(tokens, null, plan, cache, LogitsMode.LAST, LogitsBuffer.WORKSPACE).logits();
                     next = sampler.sample(Torch.toFloatArray(logits));
                 }
                 out[produced++] = next;

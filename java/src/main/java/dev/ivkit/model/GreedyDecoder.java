@@ -129,7 +129,7 @@ public final class GreedyDecoder {
             try (PointerScope sc = new PointerScope()) {
                 HookPlan plan = iv == null ? null : plan(iv, lastPrompt, done, step);
                 Tensor logits = model.forward(torch.tensor(ids).reshape(rows, len), torch.tensor(mask).reshape(rows, len), plan, null,
-                        LogitsMode.LAST).logits();
+                        LogitsMode.LAST, LogitsBuffer.WORKSPACE).logits();
                 next = Torch.toLongArray(logits.argmax(new LongOptional(1), false));
             }
             boolean all = true;

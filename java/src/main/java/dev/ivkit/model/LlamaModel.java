@@ -19,6 +19,11 @@ import org.bytedeco.pytorch.global.torch;
  * naming the activations to capture. The model owns its weight tensors ({@link #close()} frees them). It is confined
  * to one thread: a forward entered from a second thread while one runs fails with {@link IllegalStateException}.
  * Wrap calls in a {@code PointerScope}; the returned tensors live in it.
+ *
+ * <p>Logits are a fresh tensor per call unless the caller passes {@link LogitsBuffer#WORKSPACE}: then they are written
+ * into the model's reusable logits workspace (bounded, freed by {@link #close()}) and stay valid only until the next
+ * {@code WORKSPACE} forward of this instance; see {@link LogitsBuffer} for the contract. The library's own
+ * consume-at-once call sites (scans, evaluation scores, greedy decoding, sampling) use it.
  */
 public final class LlamaModel implements AutoCloseable {
     private final ModelConfig cfg;
@@ -82,7 +87,8 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * A second model over the same weight tensors, for another thread (a model is confined to one): data-parallel
-     * training runs one replica per shard. It has no adapter; closing it frees only its own RoPE tables, and it must
+     * training runs one replica per shard. It has no adapter and its own logits workspace; closing it frees only its
+     * own RoPE tables and workspace, and it must
      * not be used after this model is closed.
      *
      * @return a replica sharing this model's weights
@@ -178,11 +184,28 @@ public final class LlamaModel implements AutoCloseable {
      * @return logits per {@code logitsMode} and the plan's captures
      */
     public RunResult forward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode) {
+        return forward(tokens, attentionMask, plan, cache, logitsMode, LogitsBuffer.FRESH);
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, HookPlan, KvCache, LogitsMode)}, writing the logits where {@code buffer} says:
+     * with {@link LogitsBuffer#WORKSPACE} they are overwritten by this model's next {@code WORKSPACE} forward.
+     *
+     * @param tokens        [batch, pos] int64 ids
+     * @param attentionMask [batch, pos] (1 = real token, 0 = left padding) or null for no padding
+     * @param plan          captures; validated against the model and the input first
+     * @param cache         KV cache to read the earlier positions from and append these to, or null
+     * @param logitsMode    which positions get logits
+     * @param buffer        a fresh logits tensor, or the model's workspace (contract: {@link LogitsBuffer})
+     * @return logits per {@code logitsMode} and the plan's captures
+     */
+    public RunResult forward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode,
+            LogitsBuffer buffer) {
         if (!busy.compareAndSet(false, true)) {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            return pass.run(tokens, null, 0, attentionMask, plan == null ? HookPlan.empty() : plan, cache, logitsMode);
+            return pass.run(tokens, null, 0, attentionMask, plan == null ? HookPlan.empty() : plan, cache, logitsMode, buffer);
         } finally {
             busy.set(false);
         }
@@ -213,7 +236,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            return pass.run(null, residIn, startLayer, attentionMask, plan, null, logitsMode);
+            return pass.run(null, residIn, startLayer, attentionMask, plan, null, logitsMode, LogitsBuffer.FRESH);
         } finally {
             busy.set(false);
         }
@@ -232,14 +255,41 @@ public final class LlamaModel implements AutoCloseable {
      * @return logits per {@code logitsMode} and the plan's captures
      */
     public RunResult forwardSuffix(int startLayer, Tensor residIn, KvCache prefix, HookPlan plan, LogitsMode logitsMode) {
+        return forwardSuffix(startLayer, residIn, prefix, plan, logitsMode, LogitsBuffer.FRESH);
+    }
+
+    /**
+     * As {@link #forwardSuffix(int, Tensor, KvCache, HookPlan, LogitsMode)}, writing the logits where {@code buffer}
+     * says (contract: {@link LogitsBuffer}).
+     *
+     * @param startLayer first layer to run
+     * @param residIn    [rows, suffix, d_model]: blocks.startLayer.hook_resid_pre of positions prefix.length() ...
+     * @param prefix     a batch-1 cache of the prefix, without padding
+     * @param plan       hooks; their positions index the suffix, their layers must be ≥ startLayer
+     * @param logitsMode which positions get logits
+     * @param buffer     a fresh logits tensor, or the model's workspace
+     * @return logits per {@code logitsMode} and the plan's captures
+     */
+    public RunResult forwardSuffix(int startLayer, Tensor residIn, KvCache prefix, HookPlan plan, LogitsMode logitsMode,
+            LogitsBuffer buffer) {
         if (!busy.compareAndSet(false, true)) {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            return SuffixForward.run(pass, startLayer, residIn, prefix, plan, logitsMode);
+            return SuffixForward.run(pass, startLayer, residIn, prefix, plan, logitsMode, buffer);
         } finally {
             busy.set(false);
         }
+    }
+
+    /**
+     * Bytes the logits workspace of this instance holds now: 0 until a {@link LogitsBuffer#WORKSPACE} forward used it
+     * and after {@link #close()}; at most 256 MiB.
+     *
+     * @return the workspace's size in bytes
+     */
+    public long logitsWorkspaceBytes() {
+        return blocks.logitsWorkspace.bytes();
     }
 
     // ---- LoRA (state and arithmetic in LoraSlot) ------------------------------------------------------------------

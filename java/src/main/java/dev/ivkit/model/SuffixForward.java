@@ -18,7 +18,8 @@ final class SuffixForward {
     private SuffixForward() {}
 
     /** Checks the arguments and runs the suffix on {@code f}'s weights (the caller holds the model's thread). */
-    static RunResult run(ForwardPass f, int startLayer, Tensor residIn, KvCache prefix, HookPlan plan, LogitsMode logitsMode) {
+    static RunResult run(ForwardPass f, int startLayer, Tensor residIn, KvCache prefix, HookPlan plan, LogitsMode logitsMode,
+            LogitsBuffer buffer) {
         ModelConfig cfg = f.cfg;
         DecoderBlocks blocks = f.blocks;
         torch.ScalarType dtype = f.dtype;
@@ -55,6 +56,6 @@ final class SuffixForward {
         for (int l = startLayer; l < cfg.nLayers(); l++) {
             x = blocks.block(l, x, angles, allowed, kv, hooks);
         }
-        return new RunResult(blocks.lmHead(x, plan, hooks, logitsMode), captures);
+        return new RunResult(blocks.lmHead(x, plan, hooks, logitsMode, buffer), captures);
     }
 }

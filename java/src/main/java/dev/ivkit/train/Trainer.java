@@ -4,6 +4,7 @@ import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.RunResult;
@@ -360,7 +361,7 @@ public final class Trainer {
             for (int i = 0; i < evalData.size(); i += cfg.batchSize()) {
                 try (PointerScope s = new PointerScope()) {
                     TrainBatch b = TrainBatch.of(evalData.subList(i, Math.min(evalData.size(), i + cfg.batchSize())));
-                    RunResult r = model.forward(b.tokens, b.mask, HookPlan.empty(), null, LogitsMode.ALL);
+                    RunResult r = model.forward(b.tokens, b.mask, HookPlan.empty(), null, LogitsMode.ALL, LogitsBuffer.WORKSPACE);
                     sum += b.crossEntropy(r.logits()).item_double() * b.answerTokens;
                     n += b.answerTokens;
                 }

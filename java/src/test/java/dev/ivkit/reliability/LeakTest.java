@@ -1,14 +1,19 @@
 package dev.ivkit.reliability;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
+import dev.ivkit.model.ModelConfig;
 import dev.ivkit.model.ModelLoader;
+import dev.ivkit.model.RopeStyle;
 import dev.ivkit.testutil.SharedData;
+import dev.ivkit.testutil.TestModels;
 import dev.ivkit.train.AdamW;
 import dev.ivkit.util.Torch;
 import java.io.IOException;
@@ -92,6 +97,54 @@ class LeakTest {
                 100.0 * (rssPeak - rssBase) / rssBase, msPerStep);
         assertTrue(growth < MAX_GROWTH, String.format(Locale.ROOT, "VmRSS grew %.2f %% (%,d -> %,d kB) over %d steps",
                 100 * growth, rssBase, rssEnd, STEPS - warmup - 100));
+    }
+
+    /**
+     * The logits workspace neither leaks nor outlives its model: inference forwards with {@link LogitsBuffer#WORKSPACE}
+     * on a vocab-32,000 model whose largest call needs a 65.5 MB workspace (shapes rotate, so it is reused at smaller
+     * sizes), then models made, used once and closed in turn. Were a workspace kept past close() or reallocated per
+     * call, VmRSS would grow by 65.5 MB per model or call; the bound is one workspace in all.
+     */
+    @Test
+    void logitsWorkspaceNeitherLeaksNorOutlivesItsModel() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs /proc");
+        Torch.init();
+        ModelConfig cfg = new ModelConfig("llama", 32, 64, 1, 2, 1, 16, 32000, 512, 1e-5, 10000.0, RopeStyle.HALF, null,
+                false, false, 1, 2);
+        int[][] shapes = {{4, 128}, {2, 64}, {1, 200}, {3, 100}};
+        long wsBytes = 4L * 128 * cfg.vocabSize() * 4;
+        long base = 0, end;
+        try (LlamaModel m = TestModels.random(cfg, 11)) {
+            for (int call = 0; call < 80; call++) {
+                if (call == 20) {
+                    System.gc();
+                    base = rssKb();
+                }
+                try (PointerScope s = new PointerScope()) {
+                    int[] bt = shapes[call % shapes.length];
+                    torch.manual_seed(call);
+                    Tensor ids = torch.randint(cfg.vocabSize(), new long[] {bt[0], bt[1]});
+                    Tensor logits = m.forward(ids, null, HookPlan.empty(), null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();
+                    assertTrue(Double.isFinite(logits.sum().item_double()));
+                }
+            }
+            assertEquals(wsBytes, m.logitsWorkspaceBytes(), "the workspace holds the largest call (4x128) only");
+            end = rssKb();
+        }
+        long calls = end - base;
+        for (int model = 0; model < 8; model++) {
+            try (LlamaModel m = TestModels.random(cfg, 20 + model); PointerScope s = new PointerScope()) {
+                m.forward(torch.randint(cfg.vocabSize(), new long[] {4, 128}), null, HookPlan.empty(), null, LogitsMode.ALL,
+                        LogitsBuffer.WORKSPACE);
+                assertEquals(wsBytes, m.logitsWorkspaceBytes());
+            }
+        }
+        System.gc();
+        long models = rssKb() - end;
+        System.out.printf(Locale.ROOT, "leak (logits workspace %,d kB): VmRSS %+,d kB over 60 calls, %+,d kB over 8 models%n",
+                wsBytes / 1024, calls, models);
+        assertTrue(calls * 1024 < wsBytes, "VmRSS grew " + calls + " kB over 60 workspace forwards");
+        assertTrue(models * 1024 < wsBytes, "VmRSS grew " + models + " kB over 8 models made, used and closed");
     }
 
     /** The long run outside Maven: {@code java -cp <test classpath> -Dleak.steps=10000 -Dleak.maxGrowth=0.02 -Divkit.shared=… LeakTest}. */
