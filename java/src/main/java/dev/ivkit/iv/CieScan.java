@@ -11,12 +11,12 @@ import dev.ivkit.model.KvCache;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.ModelConfig;
-import dev.ivkit.model.RunResult;
 import dev.ivkit.util.Torch;
 import java.util.function.IntConsumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -26,9 +26,10 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>{@link ScanMethod#NAIVE} re-runs the whole prompt once per head. {@link ScanMethod#EXACT} uses that a patch at
  * position p changes nothing before p: the prefix (positions &lt; p) is run once into a KV cache, the unpatched
- * suffix (p and the answer) once with every layer's residual captured, then for each layer l all heads are
- * evaluated as one batch on the suffix only, from layer l up. Same numbers to float tolerance, a fraction of the
- * FLOPs (see benchmarks/README.md).
+ * suffix (p and the answer) runs layer by layer as row 0 of a batch that gains, at each layer l, one copy of that
+ * row per head with the head patched there; the rows go on through the later layers together, and one lm_head call
+ * at the end scores every variant. Same numbers to float tolerance, a fraction of the FLOPs (see
+ * benchmarks/README.md).
  */
 public final class CieScan {
     private final LlamaModel model;
@@ -158,6 +159,11 @@ public final class CieScan {
         return out;
     }
 
+    /**
+     * The prefix once into a KV cache; then one suffix call per layer l on a batch that grows by H rows there: row 0
+     * is the clean suffix, the new rows are copies of its blocks.l.hook_resid_pre with head h patched at layer l, and
+     * the rows added at earlier layers go on. The last call's logits hold every variant's: one lm_head product.
+     */
     private double[][][] exact(TokenizedPrompt p) {
         ModelConfig c = model.config();
         int L = c.nLayers(), H = c.nHeads();
@@ -169,34 +175,52 @@ public final class CieScan {
                 model.forward(torch.tensor(head).reshape(1, pos), null, HookPlan.empty(), prefix, LogitsMode.NONE);
             }
             long[] tail = java.util.Arrays.copyOfRange(ids, pos, ids.length);              // n suffix positions
-            HookPlan.Builder cap = HookPlan.builder();
-            for (int l = 1; l < L; l++) {
-                cap.capture(HookSite.residPre(l));
+            Tensor x = model.embedTokens(torch.tensor(tail).reshape(1, n));                 // [1, n, d_model]
+            Tensor logits = null;
+            for (int l = 0; l < L; l++) {
+                try (PointerScope s = new PointerScope()) {
+                    int rows = 1 + l * H;                                                   // clean + earlier layers'
+                    Tensor batch = torch.cat(new TensorVector(x, x.narrow(0, 0, 1).expand(H, n, c.dModel())), 0);
+                    HookPlan.Builder plan = HookPlan.builder();
+                    for (int h = 0; h < H; h++) {
+                        plan.patch(patch(l, h, 0, new int[] {rows + h}));
+                    }
+                    Tensor next;
+                    if (l < L - 1) {
+                        plan.capture(HookSite.residPre(l + 1));
+                        next = model.forwardSuffix(l, l + 1, batch, prefix, plan.build(), LogitsMode.NONE).capture(HookSite.residPre(l + 1));
+                    } else {
+                        next = model.forwardSuffix(l, L, batch, prefix, plan.build(), LogitsMode.ALL).logits();   // [1 + L*H, n, V]
+                    }
+                    next.retainReference();                                                // outlives this scope
+                    x = next;
+                }
+                keepInScope(x);
+                if (l == L - 1) {
+                    logits = x;
+                }
             }
-            Tensor embedded = model.embedTokens(torch.tensor(tail).reshape(1, n));          // [1, n, d_model]
-            RunResult clean = model.forwardSuffix(0, embedded, prefix, cap.build(), LogitsMode.ALL);
-            double[] cleanScores = AnswerScores.of(clean.logits(), p.targetIds())[0];
+            double[][] r = AnswerScores.of(logits, p.targetIds());
             double[][][] out = new double[3][][];
             out[0] = new double[L][H];
             out[1] = new double[L][H];
-            out[2] = new double[][] {cleanScores};
+            out[2] = new double[][] {r[0]};
             for (int l = 0; l < L; l++) {
-                try (PointerScope s = new PointerScope()) {
-                    Tensor resid = l == 0 ? embedded : clean.capture(HookSite.residPre(l));  // [1, n, d_model]
-                    Tensor batch = resid.expand(H, n, c.dModel()).contiguous();               // one row per head
-                    HookPlan.Builder plan = HookPlan.builder();
-                    for (int h = 0; h < H; h++) {
-                        plan.patch(patch(l, h, 0, new int[] {h}));
-                    }
-                    Tensor logits = model.forwardSuffix(l, batch, prefix, plan.build(), LogitsMode.ALL).logits();  // [H, n, V]
-                    double[][] r = AnswerScores.of(logits, p.targetIds());
-                    for (int h = 0; h < H; h++) {
-                        out[0][l][h] = r[h][0] - cleanScores[0];
-                        out[1][l][h] = r[h][1] - cleanScores[1];
-                    }
+                for (int h = 0; h < H; h++) {
+                    out[0][l][h] = r[1 + l * H + h][0] - r[0][0];
+                    out[1][l][h] = r[1 + l * H + h][1] - r[0][1];
                 }
             }
             return out;
+        }
+    }
+
+    /** Hands a tensor retained inside a closed scope to the enclosing one, which frees it. */
+    private static void keepInScope(Tensor t) {
+        PointerScope outer = PointerScope.getInnerScope();
+        if (outer != null) {
+            outer.attach(t);
+            t.releaseReference();
         }
     }
 }
