@@ -35,6 +35,7 @@ public final class CieScan {
     private final LlamaModel model;
     private final Tensor meanZ;   // [layer, head, d_head]
     private final PatchMode mode;
+    private long logitsBytes = 64L << 20;   // float32 logits of one last-layer chunk of the exact scan
 
     /**
      * A scan of {@code model}'s heads, each patched with its mean output.
@@ -54,6 +55,12 @@ public final class CieScan {
         this.model = model;
         this.meanZ = meanZ.to(torch.ScalarType.Float);
         this.mode = mode;
+    }
+
+    /** Bounds the float32 logits of one chunk of the exact scan's last layer (tests force several chunks). */
+    CieScan withLogitsBytes(long bytes) {
+        this.logitsBytes = bytes;
+        return this;
     }
 
     /**
@@ -162,13 +169,14 @@ public final class CieScan {
     /**
      * The prefix once into a KV cache; then one suffix call per layer l on a batch that grows by H rows there: row 0
      * is the clean suffix, the new rows are copies of its blocks.l.hook_resid_pre with head h patched at layer l, and
-     * the rows added at earlier layers go on. The last call's logits hold every variant's: one lm_head product.
+     * the rows added at earlier layers go on. The last layer scores every variant, in row chunks of bounded logits.
      */
     private double[][][] exact(TokenizedPrompt p) {
         ModelConfig c = model.config();
         int L = c.nLayers(), H = c.nHeads();
         long[] ids = p.teacherForcedIds();
         int pos = p.predictPosition(), n = p.targetIds().length;
+        double[][] r = new double[1 + L * H][];
         try (KvCache prefix = model.newCache(1, Math.max(1, pos))) {
             if (pos > 0) {
                 long[] head = java.util.Arrays.copyOf(ids, pos);
@@ -176,42 +184,58 @@ public final class CieScan {
             }
             long[] tail = java.util.Arrays.copyOfRange(ids, pos, ids.length);              // n suffix positions
             Tensor x = model.embedTokens(torch.tensor(tail).reshape(1, n));                 // [1, n, d_model]
-            Tensor logits = null;
             for (int l = 0; l < L; l++) {
                 try (PointerScope s = new PointerScope()) {
                     int rows = 1 + l * H;                                                   // clean + earlier layers'
                     Tensor batch = torch.cat(new TensorVector(x, x.narrow(0, 0, 1).expand(H, n, c.dModel())), 0);
-                    HookPlan.Builder plan = HookPlan.builder();
+                    if (l == L - 1) {
+                        scoreLastLayer(batch, rows, prefix, p.targetIds(), r);
+                        break;
+                    }
+                    HookPlan.Builder plan = HookPlan.builder().capture(HookSite.residPre(l + 1));
                     for (int h = 0; h < H; h++) {
                         plan.patch(patch(l, h, 0, new int[] {rows + h}));
                     }
-                    Tensor next;
-                    if (l < L - 1) {
-                        plan.capture(HookSite.residPre(l + 1));
-                        next = model.forwardSuffix(l, l + 1, batch, prefix, plan.build(), LogitsMode.NONE).capture(HookSite.residPre(l + 1));
-                    } else {
-                        next = model.forwardSuffix(l, L, batch, prefix, plan.build(), LogitsMode.ALL).logits();   // [1 + L*H, n, V]
-                    }
-                    next.retainReference();                                                // outlives this scope
-                    x = next;
+                    x = model.forwardSuffix(l, l + 1, batch, prefix, plan.build(), LogitsMode.NONE).capture(HookSite.residPre(l + 1));
+                    x.retainReference();                                                   // outlives this scope
                 }
                 keepInScope(x);
-                if (l == L - 1) {
-                    logits = x;
-                }
             }
-            double[][] r = AnswerScores.of(logits, p.targetIds());
-            double[][][] out = new double[3][][];
-            out[0] = new double[L][H];
-            out[1] = new double[L][H];
-            out[2] = new double[][] {r[0]};
-            for (int l = 0; l < L; l++) {
+        }
+        double[][][] out = new double[3][][];
+        out[0] = new double[L][H];
+        out[1] = new double[L][H];
+        out[2] = new double[][] {r[0]};
+        for (int l = 0; l < L; l++) {
+            for (int h = 0; h < H; h++) {
+                out[0][l][h] = r[1 + l * H + h][0] - r[0][0];
+                out[1][l][h] = r[1 + l * H + h][1] - r[0][1];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The last layer and the lm_head on {@code batch} (rows from {@code patched} on get the last layer's head patches),
+     * in chunks of rows whose float32 logits stay within {@link #logitsBytes}: answer scores into {@code scores}.
+     */
+    private void scoreLastLayer(Tensor batch, int patched, KvCache prefix, int[] target, double[][] scores) {
+        int L = layers(), H = heads(), total = (int) batch.size(0);
+        long perRow = 4L * model.config().vocabSize() * target.length;
+        int chunk = (int) Math.max(1, Math.min(total, logitsBytes / perRow));
+        for (int start = 0; start < total; start += chunk) {
+            try (PointerScope s = new PointerScope()) {
+                int len = Math.min(chunk, total - start);
+                HookPlan.Builder plan = HookPlan.builder();
                 for (int h = 0; h < H; h++) {
-                    out[0][l][h] = r[1 + l * H + h][0] - r[0][0];
-                    out[1][l][h] = r[1 + l * H + h][1] - r[0][1];
+                    int row = patched + h - start;
+                    if (row >= 0 && row < len) {
+                        plan.patch(patch(L - 1, h, 0, new int[] {row}));
+                    }
                 }
+                Tensor logits = model.forwardSuffix(L - 1, L, batch.narrow(0, start, len), prefix, plan.build(), LogitsMode.ALL).logits();
+                System.arraycopy(AnswerScores.of(logits, target), 0, scores, start, len);
             }
-            return out;
         }
     }
 

@@ -41,6 +41,11 @@ class CieScanTest {
     }
 
     static void assertExactEqualsNaive(LlamaModel model, List<TokenizedPrompt> clean, List<TokenizedPrompt> corrupted) {
+        assertExactEqualsNaive(model, clean, corrupted, 64L << 20);
+    }
+
+    static void assertExactEqualsNaive(LlamaModel model, List<TokenizedPrompt> clean, List<TokenizedPrompt> corrupted,
+            long logitsBytes) {
         java.util.Set<Integer> lengths = new java.util.HashSet<>();
         boolean longAnswer = false;
         for (TokenizedPrompt p : corrupted) {
@@ -51,7 +56,7 @@ class CieScanTest {
         try (PointerScope s = new PointerScope()) {
             Tensor meanZ = MeanActivations.compute(model, clean, 3);
             for (PatchMode mode : PatchMode.values()) {
-                CieScan scan = new CieScan(model, meanZ, mode);
+                CieScan scan = new CieScan(model, meanZ, mode).withLogitsBytes(logitsBytes);
                 double worst = 0;
                 boolean anyEffect = false;
                 for (TokenizedPrompt p : corrupted) {
@@ -87,6 +92,16 @@ class CieScanTest {
         Path dir = SharedData.stories260K();
         try (Tokenizer tok = Tokenizer.load(dir.resolve("tok512.bin")); LlamaModel model = ModelLoader.load(dir.resolve("stories260K.bin"), null)) {
             assertExactEqualsNaive(model, prompts(tok, 1, 10, false), prompts(tok, 1, 10, true));   // ~170 tokens, as ScanBench
+        }
+    }
+
+    @Test
+    void exactEqualsNaiveWhenTheLastLayerRunsInRowChunks() throws Exception {
+        Path dir = SharedData.stories260K();
+        try (Tokenizer tok = Tokenizer.load(dir.resolve("tok512.bin")); LlamaModel model = ModelLoader.load(dir.resolve("stories260K.bin"), null)) {
+            List<TokenizedPrompt> clean = prompts(tok, 2, 4, false), corrupted = prompts(tok, 1, 4, true);
+            assertExactEqualsNaive(model, clean, corrupted, 1);          // one row per chunk
+            assertExactEqualsNaive(model, clean, corrupted, 20_000);     // 9, 4 or 3 rows (1-3 answer tokens): a ragged last chunk
         }
     }
 
