@@ -59,7 +59,7 @@ final class DecoderBlocks {
     interface KeyValues {
         Tensor[] apply(int layer, Tensor k, Tensor v);
 
-        /** The attention output [batch, head, pos, d_head] of q; by default {@link #attention} over apply's keys. */
+        /** The attention output [batch, head, pos, d_head] of q; by default {@link DecoderBlocks#attention} over apply's keys. */
         default Tensor attend(DecoderBlocks blocks, int layer, Tensor q, Tensor k, Tensor v, Tensor allowed) {
             Tensor[] all = apply(layer, k, v);
             return blocks.attention(q, all[0], all[1], allowed);
