@@ -13,7 +13,7 @@ import java.nio.file.Path;
 public final class ExtractOptions {
     /** How each head's causal indirect effect is computed (the CLI's {@code --method}). */
     public enum Method {
-        /** prefix cached once, all heads of a layer as one batch on the suffix: the same numbers as NAIVE, faster */
+        /** prefix cached once, every head's patched copy of the suffix in one batch: the same numbers as NAIVE, faster */
         EXACT(ScanMethod.EXACT),
         /** one full forward per head: the reference */
         NAIVE(ScanMethod.NAIVE),

@@ -38,7 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Causal-indirect-effect head scan of one prompt ({@link CieScan#scorePrompt}, ADD mode) with
- * {@link ScanMethod#EXACT} (prefix cached, per layer all heads batched on the suffix) against
+ * {@link ScanMethod#EXACT} (prefix cached; the suffix layer by layer as one growing batch of the clean row and every
+ * head's patched copy, one lm_head call at the end) against
  * {@link ScanMethod#NAIVE} (one full forward per head), in scans/s. The prompt: {@value #SHOTS}-shot Q:/A: (Todd et
  * al.'s format) from a function-vector task file, demonstration labels shuffled, tokenized with stories260K's
  * tok512; meanZ from {@link MeanActivations} over {@value #CLEAN_PROMPTS} clean (unshuffled) prompts in setup.
@@ -144,8 +145,9 @@ public class ScanBench {
 
     /**
      * EXACT as CieScan runs it: the prefix of T-n tokens once into a KV cache (no logits), the clean suffix of n
-     * tokens through all layers (logits for n), then for each layer l the H patched copies of the suffix through
-     * layers l..L-1 with logits: blocks(1, T-n, T-n, L) + blocks(1, n, T, L) + lmHead(n)
+     * tokens through all layers (logits for n), and for each layer l the H patched copies of the suffix through
+     * layers l..L-1 with logits (CieScan runs the clean row and the copies as one batch that grows at each layer and
+     * applies the lm_head once; the same sum): blocks(1, T-n, T-n, L) + blocks(1, n, T, L) + lmHead(n)
      * + sum_l (blocks(H, n, T, L-l) + lmHead(H*n)).
      */
     static long exactFlops(ModelConfig c, int t, int n) {

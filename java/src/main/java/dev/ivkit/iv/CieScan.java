@@ -12,12 +12,12 @@ import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.ModelConfig;
-import dev.ivkit.model.RunResult;
 import dev.ivkit.util.Torch;
 import java.util.function.IntConsumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -27,14 +27,16 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>{@link ScanMethod#NAIVE} re-runs the whole prompt once per head. {@link ScanMethod#EXACT} uses that a patch at
  * position p changes nothing before p: the prefix (positions &lt; p) is run once into a KV cache, the unpatched
- * suffix (p and the answer) once with every layer's residual captured, then for each layer l all heads are
- * evaluated as one batch on the suffix only, from layer l up. Same numbers to float tolerance, a fraction of the
- * FLOPs (see benchmarks/README.md).
+ * suffix (p and the answer) runs layer by layer as row 0 of a batch that gains, at each layer l, one copy of that
+ * row per head with the head patched there; the rows go on through the later layers together, and one lm_head call
+ * at the end scores every variant. Same numbers to float tolerance, a fraction of the FLOPs (see
+ * benchmarks/README.md).
  */
 public final class CieScan {
     private final LlamaModel model;
     private final Tensor meanZ;   // [layer, head, d_head]
     private final PatchMode mode;
+    private long logitsBytes = 64L << 20;   // float32 logits of one last-layer chunk of the exact scan
 
     /**
      * A scan of {@code model}'s heads, each patched with its mean output.
@@ -54,6 +56,12 @@ public final class CieScan {
         this.model = model;
         this.meanZ = meanZ.to(torch.ScalarType.Float);
         this.mode = mode;
+    }
+
+    /** Bounds the float32 logits of one chunk of the exact scan's last layer (tests force several chunks). */
+    CieScan withLogitsBytes(long bytes) {
+        this.logitsBytes = bytes;
+        return this;
     }
 
     /**
@@ -159,45 +167,86 @@ public final class CieScan {
         return out;
     }
 
+    /**
+     * The prefix once into a KV cache; then one suffix call per layer l on a batch that grows by H rows there: row 0
+     * is the clean suffix, the new rows are copies of its blocks.l.hook_resid_pre with head h patched at layer l, and
+     * the rows added at earlier layers go on. The last layer scores every variant, in row chunks of bounded logits.
+     */
     private double[][][] exact(TokenizedPrompt p) {
         ModelConfig c = model.config();
         int L = c.nLayers(), H = c.nHeads();
         long[] ids = p.teacherForcedIds();
         int pos = p.predictPosition(), n = p.targetIds().length;
+        double[][] r = new double[1 + L * H][];
         try (KvCache prefix = model.newCache(1, Math.max(1, pos))) {
             if (pos > 0) {
                 long[] head = java.util.Arrays.copyOf(ids, pos);
                 model.forward(torch.tensor(head).reshape(1, pos), null, HookPlan.empty(), prefix, LogitsMode.NONE);
             }
             long[] tail = java.util.Arrays.copyOfRange(ids, pos, ids.length);              // n suffix positions
-            HookPlan.Builder cap = HookPlan.builder();
-            for (int l = 1; l < L; l++) {
-                cap.capture(HookSite.residPre(l));
-            }
-            Tensor embedded = model.embedTokens(torch.tensor(tail).reshape(1, n));          // [1, n, d_model]
-            RunResult clean = model.forwardSuffix(0, embedded, prefix, cap.build(), LogitsMode.ALL, LogitsBuffer.WORKSPACE);
-            double[] cleanScores = AnswerScores.of(clean.logits(), p.targetIds())[0];
-            double[][][] out = new double[3][][];
-            out[0] = new double[L][H];
-            out[1] = new double[L][H];
-            out[2] = new double[][] {cleanScores};
+            Tensor x = model.embedTokens(torch.tensor(tail).reshape(1, n));                 // [1, n, d_model]
             for (int l = 0; l < L; l++) {
                 try (PointerScope s = new PointerScope()) {
-                    Tensor resid = l == 0 ? embedded : clean.capture(HookSite.residPre(l));  // [1, n, d_model]
-                    Tensor batch = resid.expand(H, n, c.dModel()).contiguous();               // one row per head
-                    HookPlan.Builder plan = HookPlan.builder();
-                    for (int h = 0; h < H; h++) {
-                        plan.patch(patch(l, h, 0, new int[] {h}));
+                    int rows = 1 + l * H;                                                   // clean + earlier layers'
+                    Tensor batch = torch.cat(new TensorVector(x, x.narrow(0, 0, 1).expand(H, n, c.dModel())), 0);
+                    if (l == L - 1) {
+                        scoreLastLayer(batch, rows, prefix, p.targetIds(), r);
+                        break;
                     }
-                    Tensor logits = model.forwardSuffix(l, batch, prefix, plan.build(), LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();  // [H, n, V]
-                    double[][] r = AnswerScores.of(logits, p.targetIds());
+                    HookPlan.Builder plan = HookPlan.builder().capture(HookSite.residPre(l + 1));
                     for (int h = 0; h < H; h++) {
-                        out[0][l][h] = r[h][0] - cleanScores[0];
-                        out[1][l][h] = r[h][1] - cleanScores[1];
+                        plan.patch(patch(l, h, 0, new int[] {rows + h}));
+                    }
+                    x = model.forwardSuffix(l, l + 1, batch, prefix, plan.build(), LogitsMode.NONE).capture(HookSite.residPre(l + 1));
+                    x.retainReference();                                                   // outlives this scope
+                }
+                keepInScope(x);
+            }
+        }
+        double[][][] out = new double[3][][];
+        out[0] = new double[L][H];
+        out[1] = new double[L][H];
+        out[2] = new double[][] {r[0]};
+        for (int l = 0; l < L; l++) {
+            for (int h = 0; h < H; h++) {
+                out[0][l][h] = r[1 + l * H + h][0] - r[0][0];
+                out[1][l][h] = r[1 + l * H + h][1] - r[0][1];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The last layer and the lm_head on {@code batch} (rows from {@code patched} on get the last layer's head patches),
+     * in chunks of rows whose float32 logits stay within {@link #logitsBytes}: answer scores into {@code scores}.
+     */
+    private void scoreLastLayer(Tensor batch, int patched, KvCache prefix, int[] target, double[][] scores) {
+        int L = layers(), H = heads(), total = (int) batch.size(0);
+        long perRow = 4L * model.config().vocabSize() * target.length;
+        int chunk = (int) Math.max(1, Math.min(total, logitsBytes / perRow));
+        for (int start = 0; start < total; start += chunk) {
+            try (PointerScope s = new PointerScope()) {
+                int len = Math.min(chunk, total - start);
+                HookPlan.Builder plan = HookPlan.builder();
+                for (int h = 0; h < H; h++) {
+                    int row = patched + h - start;
+                    if (row >= 0 && row < len) {
+                        plan.patch(patch(L - 1, h, 0, new int[] {row}));
                     }
                 }
+                Tensor logits = model.forwardSuffix(L - 1, L, batch.narrow(0, start, len), prefix, plan.build(), LogitsMode.ALL,
+                        LogitsBuffer.WORKSPACE).logits();   // read at once by AnswerScores
+                System.arraycopy(AnswerScores.of(logits, target), 0, scores, start, len);
             }
-            return out;
+        }
+    }
+
+    /** Hands a tensor retained inside a closed scope to the enclosing one, which frees it. */
+    private static void keepInScope(Tensor t) {
+        PointerScope outer = PointerScope.getInnerScope();
+        if (outer != null) {
+            outer.attach(t);
+            t.releaseReference();
         }
     }
 }

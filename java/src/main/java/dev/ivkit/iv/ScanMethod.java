@@ -4,7 +4,7 @@ package dev.ivkit.iv;
 public enum ScanMethod {
     /** One full forward per (layer, head): the reference (Todd et al.'s and the IV authors' procedure). */
     NAIVE,
-    /** Prefix cached once; per layer, all heads as a batch on the suffix only, from that layer up. Exact. */
+    /** Prefix cached once; the suffix layer by layer as one batch that gains each layer's patched heads there. Exact. */
     EXACT,
     /** Attribution patching: a first-order estimate from 2 forwards + 1 backward per prompt. */
     ATP

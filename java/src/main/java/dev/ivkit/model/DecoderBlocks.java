@@ -60,6 +60,12 @@ final class DecoderBlocks {
     /** Keys and values a layer attends over, given this call's new ones [batch, kv_head, pos, d_head]. */
     interface KeyValues {
         Tensor[] apply(int layer, Tensor k, Tensor v);
+
+        /** The attention output [batch, head, pos, d_head] of q; by default {@link DecoderBlocks#attention} over apply's keys. */
+        default Tensor attend(DecoderBlocks blocks, int layer, Tensor q, Tensor k, Tensor v, Tensor allowed) {
+            Tensor[] all = apply(layer, k, v);
+            return blocks.attention(q, all[0], all[1], allowed);
+        }
     }
 
 
@@ -75,8 +81,7 @@ final class DecoderBlocks {
         q = rope.apply(q, angles).transpose(1, 2);          // [batch, head, pos, d_head]
         k = rope.apply(k, angles).transpose(1, 2);          // [batch, kv_head, pos, d_head]
         v = v.transpose(1, 2);
-        Tensor[] all = kv.apply(l, k, v);
-        Tensor z = attention(q, all[0], all[1], allowed).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
+        Tensor z = kv.attend(this, l, q, k, v, allowed).transpose(1, 2).contiguous();  // [batch, pos, head, d_head]
         z = hooks.patchHeads(l, z);
         hooks.capture(HookSite.attnZ(l), z);
         Tensor attnOut = proj(l, "o_proj", z.reshape(batch, seqLen, (long) cfg.nHeads() * cfg.headDim()), ly.wo, null);
@@ -141,7 +146,7 @@ final class DecoderBlocks {
      * (float32 accumulation). q [b,h,t,d], k/v [b,kv,s,d]; {@code allowed} [b or 1, 1, t, s] bool (true = attend),
      * or null for the plain causal mask (t == s).
      */
-    private Tensor attention(Tensor q, Tensor k, Tensor v, Tensor allowed) {
+    Tensor attention(Tensor q, Tensor k, Tensor v, Tensor allowed) {
         boolean gqa = cfg.groupSize() > 1;
         if (q.is_meta()) {
             return metaAttention(q, k, v, allowed);

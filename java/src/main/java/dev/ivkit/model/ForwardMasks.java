@@ -75,6 +75,33 @@ final class ForwardMasks {
     }
 
     /**
+     * Hooks of a forward that stops before layer {@code endLayer} (of {@code nLayers}) must lie before it: the one
+     * site after it that such a forward reaches is {@code blocks.endLayer.hook_resid_pre}, its output.
+     */
+    static void requireLayersBefore(HookPlan plan, int endLayer, int nLayers) {
+        if (endLayer == nLayers) {
+            return;
+        }
+        for (var c : plan.captures()) {
+            HookSite s = c.site();
+            boolean output = s.equals(HookSite.residPre(endLayer));
+            if (!output && (s.layer() < 0 ? s.kind() != HookSite.Kind.EMBED : s.layer() >= endLayer)) {
+                throw new InvalidArgumentException("layer", "capture at " + s + " lies after endLayer " + endLayer + ": it would capture nothing");
+            }
+        }
+        for (var p : plan.patches()) {
+            if (p.layer() >= endLayer) {
+                throw new InvalidArgumentException("layer", "head patch at layer " + p.layer() + " lies after endLayer " + endLayer);
+            }
+        }
+        for (var a : plan.residualAdds()) {
+            if (a.site().layer() >= endLayer) {
+                throw new InvalidArgumentException("layer", "residual addition at " + a.site() + " lies after endLayer " + endLayer);
+            }
+        }
+    }
+
+    /**
      * Which keys each query may attend to, [batch or 1, 1, pos, past + pos] bool: causal, and with a key mask (left
      * padding, cache) also the key is real, or the diagonal (keeps padded queries finite; their outputs are never
      * read). Forwards without padding or cache pass null to attention instead: plain causal, so the fused kernel

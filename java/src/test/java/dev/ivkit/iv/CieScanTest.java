@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The exact fast scan equals the naive one-forward-per-head scan (max |Δ| ≤ 1e-5 in fp32), in REPLACE and ADD mode,
- * on stories260K and on a random grouped-query model, for prompts from three real function-vector task files.
+ * on stories260K (5- and 10-shot prompts) and on a random grouped-query model, for prompts of different lengths from
+ * three real function-vector task files.
  */
 class CieScanTest {
     static final String[] TASKS = {"abstractive/antonym.json", "abstractive/country-capital.json", "extractive/choose_first_of_3.json"};
@@ -40,10 +41,22 @@ class CieScanTest {
     }
 
     static void assertExactEqualsNaive(LlamaModel model, List<TokenizedPrompt> clean, List<TokenizedPrompt> corrupted) {
+        assertExactEqualsNaive(model, clean, corrupted, 64L << 20);
+    }
+
+    static void assertExactEqualsNaive(LlamaModel model, List<TokenizedPrompt> clean, List<TokenizedPrompt> corrupted,
+            long logitsBytes) {
+        java.util.Set<Integer> lengths = new java.util.HashSet<>();
+        boolean longAnswer = false;
+        for (TokenizedPrompt p : corrupted) {
+            lengths.add(p.promptIds().length);
+            longAnswer |= p.targetIds().length > 1;
+        }
+        assertTrue(lengths.size() > 1 && longAnswer, "prompts of different lengths, some with answers of several tokens");
         try (PointerScope s = new PointerScope()) {
             Tensor meanZ = MeanActivations.compute(model, clean, 3);
             for (PatchMode mode : PatchMode.values()) {
-                CieScan scan = new CieScan(model, meanZ, mode);
+                CieScan scan = new CieScan(model, meanZ, mode).withLogitsBytes(logitsBytes);
                 double worst = 0;
                 boolean anyEffect = false;
                 for (TokenizedPrompt p : corrupted) {
@@ -71,6 +84,24 @@ class CieScanTest {
         Path dir = SharedData.stories260K();
         try (Tokenizer tok = Tokenizer.load(dir.resolve("tok512.bin")); LlamaModel model = ModelLoader.load(dir.resolve("stories260K.bin"), null)) {
             assertExactEqualsNaive(model, prompts(tok, 3, 5, false), prompts(tok, 2, 5, true));
+        }
+    }
+
+    @Test
+    void exactEqualsNaiveOnTenShotPromptsOfStories260K() throws Exception {
+        Path dir = SharedData.stories260K();
+        try (Tokenizer tok = Tokenizer.load(dir.resolve("tok512.bin")); LlamaModel model = ModelLoader.load(dir.resolve("stories260K.bin"), null)) {
+            assertExactEqualsNaive(model, prompts(tok, 1, 10, false), prompts(tok, 1, 10, true));   // ~170 tokens, as ScanBench
+        }
+    }
+
+    @Test
+    void exactEqualsNaiveWhenTheLastLayerRunsInRowChunks() throws Exception {
+        Path dir = SharedData.stories260K();
+        try (Tokenizer tok = Tokenizer.load(dir.resolve("tok512.bin")); LlamaModel model = ModelLoader.load(dir.resolve("stories260K.bin"), null)) {
+            List<TokenizedPrompt> clean = prompts(tok, 2, 4, false), corrupted = prompts(tok, 1, 4, true);
+            assertExactEqualsNaive(model, clean, corrupted, 1);          // one row per chunk
+            assertExactEqualsNaive(model, clean, corrupted, 20_000);     // 9, 4 or 3 rows (1-3 answer tokens): a ragged last chunk
         }
     }
 
