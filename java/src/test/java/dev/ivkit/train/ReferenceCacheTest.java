@@ -189,6 +189,13 @@ class ReferenceCacheTest {
         }
     }
 
+    @Test
+    void negativeTopKIsRefusedByName() {
+        dev.ivkit.InvalidArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ivkit.InvalidArgumentException.class,
+                () -> reg(torch.zeros(64), KlDirection.REVERSE, null, -1));
+        assertTrue(e.getMessage().contains("referenceCacheTopK"), e.getMessage());
+    }
+
     /**
      * Top-k mode (k = 64 of V = 512, T = 2) on a revisit: the cached KL terms and gradient are those of the KL between
      * the two distributions coarse-grained to the reference's top-k tokens plus one "rest" bucket (a log_softmax
