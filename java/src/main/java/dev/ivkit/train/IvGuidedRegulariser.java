@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.function.UnaryOperator;
+import java.util.function.Function;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -213,7 +213,7 @@ public final class IvGuidedRegulariser implements Regulariser {
         // an entry is reused only at the strength the schedule keeps (a ramp's strengths never repeat)
         if (cache == null || (!klOn() && cfg.alphaPr() == 0) || (klOn() && strength != cfg.schedule().peak())) {
             Tensor[] ref = reference(model, batch.tokens, batch.mask, batch.predict, strength);
-            return prepared(batch, cur -> ref[0], Arrays.copyOfRange(ref, 1, ref.length));
+            return prepared(batch, cur -> exactKl(cur, ref[0], batch), Arrays.copyOfRange(ref, 1, ref.length));
         }
         long[] tokens = Torch.toLongArray(batch.tokens), mask = Torch.toLongArray(batch.mask);
         int b = batch.batch, len = batch.len;
@@ -246,7 +246,7 @@ public final class IvGuidedRegulariser implements Regulariser {
                     Arrays.copyOfRange(fresh, 1, fresh.length));
             if (all) {   // a first visit of every row: the exact reference, as without the cache
                 Tensor[] ref = fresh;
-                return prepared(batch, cur -> ref[0], Arrays.copyOfRange(ref, 1, ref.length));
+                return prepared(batch, cur -> exactKl(cur, ref[0], batch), Arrays.copyOfRange(ref, 1, ref.length));
             }
         }
         return cachedPrepared(batch, keys, offset, hit, miss, fresh);
@@ -261,7 +261,7 @@ public final class IvGuidedRegulariser implements Regulariser {
             int r = hit.get(i);
             hits[i] = cache.get(keys[r]);
             for (long f : cache.keptRows(r, batch.len, offset[r], batch.predict[r])) {
-                rows.add(f);
+                rows.add(cfg.alpha2() > 0 ? f : r);   // α1 only: the rows of [batch, V] at the answer-predicting positions
             }
         }
         long[] hitRows = rows.stream().mapToLong(Long::longValue).toArray();
@@ -279,11 +279,22 @@ public final class IvGuidedRegulariser implements Regulariser {
             }
         }
         return prepared(batch, cur -> {
-            Tensor ref = cache.referenceLogits(cur, hitRows, hits);
-            if (fresh != null) {
-                ref.index_copy_(0, Torch.onDevice(missIdx, ref), fresh[0].to(ref.scalar_type()));
+            long v = cur.size(2);
+            if (cfg.alpha2() > 0) {   // every real row kept: the reference of the whole batch, then exactKl
+                Tensor ref = cache.referenceLogits(cur.reshape(-1, v), hitRows, hits).reshape(batch.batch, batch.len, v);
+                if (fresh != null) {
+                    ref.index_copy_(0, Torch.onDevice(missIdx, ref), fresh[0].to(ref.scalar_type()));
+                }
+                return exactKl(cur, ref, batch);
             }
-            return ref;
+            Tensor at = Torch.onDevice(predictIndex(batch), cur);
+            Tensor curAt = Torch.rows(cur.reshape(-1, v), at);                                          // [batch, V]
+            Tensor ref = cache.referenceLogits(curAt, hitRows, hits);
+            if (fresh != null) {
+                ref.index_copy_(0, Torch.onDevice(missIdx, ref), Torch.rows(fresh[0].reshape(-1, v),
+                        Torch.onDevice(predictIndex(batch, miss), cur)).to(ref.scalar_type()));
+            }
+            return new Tensor[] {FusedKl.loss(curAt, ref, null, cfg.temperature(), cfg.direction(), FusedKl.Reduction.MEAN), null};
         }, refHeads);
     }
 
@@ -302,8 +313,20 @@ public final class IvGuidedRegulariser implements Regulariser {
         return headLayers;
     }
 
-    /** The batch's terms, given the function from the training logits to the reference logits and the reference heads. */
-    private Prepared prepared(TrainBatch batch, UnaryOperator<Tensor> referenceFor, Tensor[] refHeads) {
+    /** The KL terms against full reference logits [batch, len, V]: {α1's (mean over rows), α2's (batchmean)}. */
+    private Tensor[] exactKl(Tensor cur, Tensor ref, TrainBatch batch) {
+        long v = cur.size(2);
+        Tensor predictIdx = Torch.onDevice(predictIndex(batch), cur);
+        return new Tensor[] {
+            cfg.alpha1() <= 0 ? null : FusedKl.loss(Torch.rows(cur.reshape(-1, v), predictIdx),
+                    Torch.rows(ref.reshape(-1, v), predictIdx), null, cfg.temperature(), cfg.direction(), FusedKl.Reduction.MEAN),
+            // padding rows masked out; summed over each example's real positions, averaged over examples
+            cfg.alpha2() <= 0 ? null : FusedKl.loss(cur, ref, Torch.onDevice(batch.mask, cur).to(torch.ScalarType.Bool),
+                    cfg.temperature(), cfg.direction(), FusedKl.Reduction.BATCHMEAN)};
+    }
+
+    /** The batch's terms, given the function from the training logits to the two KL terms and the reference heads. */
+    private Prepared prepared(TrainBatch batch, Function<Tensor, Tensor[]> klFor, Tensor[] refHeads) {
         HookPlan.Builder tp = HookPlan.builder();
         if (cfg.alphaPr() > 0) {
             for (int l : headLayers(cfg)) {
@@ -321,23 +344,14 @@ public final class IvGuidedRegulariser implements Regulariser {
                 Tensor total = torch.zeros(new long[] {}, dev.ivkit.util.Torch.options(torch.ScalarType.Float));
                 double kl1 = 0, kl2 = 0, pr = 0;
                 if (klOn()) {
-                    Tensor cur = training.logits();                          // [batch, len, vocab]
-                    Tensor ref = referenceFor.apply(cur);
-                    long v = cur.size(2);
-                    Tensor predictIdx = Torch.onDevice(predictIndex(batch), cur);
+                    Tensor[] kls = klFor.apply(training.logits());           // logits [batch, len, vocab]
                     if (cfg.alpha1() > 0) {
-                        Tensor kl = FusedKl.loss(Torch.rows(cur.reshape(-1, v), predictIdx),
-                                Torch.rows(ref.reshape(-1, v), predictIdx), null, cfg.temperature(), cfg.direction(),
-                                FusedKl.Reduction.MEAN);
-                        Tensor term = gate(kl, 0.1).mul(new Scalar(cfg.alpha1()));
+                        Tensor term = gate(kls[0], 0.1).mul(new Scalar(cfg.alpha1()));
                         kl1 = Torch.item(term);
                         total = total.add(term);
                     }
                     if (cfg.alpha2() > 0) {
-                        // padding rows masked out; summed over each example's real positions, averaged over examples
-                        Tensor kl = FusedKl.loss(cur, ref, Torch.onDevice(batch.mask, cur).to(torch.ScalarType.Bool), cfg.temperature(), cfg.direction(),
-                                FusedKl.Reduction.BATCHMEAN);
-                        Tensor term = gate(kl, 0.1).mul(new Scalar(cfg.alpha2()));
+                        Tensor term = gate(kls[1], 0.1).mul(new Scalar(cfg.alpha2()));
                         kl2 = Torch.item(term);
                         total = total.add(term);
                     }
@@ -371,6 +385,15 @@ public final class IvGuidedRegulariser implements Regulariser {
         long[] idx = new long[b.batch];
         for (int r = 0; r < b.batch; r++) {
             idx[r] = (long) r * b.len + b.predict[r];
+        }
+        return torch.tensor(idx);
+    }
+
+    /** The flat answer-predicting rows of batch rows {@code rows} in the sub-batch [rows.size(), len] of those rows. */
+    static Tensor predictIndex(TrainBatch b, List<Integer> rows) {
+        long[] idx = new long[rows.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = (long) i * b.len + b.predict[rows.get(i)];
         }
         return torch.tensor(idx);
     }

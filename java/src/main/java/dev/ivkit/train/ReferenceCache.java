@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -203,51 +204,68 @@ final class ReferenceCache {
     }
 
     /**
-     * The reference logits a cached batch is compared with: rows {@code rows} get the cached entries' distribution
-     * (exact logits, or the top-k distribution with the rest in the current proportions, as T · log q̃); every other
-     * row gets the current logits themselves (a KL of 0 there: padding, or positions no term reads).
+     * The reference logits a cached batch is compared with, detached: rows {@code kept} of {@code current} get their
+     * cached entry's distribution (the exact logits, or in top-k mode T · log q̃ with q̃ the cached top-k probabilities
+     * and the cached rest mass spread in the current proportions, so that the fused KL against it is the coarse-grained
+     * KL, value and gradient); every other row is {@code current}'s own (a KL of 0: padding, or rows no term reads).
+     * Top-k mode costs three passes over [rows, V] (temperature scaling, log-sum-exp, the shift) and no reference forward.
      *
-     * @param current the training logits [batch, len, V] (detached here)
-     * @param rows    the flat rows the cached entries describe, in entry order
-     * @param hits    the cached entries, each covering its run of {@code rows}
-     * @return reference logits [batch, len, V] of {@code current}'s dtype and device
+     * @param current the training logits [rows, V] (only read)
+     * @param kept    the rows of {@code current} the cached entries describe, in entry order
+     * @param hits    the cached entries, each covering its run of {@code kept}
+     * @return reference logits [rows, V] of {@code current}'s dtype and device
      */
-    Tensor referenceLogits(Tensor current, long[] rows, Entry[] hits) {
-        long vocab = current.size(2);
-        Tensor dense = current.detach().to(torch.ScalarType.Float).reshape(-1, vocab).clone();
-        if (rows.length == 0) {
-            return dense.reshape(current.size(0), current.size(1), vocab).to(current.scalar_type());
-        }
-        int width = exact(vocab) ? (int) vocab : topK, n = rows.length;
-        float[] values = new float[n * width], rest = new float[n];
-        long[] ids = exact(vocab) ? null : new long[n * width];
+    Tensor referenceLogits(Tensor current, long[] kept, Entry[] hits) {
+        Tensor x = current.detach();
+        long vocab = x.size(1);
+        int rows = (int) x.size(0), width = exact(vocab) ? (int) vocab : topK, n = kept.length;
+        float[] values = new float[n * width];
         int at = 0;
         for (Entry e : hits) {
-            int p = e.values().length / width;
-            System.arraycopy(e.values(), 0, values, at * width, p * width);
-            if (ids != null) {
-                System.arraycopy(e.logRest(), 0, rest, at, p);
-                for (int i = 0; i < p * width; i++) {
-                    ids[at * width + i] = e.ids()[i];
+            System.arraycopy(e.values(), 0, values, at * width, e.values().length);
+            at += e.values().length / width;
+        }
+        Tensor vals = Torch.onDevice(Torch.fromFloats(values, n, width), x);
+        if (exact(vocab)) {
+            Tensor dense = x.clone();
+            dense.index_copy_(0, Torch.onDevice(torch.tensor(kept), x), vals.to(x.scalar_type()));
+            return dense;
+        }
+        long[] ids = new long[rows * width];
+        float[] logQ = new float[rows], isKept = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < width; i++) {
+                ids[r * width + i] = i;   // rows without an entry: any ids, their own values are written back
+            }
+        }
+        at = 0;
+        for (Entry e : hits) {
+            int p = e.logRest().length;
+            for (int j = 0; j < p; j++) {
+                int r = (int) kept[at + j];
+                isKept[r] = 1;
+                logQ[r] = e.logRest()[j];
+                for (int i = 0; i < width; i++) {
+                    ids[r * width + i] = e.ids()[j * width + i];
                 }
             }
             at += p;
         }
-        Tensor idx = Torch.onDevice(torch.tensor(rows), dense);
-        Tensor vals = Torch.onDevice(Torch.fromFloats(values, n, width), dense);
-        if (ids == null) {
-            dense.index_copy_(0, idx, vals);
-        } else {
-            Scalar t = new Scalar(temperature);
-            Tensor id = Torch.onDevice(torch.tensor(ids).reshape(n, width), dense);
-            Tensor cur = dense.index_select(0, idx);                                              // [n, V] current logits
-            Tensor curTail = cur.div(t).scatter(1, id, new Scalar(Double.NEGATIVE_INFINITY)).logsumexp(new long[] {1}, true);
-            Tensor logQ = Torch.onDevice(Torch.fromFloats(rest, n, 1), dense);
-            // rest: T·log(Q · p_j / P) = cur_j + T·(log Q − log Σ_rest exp(cur/T)); top-k: T·log q_i
-            Tensor ref = cur.add(logQ.sub(curTail).mul(t));
-            ref.scatter_(1, id, vals.mul(t));
-            dense.index_copy_(0, idx, ref);
-        }
-        return dense.reshape(current.size(0), current.size(1), vocab).to(current.scalar_type());
+        Scalar t = new Scalar(temperature);
+        Tensor xf = x.to(torch.ScalarType.Float);
+        Tensor id = Torch.onDevice(torch.tensor(ids).reshape(rows, width), x);
+        Tensor keptMask = Torch.onDevice(Torch.fromFloats(isKept, rows, 1), x).to(torch.ScalarType.Bool);
+        Tensor lse = xf.div(t).logsumexp(new long[] {1}, true);                                         // [rows, 1]
+        Tensor xTop = Torch.gather(xf, 1, id);                                                          // [rows, k]
+        Tensor logPRest = xTop.div(t).sub(lse).exp().sum(new long[] {1}, true, new ScalarTypeOptional()).neg()
+                .add(new Scalar(1)).clamp_min(new Scalar(1e-12)).log();
+        // rest: T·log(Q · p_j / P) = x_j + T·(log Q − lse − log P); rows without an entry: shift 0
+        Tensor shift = torch.where(keptMask, Torch.onDevice(Torch.fromFloats(logQ, rows, 1), x).sub(lse).sub(logPRest).mul(t),
+                torch.zeros_like(lse));
+        Tensor top = Torch.onDevice(torch.zeros(new long[] {rows, width}, Torch.options(torch.ScalarType.Float)), x);
+        top.index_copy_(0, Torch.onDevice(torch.tensor(kept), x), vals.mul(t));
+        Tensor dense = xf.add(shift);
+        dense.scatter_(1, id, torch.where(keptMask, top, xTop));
+        return dense.to(x.scalar_type());
     }
 }

@@ -51,7 +51,12 @@ class ReferenceCacheTest {
     }
 
     static IvGuidedRegulariser reg(Tensor iv, KlDirection dir, IvSchedule schedule, int topK, double alphaPr) {
-        return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv, 2, IvGuidedRegulariser.Site.ATTN_OUT, 1.0, 1.0, alphaPr,
+        return reg(iv, dir, schedule, topK, alphaPr, 1.0);
+    }
+
+    /** With α1 = 1, the given α2 (0: only the answer-predicting row is cached) and α_pr. */
+    static IvGuidedRegulariser reg(Tensor iv, KlDirection dir, IvSchedule schedule, int topK, double alphaPr, double alpha2) {
+        return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv, 2, IvGuidedRegulariser.Site.ATTN_OUT, 1.0, alpha2, alphaPr,
                 T, dir, false, alphaPr > 0 ? HEADS : List.of(), schedule, topK));
     }
 
@@ -104,16 +109,18 @@ class ReferenceCacheTest {
             Tensor iv = torch.randn(64).mul(new Scalar(3));
             IvSchedule constant = new IvSchedule(IvSchedule.Kind.CONSTANT, 0.7, 0);
             for (KlDirection dir : KlDirection.values()) {
-                IvGuidedRegulariser cached = reg(iv, dir, constant, IvGuidedRegulariser.EXACT_CACHE);
-                IvGuidedRegulariser plain = reg(iv, dir, constant, 0);
+              for (double alpha2 : new double[] {1, 0}) {   // 0: only the answer-predicting rows are cached
+                IvGuidedRegulariser cached = reg(iv, dir, constant, IvGuidedRegulariser.EXACT_CACHE, 1, alpha2);
+                IvGuidedRegulariser plain = reg(iv, dir, constant, 0, 1, alpha2);
                 int[][] batches = {{0, 1, 2}, {3, 4, 5}, {2, 0, 4}, {5, 1}, {1, 6, 3}};   // first visits, revisits (other padding), mixed
                 for (int i = 0; i < batches.length; i++) {
                     TrainBatch b = batch(ex, batches[i]);
-                    assertSameTerms(step(plain, m, a, b, i, 10), step(cached, m, a, b, i, 10), 1e-6, dir + " batch " + i);
+                    assertSameTerms(step(plain, m, a, b, i, 10), step(cached, m, a, b, i, 10), 1e-6, dir + " α2 " + alpha2 + " batch " + i);
                 }
                 assertEquals(7, cached.referenceRows(), "one reference row per example");
                 assertEquals(14, plain.referenceRows());
                 assertEquals(7, cached.cachedExamples());
+              }
             }
         }
     }
@@ -213,8 +220,9 @@ class ReferenceCacheTest {
             for (double scale : new double[] {0.05, 0.2}) {   // a current model near the reference, and one far from it
                 try (LoraAdapter a = perturbed(m, scale)) {
                     for (KlDirection dir : KlDirection.values()) {
-                        IvGuidedRegulariser cached = reg(iv, dir, constant, 64, 0);   // KL terms only: the composite's gradient
-                        IvGuidedRegulariser plain = reg(iv, dir, constant, 0, 0);
+                      for (double alpha2 : new double[] {1, 0}) {   // 0: only the answer-predicting rows are cached
+                        IvGuidedRegulariser cached = reg(iv, dir, constant, 64, 0, alpha2);   // KL terms only: the composite's gradient
+                        IvGuidedRegulariser plain = reg(iv, dir, constant, 0, 0, alpha2);
                         TrainBatch first = batch(ex, 0, 1, 2, 3, 4, 5);
                         assertSameTerms(step(plain, m, a, first, 0, 10), step(cached, m, a, first, 0, 10), 1e-6, "first visit is exact");
                         TrainBatch b = batch(ex, 4, 2, 0);
@@ -222,21 +230,22 @@ class ReferenceCacheTest {
                         Step got = step(cached, m, a, b, 1, 10);
                         assertEquals(6, cached.referenceRows(), "the revisit ran no reference forward");
                         Coarse c = coarse(m, a, b, iv, dir);
-                        String what = dir + " scale " + scale;
+                        String what = dir + " scale " + scale + " α2 " + alpha2;
                         assertEquals(c.kl1, got.terms().kl1(), 1e-5 * (1 + c.kl1), what + " kl1 = coarse-grained KL");
-                        assertEquals(c.kl2, got.terms().kl2(), 1e-5 * (1 + c.kl2), what + " kl2 = coarse-grained KL");
+                        assertEquals(alpha2 * c.kl2, got.terms().kl2(), 1e-5 * (1 + c.kl2), what + " kl2 = coarse-grained KL");
                         a.all().values().forEach(t -> { if (t[1].grad().defined()) t[1].grad().zero_(); });
-                        c.total.backward();
+                        (alpha2 > 0 ? c.total : c.kl1Tensor).backward();
                         Compare.assertClose(a.all().get(V_PROJ)[1].grad(), got.grad(), 1e-4, 1e-6, what + " gradient = coarse-grained KL's");
                         double gap1 = exact.terms().kl1() - got.terms().kl1(), gap2 = exact.terms().kl2() - got.terms().kl2();
                         assertEquals(c.chain1, gap1, 1e-5 * (1 + exact.terms().kl1()), what + " kl1 gap = rest mass x within-rest KL");
-                        assertEquals(c.chain2, gap2, 1e-5 * (1 + exact.terms().kl2()), what + " kl2 gap = rest mass x within-rest KL");
+                        assertEquals(alpha2 * c.chain2, gap2, 1e-5 * (1 + exact.terms().kl2()), what + " kl2 gap = rest mass x within-rest KL");
                         assertTrue(gap1 > -1e-6 && gap2 > -1e-6, what + " the cached KL never exceeds the exact one");
                         System.out.printf("reference cache k=64 %s: kl1 %.6g vs exact %.6g (rel %.2e), kl2 %.6g vs exact %.6g (rel %.2e)%n",
                                 what, got.terms().kl1(), exact.terms().kl1(), gap1 / exact.terms().kl1(), got.terms().kl2(),
                                 exact.terms().kl2(), gap2 / exact.terms().kl2());
                         assertTrue(gap1 <= TOP_K_BOUND * exact.terms().kl1() + 1e-7, what + " kl1 within the bound: gap " + gap1);
                         assertTrue(gap2 <= TOP_K_BOUND * exact.terms().kl2() + 1e-7, what + " kl2 within the bound: gap " + gap2);
+                      }
                     }
                 }
             }
@@ -246,7 +255,7 @@ class ReferenceCacheTest {
     /** The measured envelope of the top-k (k = 64) cache's KL error on stories260K, relative to the exact KL term. */
     static final double TOP_K_BOUND = 0.5;
 
-    record Coarse(double kl1, double kl2, double chain1, double chain2, Tensor total) {}
+    record Coarse(double kl1, double kl2, double chain1, double chain2, Tensor total, Tensor kl1Tensor) {}
 
     /** The coarse-grained KL terms (α = 1) by composite, and the chain-rule gaps (rest mass × within-rest KL). */
     static Coarse coarse(LlamaModel m, LoraAdapter a, TrainBatch b, Tensor iv, KlDirection dir) {
@@ -279,6 +288,6 @@ class ReferenceCacheTest {
         Tensor kl1 = row.index_select(0, predictIdx).mean(), kl2 = row.mul(mask).sum().div(new Scalar(b.batch));
         Tensor total = kl1.add(kl2);
         return new Coarse(kl1.item_double(), kl2.item_double(), within.detach().index_select(0, predictIdx).mean().item_double(),
-                within.detach().mul(mask).sum().div(new Scalar(b.batch)).item_double(), total);
+                within.detach().mul(mask).sum().div(new Scalar(b.batch)).item_double(), total, kl1);
     }
 }
