@@ -177,7 +177,8 @@ final class FacadeTraining {
                 : new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0);
         return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer, g.site().lib,
                 g.alpha1() == null ? 20 : g.alpha1(), g.alpha2() == null ? 0.1 : g.alpha2(),
-                g.alphaPr() == null ? 1 : g.alphaPr(), g.temperature(), g.kl().lib, g.gates(), iv.heads(), schedule));
+                g.alphaPr() == null ? 1 : g.alphaPr(), g.temperature(), g.kl().lib, g.gates(), iv.heads(), schedule,
+                g.referenceCacheTopK()));
     }
 
     /** Every setting that shapes the run (not resume, not outDir), for refusing a resume with other settings. */
@@ -194,7 +195,9 @@ final class FacadeTraining {
                 Integer.toString(o.batch), Integer.toString(o.gradAccum), Double.toString(o.lr), o.schedule.name(),
                 Integer.toString(o.warmup), Double.toString(o.clip), Double.toString(o.weightDecay),
                 String.valueOf(o.maxSamples), Integer.toString(o.evalSamples), Integer.toString(o.evalEvery),
-                Integer.toString(o.checkpointEvery));
+                Integer.toString(o.checkpointEvery))
+                // the cache changes the numbers (top-k) but not an uncached run's fingerprint
+                + (g.referenceCacheTopK() == 0 ? "" : "|reference-cache=" + g.referenceCacheTopK());
     }
 
     /** The IV's values and heads, summarised: a resume with another vector is refused. */

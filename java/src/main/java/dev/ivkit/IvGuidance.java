@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param temperature KL temperature
  * @param kl          direction of the KL terms
  * @param gates       the IV authors' hard gates
+ * @param referenceCacheTopK tokens per position the reference cache keeps (0: no cache; ≥ V: exact; see
+ *                    {@link dev.ivkit.train.IvGuidedRegulariser})
  */
 public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSite site,
         TrainOptions.IvScheduleKind schedule, Double alpha1, Double alpha2, Double alphaPr, double temperature,
-        TrainOptions.Kl kl, boolean gates) {
+        TrainOptions.Kl kl, boolean gates, int referenceCacheTopK) {
     /**
      * Checks that the weights are only given with a vector.
      *
@@ -35,9 +37,14 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
      * @param temperature KL temperature
      * @param kl          direction of the KL terms
      * @param gates       the IV authors' hard gates
-     * @throws InvalidArgumentException naming {@code iv} when alpha1, alpha2 or alphaPr is set without a vector
+     * @param referenceCacheTopK tokens per position the reference cache keeps (0: no cache)
+     * @throws InvalidArgumentException naming {@code iv} when alpha1, alpha2 or alphaPr is set without a vector,
+     *                                  naming {@code referenceCacheTopK} when it is negative
      */
     public IvGuidance {
+        if (referenceCacheTopK < 0) {
+            throw new InvalidArgumentException("referenceCacheTopK", "must be >= 0 (0: no cache), got " + referenceCacheTopK);
+        }
         if (iv == null && (alpha1 != null || alpha2 != null || alphaPr != null)) {
             throw new InvalidArgumentException("iv", "alpha1 / alpha2 / alphaPr need an instruction vector");
         }
@@ -65,6 +72,7 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
         private double temperature = 2;
         private TrainOptions.Kl kl = TrainOptions.Kl.REVERSE;
         private boolean gates;
+        private int referenceCacheTopK = dev.ivkit.train.IvGuidedRegulariser.DEFAULT_CACHE_TOP_K;
 
         Builder(java.nio.file.Path task) {
             super(task);
@@ -162,9 +170,22 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
             return self();
         }
 
+        /**
+         * @param referenceCacheTopK keep each example's reference distribution after its first visit: the top-k tokens
+         *                           per position (plus the rest's mass), or full rows when k ≥ the vocabulary size
+         *                           (exact; {@code Integer.MAX_VALUE} always); default 0 (no cache: a reference
+         *                           forward every step)
+         * @return this builder
+         */
+        public B referenceCacheTopK(int referenceCacheTopK) {
+            this.referenceCacheTopK = referenceCacheTopK;
+            return self();
+        }
+
         /** @return the IV-guidance part as set so far (checked) */
         IvGuidance ivGuidance() {
-            return new IvGuidance(iv, ivLayer, ivSite, ivSchedule, alpha1, alpha2, alphaPr, temperature, kl, gates);
+            return new IvGuidance(iv, ivLayer, ivSite, ivSchedule, alpha1, alpha2, alphaPr, temperature, kl, gates,
+                    referenceCacheTopK);
         }
     }
 }

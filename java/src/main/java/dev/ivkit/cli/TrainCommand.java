@@ -88,6 +88,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--gates", description = "the authors' hard gates (KL > 0.1, head MSE > 0.01)")
     boolean gates;
 
+    @Option(names = "--reference-cache", defaultValue = "off", description = "keep each example's reference after its "
+            + "first visit: off, exact (full rows, 4 x vocab bytes per position) or K (the top-K tokens and the rest's mass, "
+            + "8K + 4 bytes per position; the KL is then the top-K-plus-rest coarse-grained one, below the exact KL)")
+    String referenceCache;
+
     @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16") double loraAlpha;
     @Option(names = "--lora-dropout", defaultValue = "0.1") double loraDropout;
@@ -242,7 +247,28 @@ final class TrainCommand implements Callable<Integer> {
             default -> throw new InvalidArgumentException("kl-direction", "must be reverse or forward, got " + klDirection);
         };
         return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer, site, alpha1 == null ? 20 : alpha1,
-                alpha2 == null ? 0.1 : alpha2, alphaPr == null ? 1 : alphaPr, temperature, dir, gates, iv.heads(), sched));
+                alpha2 == null ? 0.1 : alpha2, alphaPr == null ? 1 : alphaPr, temperature, dir, gates, iv.heads(), sched,
+                referenceCacheTopK(referenceCache)));
+    }
+
+    /** The {@code --reference-cache} value as a top-k size: off = 0, exact = every token, else a positive integer. */
+    static int referenceCacheTopK(String v) {
+        switch (v) {
+            case "off":
+                return 0;
+            case "exact":
+                return IvGuidedRegulariser.EXACT_CACHE;
+            default:
+                try {
+                    int k = Integer.parseInt(v);
+                    if (k > 0) {
+                        return k;
+                    }
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+                throw new InvalidArgumentException("reference-cache", "must be off, exact or a positive integer, got " + v);
+        }
     }
 
     private static int recordedLayer(InstructionVector iv, int layers) {
@@ -259,7 +285,8 @@ final class TrainCommand implements Callable<Integer> {
                 String.valueOf(loraTargets), String.valueOf(mergeAdapters), Integer.toString(epochs), Integer.toString(batch),
                 Integer.toString(gradAccum), Double.toString(lr), schedule, Integer.toString(warmup), Double.toString(clip),
                 Double.toString(weightDecay), String.valueOf(maxSamples), Integer.toString(evalSamples), Integer.toString(logEvery),
-                Integer.toString(evalEvery), Integer.toString(checkpointEvery));
+                Integer.toString(evalEvery), Integer.toString(checkpointEvery))
+                + ("off".equals(referenceCache) ? "" : "|" + referenceCache);   // an uncached run keeps its fingerprint
         byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
         return java.util.HexFormat.of().formatHex(Arrays.copyOf(h, 8));
     }

@@ -100,4 +100,29 @@ class TrainCommandTest {
         assertEquals(2, Files.readAllLines(tmp.resolve("dp/metrics.jsonl")).stream().filter(l -> l.contains("\"loss\"")).count());
         assertTrue(Files.exists(tmp.resolve("dp/adapter/adapter_model.safetensors")));
     }
+
+    @Test
+    void exactReferenceCacheTrainsLikeNoCacheAndBadValuesAreRefused(@TempDir Path tmp) throws Exception {
+        try (LlamaModel m = ModelLoader.load(SharedData.stories260K().resolve("stories260K.bin"), null)) {
+            iv(tmp.resolve("iv"), m);
+        }
+        String ivDir = tmp.resolve("iv").toString();
+        assertEquals(0, CliTest.run(args(tmp.resolve("off"), "--iv", ivDir)).code());
+        CliTest.Run cached = CliTest.run(args(tmp.resolve("exact"), "--iv", ivDir, "--reference-cache", "exact"));
+        assertEquals(0, cached.code(), cached.err());
+        List<String> want = Files.readAllLines(tmp.resolve("off/metrics.jsonl")), got = Files.readAllLines(tmp.resolve("exact/metrics.jsonl"));
+        assertEquals(want.size(), got.size());
+        for (int i = 0; i < want.size(); i++) {   // epoch 2 reuses epoch 1's references, computed with other padding
+            JsonObject w = JsonParser.parseString(want.get(i)).getAsJsonObject(), g = JsonParser.parseString(got.get(i)).getAsJsonObject();
+            for (String key : List.of("loss", "kl1", "kl2", "pr")) {
+                if (w.has(key)) {
+                    assertEquals(w.get(key).getAsDouble(), g.get(key).getAsDouble(), 1e-5 * Math.abs(w.get(key).getAsDouble()) + 1e-7,
+                            key + " of line " + i);
+                }
+            }
+        }
+        CliTest.Run bad = CliTest.run(args(tmp.resolve("bad"), "--iv", ivDir, "--reference-cache", "-3"));
+        assertEquals(Main.EXIT_BAD_INPUT, bad.code());
+        assertTrue(bad.err().contains("reference-cache") && bad.err().strip().lines().count() == 1, bad.err());
+    }
 }
