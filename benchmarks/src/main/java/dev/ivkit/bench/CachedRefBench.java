@@ -101,17 +101,7 @@ public class CachedRefBench {
         m.attachAdapter(adapter);
         m.setTraining(true);
         Random rng = new Random(7);
-        List<TokenizedPrompt> ex = new ArrayList<>();
-        for (int e = 0; e < EXAMPLES; e++) {
-            int[] p = new int[56 - rng.nextInt(9)], t = new int[8];
-            for (int i = 0; i < p.length; i++) {
-                p[i] = 3 + rng.nextInt(m.config().vocabSize() - 3);
-            }
-            for (int i = 0; i < t.length; i++) {
-                t[i] = 3 + rng.nextInt(m.config().vocabSize() - 3);
-            }
-            ex.add(new TokenizedPrompt(p, t));
-        }
+        List<TokenizedPrompt> ex = TrainStepBench.randomExamples(m, rng, EXAMPLES);
         for (int epoch = 0; epoch < EPOCHS; epoch++) {
             List<TokenizedPrompt> order = new ArrayList<>(ex);
             Collections.shuffle(order, new Random(100 + epoch));
@@ -119,13 +109,8 @@ public class CachedRefBench {
                 batches.add(TrainBatch.of(order.subList(b, b + BATCH)));
             }
         }
-        List<HeadRanking.Head> heads = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            heads.add(new HeadRanking.Head(i % m.config().nLayers(), (i * 3) % m.config().nHeads(), 0));
-        }
-        torch.manual_seed(3);
-        Tensor iv = torch.randn(m.config().dModel()).mul(new Scalar(0.1));
-        iv.retainReference();
+        List<HeadRanking.Head> heads = TrainStepBench.preservedHeads(m);
+        Tensor iv = TrainStepBench.randomIv(m);
         IvSchedule constant = new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0);
         int k = topK.equals("exact") ? IvGuidedRegulariser.EXACT_CACHE : Integer.parseInt(topK);
         uncached = new IvGuidedRegulariser.Config(iv, m.config().nLayers() / 3, IvGuidedRegulariser.Site.ATTN_OUT, 20, 0.1, 1, 2,

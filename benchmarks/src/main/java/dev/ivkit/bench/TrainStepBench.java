@@ -89,8 +89,17 @@ public class TrainStepBench {
         m.attachAdapter(adapter);
         m.setTraining(true);
         Random rng = new Random(7);
+        batch = TrainBatch.of(randomExamples(m, rng, 4));
+        List<HeadRanking.Head> heads = preservedHeads(m);
+        Tensor iv = randomIv(m);
+        reg = new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv, m.config().nLayers() / 3, IvGuidedRegulariser.Site.ATTN_OUT,
+                20, 0.1, 1, 2, KlDirection.REVERSE, false, heads, new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0)));
+    }
+
+    /** {@code n} examples of random token ids: 48–56-token prompts, 8-token answers (ids from 3 up). */
+    static List<TokenizedPrompt> randomExamples(LlamaModel m, Random rng, int n) {
         List<TokenizedPrompt> ex = new ArrayList<>();
-        for (int b = 0; b < 4; b++) {
+        for (int e = 0; e < n; e++) {
             int[] p = new int[56 - rng.nextInt(9)], t = new int[8];
             for (int i = 0; i < p.length; i++) {
                 p[i] = 3 + rng.nextInt(m.config().vocabSize() - 3);
@@ -100,16 +109,24 @@ public class TrainStepBench {
             }
             ex.add(new TokenizedPrompt(p, t));
         }
-        batch = TrainBatch.of(ex);
+        return ex;
+    }
+
+    /** The 10 preserved heads of the IV-guided benchmarks, spread over layers and heads. */
+    static List<HeadRanking.Head> preservedHeads(LlamaModel m) {
         List<HeadRanking.Head> heads = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             heads.add(new HeadRanking.Head(i % m.config().nLayers(), (i * 3) % m.config().nHeads(), 0));
         }
+        return heads;
+    }
+
+    /** A seeded random IV of norm about 0.1·√d_model, retained beyond the caller's scope. */
+    static Tensor randomIv(LlamaModel m) {
         torch.manual_seed(3);
         Tensor iv = torch.randn(m.config().dModel()).mul(new Scalar(0.1));
         iv.retainReference();
-        reg = new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv, m.config().nLayers() / 3, IvGuidedRegulariser.Site.ATTN_OUT,
-                20, 0.1, 1, 2, KlDirection.REVERSE, false, heads, new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0)));
+        return iv;
     }
 
     @TearDown(Level.Trial)

@@ -197,7 +197,7 @@ public final class CieScan {
                     for (int h = 0; h < H; h++) {
                         plan.patch(patch(l, h, 0, new int[] {rows + h}));
                     }
-                    x = model.forwardSuffix(l, l + 1, batch, prefix, plan.build(), LogitsMode.NONE).capture(HookSite.residPre(l + 1));
+                    x = model.forwardSuffix(l, l + 1, batch, prefix, plan.build(), LogitsMode.NONE, LogitsBuffer.FRESH).capture(HookSite.residPre(l + 1));
                     x.retainReference();                                                   // outlives this scope
                 }
                 keepInScope(x);

@@ -259,23 +259,6 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * As {@link #forwardSuffix(int, Tensor, KvCache, HookPlan, LogitsMode)}, writing the logits where {@code buffer}
-     * says (contract: {@link LogitsBuffer}).
-     *
-     * @param startLayer first layer to run
-     * @param residIn    [rows, suffix, d_model]: blocks.startLayer.hook_resid_pre of positions prefix.length() ...
-     * @param prefix     a batch-1 cache of the prefix, without padding
-     * @param plan       hooks; their positions index the suffix, their layers must be ≥ startLayer
-     * @param logitsMode which positions get logits
-     * @param buffer     a fresh logits tensor, or the model's workspace
-     * @return logits per {@code logitsMode} and the plan's captures
-     */
-    public RunResult forwardSuffix(int startLayer, Tensor residIn, KvCache prefix, HookPlan plan, LogitsMode logitsMode,
-            LogitsBuffer buffer) {
-        return forwardSuffix(startLayer, cfg.nLayers(), residIn, prefix, plan, logitsMode, buffer);
-    }
-
-    /**
      * {@link #forwardSuffix(int, Tensor, KvCache, HookPlan, LogitsMode)} through layers {@code [startLayer, endLayer)}
      * only: short of the last layer there are no logits, and the output is the capture of
      * blocks.endLayer.hook_resid_pre (the only hook after the range allowed), the next call's input.
@@ -286,25 +269,7 @@ public final class LlamaModel implements AutoCloseable {
      * @param prefix     a batch-1 cache of the prefix, without padding
      * @param plan       hooks; their positions index the suffix, their layers in [startLayer, endLayer)
      * @param logitsMode which positions get logits; NONE when endLayer is not the last layer
-     * @return logits per {@code logitsMode} and the plan's captures
-     * @throws InvalidArgumentException on a layer range, hook or logits mode outside these rules
-     */
-    public RunResult forwardSuffix(int startLayer, int endLayer, Tensor residIn, KvCache prefix, HookPlan plan,
-            LogitsMode logitsMode) {
-        return forwardSuffix(startLayer, endLayer, residIn, prefix, plan, logitsMode, LogitsBuffer.FRESH);
-    }
-
-    /**
-     * {@link #forwardSuffix(int, int, Tensor, KvCache, HookPlan, LogitsMode)} with the logits written where
-     * {@code buffer} says (contract: {@link LogitsBuffer}).
-     *
-     * @param startLayer first layer to run
-     * @param endLayer   one past the last layer to run, in (startLayer, nLayers]
-     * @param residIn    [rows, suffix, d_model]: blocks.startLayer.hook_resid_pre of positions prefix.length() ...
-     * @param prefix     a batch-1 cache of the prefix, without padding
-     * @param plan       hooks; their positions index the suffix, their layers in [startLayer, endLayer)
-     * @param logitsMode which positions get logits; NONE when endLayer is not the last layer
-     * @param buffer     a fresh logits tensor, or the model's workspace
+     * @param buffer     a fresh logits tensor, or the model's workspace (contract: {@link LogitsBuffer})
      * @return logits per {@code logitsMode} and the plan's captures
      * @throws InvalidArgumentException on a layer range, hook or logits mode outside these rules
      */

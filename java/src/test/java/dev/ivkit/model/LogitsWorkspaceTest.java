@@ -71,8 +71,8 @@ class LogitsWorkspaceTest {
             try (KvCache prefix = m.newCache(1, 5)) {
                 m.forward(ids(c, 1, 5, 9), null, null, prefix, LogitsMode.NONE);
                 Tensor resid = m.embedTokens(ids(c, 4, 3, 10));
-                Compare.assertBitEqual(m.forwardSuffix(0, resid, prefix, null, LogitsMode.ALL, LogitsBuffer.FRESH).logits(),
-                        m.forwardSuffix(0, resid, prefix, null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits(), "suffix forward");
+                Compare.assertBitEqual(m.forwardSuffix(0, m.config().nLayers(), resid, prefix, null, LogitsMode.ALL, LogitsBuffer.FRESH).logits(),
+                        m.forwardSuffix(0, m.config().nLayers(), resid, prefix, null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits(), "suffix forward");
             }
         }
     }
@@ -133,7 +133,7 @@ class LogitsWorkspaceTest {
                 assertTrue(g.requires_grad());
                 try (KvCache prefix = m.newCache(1, 2)) {
                     m.forward(ids(c, 1, 2, 3), null, null, prefix, LogitsMode.NONE);
-                    Tensor gs = m.forwardSuffix(0, resid, prefix, null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();
+                    Tensor gs = m.forwardSuffix(0, m.config().nLayers(), resid, prefix, null, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();
                     assertTrue(gs.requires_grad(), "a WORKSPACE call that needs a gradient gets autograd logits");
                     gs.sum().backward();
                     assertTrue(resid.grad().abs().sum().item_double() > 0);

@@ -70,9 +70,9 @@ class SuffixForwardTest {
             Tensor x = embedded;
             for (int l = 0; l < layers - 1; l++) {
                 HookPlan plan = HookPlan.builder().capture(HookSite.residPre(l + 1)).build();
-                x = m.forwardSuffix(l, l + 1, x, cache, plan, LogitsMode.NONE).capture(HookSite.residPre(l + 1));
+                x = m.forwardSuffix(l, l + 1, x, cache, plan, LogitsMode.NONE, LogitsBuffer.FRESH).capture(HookSite.residPre(l + 1));
             }
-            Tensor chained = m.forwardSuffix(layers - 1, layers, x, cache, null, LogitsMode.ALL).logits();
+            Tensor chained = m.forwardSuffix(layers - 1, layers, x, cache, null, LogitsMode.ALL, LogitsBuffer.FRESH).logits();
             Compare.assertClose(whole, chained, 1e-5, 1e-6, "layer by layer vs all layers in one call");
             Tensor oneRow = m.forwardSuffix(0, embedded.narrow(0, 2, 1), cache, null, LogitsMode.ALL).logits();
             Compare.assertClose(expected.narrow(0, 2, 1), oneRow, 1e-4, 1e-5, "one row (fused attention)");
@@ -86,19 +86,19 @@ class SuffixForwardTest {
              NoGradGuard g = new NoGradGuard(); KvCache cache = m.newCache(1, 4)) {
             m.forward(torch.tensor(new long[] {1, 2, 3, 4}).reshape(1, 4), null, HookPlan.empty(), cache, LogitsMode.NONE);
             Tensor x = m.embedTokens(torch.tensor(new long[] {5, 6, 7, 8, 9, 10}).reshape(2, 3));
-            assertField("endLayer", () -> m.forwardSuffix(1, 1, x, cache, null, LogitsMode.NONE));
-            assertField("endLayer", () -> m.forwardSuffix(0, 4, x, cache, null, LogitsMode.ALL));
-            assertField("logitsMode", () -> m.forwardSuffix(0, 1, x, cache, null, LogitsMode.ALL));
+            assertField("endLayer", () -> m.forwardSuffix(1, 1, x, cache, null, LogitsMode.NONE, LogitsBuffer.FRESH));
+            assertField("endLayer", () -> m.forwardSuffix(0, 4, x, cache, null, LogitsMode.ALL, LogitsBuffer.FRESH));
+            assertField("logitsMode", () -> m.forwardSuffix(0, 1, x, cache, null, LogitsMode.ALL, LogitsBuffer.FRESH));
             assertField("layer", () -> m.forwardSuffix(0, 1, x, cache,
-                    HookPlan.builder().capture(HookSite.attnZ(1)).build(), LogitsMode.NONE));
+                    HookPlan.builder().capture(HookSite.attnZ(1)).build(), LogitsMode.NONE, LogitsBuffer.FRESH));
             assertField("layer", () -> m.forwardSuffix(0, 1, x, cache,
-                    HookPlan.builder().capture(HookSite.residPre(2)).build(), LogitsMode.NONE));
+                    HookPlan.builder().capture(HookSite.residPre(2)).build(), LogitsMode.NONE, LogitsBuffer.FRESH));
             assertField("layer", () -> m.forwardSuffix(0, 1, x, cache,
-                    HookPlan.builder().capture(HookSite.logits()).build(), LogitsMode.NONE));
+                    HookPlan.builder().capture(HookSite.logits()).build(), LogitsMode.NONE, LogitsBuffer.FRESH));
             Tensor value = torch.zeros(m.config().headDim());
             assertField("layer", () -> m.forwardSuffix(0, 1, x, cache, HookPlan.builder()
-                    .patch(new HeadPatch(1, 0, Positions.of(0), value, PatchMode.ADD, new int[] {0})).build(), LogitsMode.NONE));
-            RunResult ok = m.forwardSuffix(0, 1, x, cache, HookPlan.builder().capture(HookSite.residPre(1)).build(), LogitsMode.NONE);
+                    .patch(new HeadPatch(1, 0, Positions.of(0), value, PatchMode.ADD, new int[] {0})).build(), LogitsMode.NONE, LogitsBuffer.FRESH));
+            RunResult ok = m.forwardSuffix(0, 1, x, cache, HookPlan.builder().capture(HookSite.residPre(1)).build(), LogitsMode.NONE, LogitsBuffer.FRESH);
             assertEquals(null, ok.logits());
             assertEquals(3, ok.capture(HookSite.residPre(1)).dim());
         }
