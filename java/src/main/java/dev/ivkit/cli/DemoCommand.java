@@ -28,7 +28,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--full", description = "the continual study of docs/demo.md: 4 fine-tuning tasks (rotl, prev, droplast, "
             + "caplast), 5 seeds, every method (naive, lwf, lwf-pr, ewc, replay, olora, iv-guided, iv-guided-nopr) and the "
-            + "forgetting-vs-plasticity frontier of lwf and iv-guided at regulariser strengths 0.1, 0.3, 1 and 3 (about 40 "
+            + "forgetting-vs-plasticity frontier of lwf and iv-guided at regulariser strengths 0.1, 0.3, 1 and 3 (about 50 "
             + "minutes on 2 cores)")
     boolean full;
 
