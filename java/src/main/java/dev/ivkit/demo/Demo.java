@@ -39,13 +39,15 @@ import java.util.Map;
  *       The IV is added to the bare 0-shot prompt at the residual stream after layer L, at the last prompt token
  *       only (the organism notes found adding at every generated token worse); k and L are chosen per task on
  *       validation queries (train-split words), the accuracy is reported on the test queries.
- *   <li>Continual fine-tuning on the held-out tasks (rotl, prev) in instruction format, a fresh LoRA per task merged
- *       after it, with naive, LwF (KL only), IV-guided and IV-guided without head preservation, each over seeds. The
- *       IV-guided reference adds the new task's IV (chosen like the others) after its chosen layer.
+ *   <li>Continual fine-tuning on the first {@link DemoSettings#fineTuneTasks()} held-out tasks (rotl, prev, then
+ *       droplast, caplast) in instruction format, a fresh LoRA per task merged after it, with the settings' methods
+ *       (default naive, LwF (KL only), IV-guided and IV-guided without head preservation; {@code --full} adds lwf-pr,
+ *       EWC, replay, O-LoRA and the frontier sweep), each over seeds. The IV-guided reference adds the new task's IV
+ *       (chosen like the others) after its chosen layer.
  * </ol>
- * The accuracy matrix of {@code results.json} has three "tasks": the pretrained abilities (mean instruction 0-shot
- * accuracy over the pretrained tasks; "learned" by pretraining, row 0 = the organism), then rotl and prev; it is
- * written by {@link ResultsFile}, the spreads over seeds of both files are {@link Spread}s.
+ * The accuracy matrix of {@code results.json} has 1 + N "tasks": the pretrained abilities (mean instruction 0-shot
+ * accuracy over the pretrained tasks; "learned" by pretraining, row 0 = the organism), then the N fine-tuning tasks;
+ * it is written by {@link ResultsFile}, the spreads over seeds of both files are {@link Spread}s.
  */
 public final class Demo {
     static final Gson JSON = ResultsFile.JSON;

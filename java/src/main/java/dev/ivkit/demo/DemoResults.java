@@ -28,7 +28,7 @@ final class DemoResults {
         this.heldIv = heldIv;
     }
 
-    /** The 3 × 3 accuracy matrix: columns pretrained abilities, rotl, prev; row 0 the organism, row k after task k. */
+    /** The (1 + N) × (1 + N) accuracy matrix: columns the pretrained abilities, then the fine-tuning tasks; row 0 the organism, row k after task k. */
     double[][] matrix(Run r) {
         double[][] m = new double[r.stages().size()][];
         for (int i = 0; i < m.length; i++) {
