@@ -150,6 +150,7 @@ public final class Demo {
             Stage base = continual.measure(model, false, true);
             Map<String, List<Run>> runs = continual.runAll(base);
             StudyFiles.deleteTree(out.resolve("work"));
+            StudyFiles.deleteTree(out.resolve(RunCache.FOLDER));
             ResultsFile.Results results = numbers.results(base, runs, initialIv, crossCosine(pre));
             ResultsFile.write(out.resolve("results.json"), results);
             String frontier = ReportWriter.frontierSvg(results);

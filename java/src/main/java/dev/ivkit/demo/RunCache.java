@@ -12,13 +12,15 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The continual stage's finished runs, kept under {@code OUT/work/done/VARIANT-seed-S.json} (written atomically as each
- * run ends) so that an interrupted demo — {@code --full} runs for about an hour — continues where it stopped: a rerun
+ * The continual stage's finished runs, kept as {@code VARIANT-seed-S.json} in the output's {@value #FOLDER} folder
+ * (written atomically as each run ends) so that an interrupted demo — {@code --full} runs for about an hour — continues where it stopped: a rerun
  * with the same output folder, organism and settings reads the finished runs instead of training them again. Each file
  * carries a fingerprint of the organism's files and the settings; a file of another fingerprint is ignored and replaced.
  * The demo deletes the folder when it has written its outputs.
  */
 final class RunCache {
+    /** The folder in the output folder that holds the finished runs. */
+    static final String FOLDER = "finished-runs";
     private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
     private record Done(String fingerprint, Run run) {}
@@ -28,7 +30,7 @@ final class RunCache {
 
     /** {@code organismDir}'s weights and recipe and {@code settings} make the fingerprint. */
     RunCache(Path out, Path organismDir, DemoSettings settings) {
-        this.dir = out.resolve("work").resolve("done");
+        this.dir = out.resolve(FOLDER);
         this.fingerprint = Sha256.of(Sha256.of(organismDir.resolve("model.safetensors")) + "\n"
                 + StudyFiles.readString(organismDir.resolve(dev.ivkit.organism.Organism.INFO_FILE)) + "\n" + GSON.toJson(settings));
     }

@@ -140,6 +140,8 @@ class DemoTest {
         assertTrue(titles.stream().anyMatch(t -> t.startsWith("Three claims of the paper")), titles.toString());
         assertTrue(titles.stream().anyMatch(t -> t.startsWith("Forgetting vs. plasticity frontier")), titles.toString());
         assertFalse(html.contains(">lwf@0.3<"), "sweep points appear in the frontier section only");
+        assertFalse(Files.exists(out.resolve(RunCache.FOLDER)), "the finished runs are deleted once the outputs are written");
+        assertFalse(Files.exists(out.resolve("work")), "the runs' working folders too");
         String svg = Files.readString(out.resolve("frontier.svg"));
         assertTrue(svg.startsWith("<svg") && svg.contains("iv-guided") && svg.contains("lwf (plain KL)"), "frontier.svg");
     }

@@ -48,7 +48,7 @@ class RunCacheTest {
         assertTrue(new RunCache(tmp.resolve("out"), org, s.withWeights(0.5, 0.1, 1)).get("lwf@0.3", 1).isEmpty(), "other settings");
         assertTrue(new RunCache(tmp.resolve("out"), organism(tmp.resolve("org2"), "weights-2"), s).get("lwf@0.3", 1).isEmpty(),
                 "another organism");
-        Files.writeString(tmp.resolve("out/work/done/lwf@0.3-seed-1.json"), "{\"fingerprint\": [");
+        Files.writeString(tmp.resolve("out").resolve(RunCache.FOLDER).resolve("lwf@0.3-seed-1.json"), "{\"fingerprint\": [");
         assertTrue(cache.get("lwf@0.3", 1).isEmpty(), "a truncated file is trained again");
     }
 }
