@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * One method × seed of a continual study (see {@link SequenceRunner}): trains the tasks in order, evaluates after
@@ -73,20 +72,18 @@ final class SeedRun {
         }
         SequenceSpec.Hyper h = spec.hyper;
         LoraConfig loraCfg = new LoraConfig(h.loraRank, h.loraAlpha, h.loraDropout, h.loraTargets);
-        try (LlamaModel model = loader.get()) {
+        try (LlamaModel model = loader.get();
+                MethodMemory memory = new MethodMemory(method, seed, h.replayPerTask, h.replayRatio, h.ewcExamples, h.loraTargets)) {
             int layer = scores.ivLayer(model);
-            Map<String, Tensor> fisher = null;
-            List<Map<String, Tensor>> previousA = new ArrayList<>();
-            ReplayBuffer<TokenizedPrompt> buffer = new ReplayBuffer<>(seed, h.replayPerTask);
             for (int k = 0; k < st.completed; k++) {   // resume: the finished tasks' adapters, merged in order
                 try (LoraAdapter a = LoraAdapter.load(dir.resolve("task-" + k).resolve("adapter"), model.config())) {
                     model.attachAdapter(a);
                     model.mergeAdapter();
-                    remember(method, k, a, previousA, buffer, tasks);
+                    memory.afterMerge(k, a, tasks.get(k).train);
                 }
             }
             if (method == Method.EWC && st.completed > 0) {
-                fisher = Safetensors.readAll(dir.resolve("fisher-" + (st.completed - 1) + ".safetensors"));
+                memory.restoreFisher(Safetensors.readAll(dir.resolve("fisher-" + (st.completed - 1) + ".safetensors")));
             }
             RegulariserFactory regs = new RegulariserFactory(h.alpha1, h.alpha2, h.alphaPr, h.temperature, KlDirection.REVERSE,
                     IvGuidedRegulariser.Site.ATTN_OUT, h.ewcLambda, h.oloraLambda);
@@ -97,17 +94,16 @@ final class SeedRun {
                 StudyFiles.deleteTree(tdir);
                 TrainConfig cfg = TaskProtocol.trainConfig(h.lr, h.epochs, h.batchSize, h.gradAccum, h.clipNorm,
                         TaskProtocol.taskSeed(seed, k), 1);
-                List<TokenizedPrompt> data = method == Method.REPLAY ? buffer.mix(k, task.train, h.replayRatio) : task.train;
-                Regulariser reg = regs.create(method, model, ivs.get(k), layer, fisher, previousA);
+                List<TokenizedPrompt> data = memory.trainingData(k, task.train);
+                Regulariser reg = memory.regulariser(regs, model, ivs.get(k), layer);
                 log.printf("[%s seed %d] task %d/%d %s: training on %d examples%n", method.id, seed, k + 1, tasks.size(),
                         task.task.name, data.size());
                 st.trainLoss.add(TaskProtocol.trainAndMerge(model, loraCfg, cfg, reg, data, tdir, false,
-                        a -> remember(method, taskIndex, a, previousA, buffer, tasks)));
+                        a -> memory.afterMerge(taskIndex, a, task.train)));
                 StudyFiles.deleteTree(tdir.resolve("checkpoints"));
-                if (method == Method.EWC) {
-                    List<TokenizedPrompt> fd = task.train.subList(0, Math.min(h.ewcExamples, task.train.size()));
-                    fisher = EwcRegulariser.accumulate(fisher, EwcRegulariser.estimateFisher(model, fd, h.loraTargets));
-                    Safetensors.write(dir.resolve("fisher-" + k + ".safetensors"), new LinkedHashMap<>(fisher), Map.of());
+                memory.afterTask(model, task.train);
+                if (memory.fisher() != null) {
+                    Safetensors.write(dir.resolve("fisher-" + k + ".safetensors"), new LinkedHashMap<>(memory.fisher()), Map.of());
                 }
                 evaluateStage(model, tok, tasks, ivs, layer, k, st);
                 st.completed = k + 1;
@@ -116,17 +112,6 @@ final class SeedRun {
                     hook.afterTask(method, seed, k);
                 }
             }
-        }
-    }
-
-    /** What a method keeps from a finished task (called right after its adapter is merged). */
-    private void remember(Method method, int k, LoraAdapter a, List<Map<String, Tensor>> previousA, ReplayBuffer<TokenizedPrompt> buffer,
-            List<TaskData> tasks) {
-        if (method == Method.OLORA) {
-            previousA.add(OLoraRegulariser.keepA(a));
-        }
-        if (method == Method.REPLAY) {
-            buffer.add(k, tasks.get(k).train);
         }
     }
 

@@ -1,11 +1,9 @@
 package dev.ivkit.demo;
 
-import dev.ivkit.continual.EwcRegulariser;
 import dev.ivkit.continual.IvDynamics;
 import dev.ivkit.continual.Method;
-import dev.ivkit.continual.OLoraRegulariser;
+import dev.ivkit.continual.MethodMemory;
 import dev.ivkit.continual.RegulariserFactory;
-import dev.ivkit.continual.ReplayBuffer;
 import dev.ivkit.continual.TaskProtocol;
 import dev.ivkit.data.TaskExample;
 import dev.ivkit.data.prompt.Prompt;
@@ -14,7 +12,6 @@ import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.iv.KnowledgeProbe;
 import dev.ivkit.model.GreedyDecoder.ResidualIv;
 import dev.ivkit.model.LlamaModel;
-import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.model.tokenizer.CharTokenizer;
@@ -32,7 +29,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -198,26 +194,20 @@ final class ContinualStage {
         boolean sweepPoint = id.contains("@");   // a frontier point: recovery and IV similarity after the last task only
         RegulariserFactory regs = regularisers(id, s);
         LoraConfig lora = new LoraConfig(8, 16, 0.0, s.loraTargets());
-        Map<String, Tensor> fisher = null;
-        List<Map<String, Tensor>> previousA = new ArrayList<>();
-        ReplayBuffer<TokenizedPrompt> buffer = new ReplayBuffer<>(seed, REPLAY_PER_TASK);
-        try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float, device, null)) {
+        try (LlamaModel model = ModelLoader.load(organismDir, torch.ScalarType.Float, device, null);
+                MethodMemory memory = new MethodMemory(method, seed, REPLAY_PER_TASK, REPLAY_RATIO, EWC_EXAMPLES, s.loraTargets())) {
             for (int k = 0; k < held.size(); k++) {
                 Task t = held.get(k);
                 List<TokenizedPrompt> own = new ArrayList<>();
                 for (TaskExample e : tasks.dataset(t, false, s.trainExamples(), Demo.TRAIN_SEED + seed).examples()) {
                     own.add(TokenizedPrompt.of(tok, SyntheticTasks.instruction(t, e).text(), e.output() + SyntheticTasks.END));
                 }
-                List<TokenizedPrompt> data = method == Method.REPLAY ? buffer.mix(k, own, REPLAY_RATIO) : own;
                 TrainConfig cfg = TaskProtocol.trainConfig(s.lr(), s.epochs(), s.batch(), 1, 1.0, TaskProtocol.taskSeed(seed, k), 1000);
-                Regulariser reg = regs.create(method, model, ivs.get(t.name()), bestLayer.get(t.name()), fisher, previousA);
+                Regulariser reg = memory.regulariser(regs, model, ivs.get(t.name()), bestLayer.get(t.name()));
                 int taskIndex = k;
-                losses.add(TaskProtocol.trainAndMerge(model, lora, cfg, reg, data, work.resolve("task-" + k), !progressBars,
-                        a -> remember(method, taskIndex, a, own, previousA, buffer)));
-                if (method == Method.EWC) {
-                    fisher = EwcRegulariser.accumulate(fisher, EwcRegulariser.estimateFisher(model,
-                            own.subList(0, Math.min(EWC_EXAMPLES, own.size())), s.loraTargets()));
-                }
+                losses.add(TaskProtocol.trainAndMerge(model, lora, cfg, reg, memory.trainingData(k, own), work.resolve("task-" + k),
+                        !progressBars, a -> memory.afterMerge(taskIndex, a, own)));
+                memory.afterTask(model, own);
                 boolean last = k == held.size() - 1, full = last || !sweepPoint;
                 Stage st = measure(model, full, last);
                 stages.add(st.with(full ? similarity(model, k + 1) : Similarity.none(pre.size(), held.size())));
@@ -225,17 +215,6 @@ final class ContinualStage {
         }
         StudyFiles.deleteTree(work);
         return new Run(stages, losses);
-    }
-
-    /** What a method keeps of a finished task: O-LoRA its adapter's A matrices, replay a sample of its examples. */
-    private static void remember(Method method, int k, LoraAdapter a, List<TokenizedPrompt> own, List<Map<String, Tensor>> previousA,
-            ReplayBuffer<TokenizedPrompt> buffer) {
-        if (method == Method.OLORA) {
-            previousA.add(OLoraRegulariser.keepA(a));
-        }
-        if (method == Method.REPLAY) {
-            buffer.add(k, own);
-        }
     }
 
     /** The continual method of a demo method variant: iv-guided-nopr is IV-guided without head preservation. */
