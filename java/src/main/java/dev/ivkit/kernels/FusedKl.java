@@ -49,6 +49,23 @@ public final class FusedKl {
      */
     public static Tensor loss(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             Reduction reduction) {
+        return lossAndRows(current, reference, mask, temperature, dir, reduction)[0];
+    }
+
+    /**
+     * {@link #loss} and, detached, the per-row values it reduces (each row's KL times its mask weight, before the
+     * reduction's denominator): callers that weight rows of several terms in one call split the terms from these.
+     *
+     * @param current     logits [..., V] that require grad (float32, bfloat16 or float16)
+     * @param reference   logits of the same shape, dtype and device (treated as constant)
+     * @param mask        null, or one bool/uint8/float32 entry per row (see {@link Kernels#klRows})
+     * @param temperature T &gt; 0
+     * @param dir         the KL direction
+     * @param reduction   how the per-row values become the scalar loss
+     * @return {the loss as {@link #loss} returns it, the per-row values [rows] float32}
+     */
+    public static Tensor[] lossAndRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
+            Reduction reduction) {
         if (reduction == null) {
             throw new InvalidArgumentException("reduction", "must not be null");
         }
@@ -69,7 +86,7 @@ public final class FusedKl {
         Tensor flatGrad = r.grad().reshape(-1);
         Tensor dot = current.is_meta() ? current.reshape(-1).mul(flatGrad).sum() : current.reshape(-1).dot(flatGrad);
         Tensor surrogate = dot.to(torch.ScalarType.Float).div(den);
-        return surrogate.sub(surrogate.detach()).add(value);
+        return new Tensor[] {surrogate.sub(surrogate.detach()).add(value), r.loss()};
     }
 
     /** A 0-dim float32 tensor on the logits' device; never 0 (an all-masked MEAN gives value 0 and gradient 0). */

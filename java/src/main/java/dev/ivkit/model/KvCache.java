@@ -1,5 +1,6 @@
 package dev.ivkit.model;
 
+import dev.ivkit.InvalidArgumentException;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -62,6 +63,23 @@ public final class KvCache implements AutoCloseable {
 
     void advance(int n) {
         length += n;
+    }
+
+    /**
+     * Forgets the slots from {@code newLength} on, so that the next forward writes its positions there: a suffix can be
+     * run again (e.g. with an intervention) on the prefix the cache held before. The real-token counts that give the
+     * next positions' rotary indices are recounted from the kept slots.
+     *
+     * @param newLength the slots to keep, in [0, {@link #length()}]
+     * @throws InvalidArgumentException when {@code newLength} is out of that range
+     */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new InvalidArgumentException("newLength", newLength + " is out of range [0, " + length + "]");
+        }
+        realCount.copy_(mask.narrow(1, 0, newLength).to(torch.ScalarType.Long)
+                .sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+        length = newLength;
     }
 
     @Override

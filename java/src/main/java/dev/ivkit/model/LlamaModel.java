@@ -214,16 +214,20 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Runs layers {@code [startLayer, nLayers)} on a residual stream {@code residIn} = blocks.startLayer.hook_resid_pre
      * [batch, pos, d_model] of a (left-padded) batch: the second half of a forward whose first half was run before.
-     * Hooks at earlier layers are an error.
+     * Hooks at earlier layers are an error. With a cache, these positions follow the cached ones: layers from
+     * {@code startLayer} on read the cached keys and values and append these positions' (the cache's earlier layers
+     * are left stale), so a cache filled by a full forward and {@link KvCache#truncate rewound} reruns a suffix.
      *
      * @param startLayer    first layer to run
      * @param residIn       [batch, pos, d_model] blocks.startLayer.hook_resid_pre
      * @param attentionMask [batch, pos] (1 = real token, 0 = left padding) or null for no padding
      * @param plan          hooks at layers from {@code startLayer} on, or null
+     * @param cache         KV cache of the earlier positions to read and append to, or null
      * @param logitsMode    which positions get logits
      * @return logits per {@code logitsMode} and the plan's captures
      */
-    public RunResult forwardFrom(int startLayer, Tensor residIn, Tensor attentionMask, HookPlan plan, LogitsMode logitsMode) {
+    public RunResult forwardFrom(int startLayer, Tensor residIn, Tensor attentionMask, HookPlan plan, KvCache cache,
+            LogitsMode logitsMode) {
         if (startLayer < 0 || startLayer >= cfg.nLayers()) {
             throw new InvalidArgumentException("startLayer", startLayer + " is out of range [0, " + cfg.nLayers() + ")");
         }
@@ -236,7 +240,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            return pass.run(null, residIn, startLayer, attentionMask, plan, null, logitsMode, LogitsBuffer.FRESH);
+            return pass.run(null, residIn, startLayer, attentionMask, plan, cache, logitsMode, LogitsBuffer.FRESH);
         } finally {
             busy.set(false);
         }

@@ -212,89 +212,76 @@ public final class IvGuidedRegulariser implements Regulariser {
         }
         // an entry is reused only at the strength the schedule keeps (a ramp's strengths never repeat)
         if (cache == null || (!klOn() && cfg.alphaPr() == 0) || (klOn() && strength != cfg.schedule().peak())) {
-            Tensor[] ref = reference(model, batch.tokens, batch.mask, batch.predict, strength);
-            return prepared(batch, cur -> exactKl(cur, ref[0], batch), Arrays.copyOfRange(ref, 1, ref.length));
+            return exact(batch, reference(model, batch.tokens, batch.mask, batch.predict, strength));
         }
         long[] tokens = Torch.toLongArray(batch.tokens), mask = Torch.toLongArray(batch.mask);
         int b = batch.batch, len = batch.len;
         ReferenceCache.Key[] keys = new ReferenceCache.Key[b];
         int[] offset = new int[b];
-        List<Integer> miss = new ArrayList<>(), hit = new ArrayList<>();
+        List<Integer> miss = new ArrayList<>();
         for (int r = 0; r < b; r++) {
             while (offset[r] < len && mask[r * len + offset[r]] == 0) {
                 offset[r]++;
             }
             keys[r] = new ReferenceCache.Key(Arrays.copyOfRange(tokens, r * len + offset[r], (r + 1) * len),
                     batch.predict[r] - offset[r], strength);
-            (cache.get(keys[r]) == null ? miss : hit).add(r);
-        }
-        Tensor[] fresh = null;
-        if (!miss.isEmpty()) {
-            Tensor rows = torch.tensor(miss.stream().mapToLong(Integer::longValue).toArray());
-            long[] predict = miss.stream().mapToLong(r -> batch.predict[r]).toArray();
-            boolean all = miss.size() == b;
-            fresh = reference(model, all ? batch.tokens : batch.tokens.index_select(0, Torch.onDevice(rows, batch.tokens)),
-                    all ? batch.mask : batch.mask.index_select(0, Torch.onDevice(rows, batch.mask)), predict, strength);
-            ReferenceCache.Key[] missKeys = new ReferenceCache.Key[miss.size()];
-            long[][] kept = new long[miss.size()][];
-            for (int i = 0; i < miss.size(); i++) {
-                int r = miss.get(i);
-                missKeys[i] = keys[r];
-                kept[i] = cache.keptRows(i, len, offset[r], batch.predict[r]);
-            }
-            cache.put(missKeys, kept, fresh[0] == null ? null : fresh[0].reshape(-1, fresh[0].size(2)),
-                    Arrays.copyOfRange(fresh, 1, fresh.length));
-            if (all) {   // a first visit of every row: the exact reference, as without the cache
-                Tensor[] ref = fresh;
-                return prepared(batch, cur -> exactKl(cur, ref[0], batch), Arrays.copyOfRange(ref, 1, ref.length));
+            if (cache.get(keys[r]) == null) {
+                miss.add(r);
             }
         }
-        return cachedPrepared(batch, keys, offset, hit, miss, fresh);
+        if (miss.isEmpty()) {
+            return cachedPrepared(batch, keys, offset);
+        }
+        // a row not cached yet: the exact reference of the whole batch, as without the cache; its new rows are stored
+        Tensor[] ref = reference(model, batch.tokens, batch.mask, batch.predict, strength);
+        ReferenceCache.Key[] missKeys = new ReferenceCache.Key[miss.size()];
+        long[][] kept = new long[miss.size()][];
+        for (int i = 0; i < miss.size(); i++) {
+            int r = miss.get(i);
+            missKeys[i] = keys[r];
+            kept[i] = cache.keptRows(r, len, offset[r], batch.predict[r]);
+        }
+        Tensor missIdx = torch.tensor(miss.stream().mapToLong(Integer::longValue).toArray());
+        Tensor[] missHeads = new Tensor[ref.length - 1];
+        for (int i = 0; i < missHeads.length; i++) {
+            missHeads[i] = ref[i + 1].index_select(0, Torch.onDevice(missIdx, ref[i + 1]));
+        }
+        cache.put(missKeys, kept, ref[0] == null ? null : ref[0].reshape(-1, ref[0].size(2)), missHeads);
+        return exact(batch, ref);
     }
 
-    /** A batch some of whose rows are cached: the cached rows from the cache, the others from {@code fresh}. */
-    private Prepared cachedPrepared(TrainBatch batch, ReferenceCache.Key[] keys, int[] offset, List<Integer> hit,
-            List<Integer> miss, Tensor[] fresh) {
-        ReferenceCache.Entry[] hits = new ReferenceCache.Entry[hit.size()];
+    /** The terms against an exact reference {logits [batch, len, V] or null, heads...}. */
+    private Prepared exact(TrainBatch batch, Tensor[] ref) {
+        return prepared(batch, cur -> KlTerms.of(cfg, batch, cur, w -> FusedKl.lossAndRows(cur.reshape(-1, cur.size(2)),
+                ref[0].reshape(-1, cur.size(2)), w, cfg.temperature(), cfg.direction(), FusedKl.Reduction.SUM)),
+                Arrays.copyOfRange(ref, 1, ref.length));
+    }
+
+    /** A batch all of whose rows are cached: no reference forward; the KL against the cached distributions. */
+    private Prepared cachedPrepared(TrainBatch batch, ReferenceCache.Key[] keys, int[] offset) {
+        ReferenceCache.Entry[] hits = new ReferenceCache.Entry[batch.batch];
         List<Long> rows = new ArrayList<>();
-        for (int i = 0; i < hits.length; i++) {
-            int r = hit.get(i);
-            hits[i] = cache.get(keys[r]);
+        for (int r = 0; r < hits.length; r++) {
+            hits[r] = cache.get(keys[r]);
             for (long f : cache.keptRows(r, batch.len, offset[r], batch.predict[r])) {
-                rows.add(cfg.alpha2() > 0 ? f : r);   // α1 only: the rows of [batch, V] at the answer-predicting positions
+                rows.add(f);
             }
         }
-        long[] hitRows = rows.stream().mapToLong(Long::longValue).toArray();
-        Tensor missIdx = torch.tensor(miss.stream().mapToLong(Integer::longValue).toArray());
-        Tensor[] refHeads = new Tensor[cfg.heads().size()];
+        long[] kept = rows.stream().mapToLong(Long::longValue).toArray();
+        Tensor[] refHeads = new Tensor[cfg.alphaPr() > 0 ? cfg.heads().size() : 0];
         for (int i = 0; i < refHeads.length; i++) {
             int dh = hits[0].heads()[i].length;
             float[] v = new float[batch.batch * dh];
-            for (int j = 0; j < hits.length; j++) {
-                System.arraycopy(hits[j].heads()[i], 0, v, hit.get(j) * dh, dh);
+            for (int r = 0; r < hits.length; r++) {
+                System.arraycopy(hits[r].heads()[i], 0, v, r * dh, dh);
             }
             refHeads[i] = Torch.fromFloats(v, batch.batch, dh);
-            if (fresh != null) {
-                refHeads[i].index_copy_(0, missIdx, fresh[i + 1].to(torch.ScalarType.Float).cpu());
-            }
         }
         return prepared(batch, cur -> {
-            long v = cur.size(2);
-            if (cfg.alpha2() > 0) {   // every real row kept: the reference of the whole batch, then exactKl
-                Tensor ref = cache.referenceLogits(cur.reshape(-1, v), hitRows, hits).reshape(batch.batch, batch.len, v);
-                if (fresh != null) {
-                    ref.index_copy_(0, Torch.onDevice(missIdx, ref), fresh[0].to(ref.scalar_type()));
-                }
-                return exactKl(cur, ref, batch);
-            }
-            Tensor at = Torch.onDevice(predictIndex(batch), cur);
-            Tensor curAt = Torch.rows(cur.reshape(-1, v), at);                                          // [batch, V]
-            Tensor ref = cache.referenceLogits(curAt, hitRows, hits);
-            if (fresh != null) {
-                ref.index_copy_(0, Torch.onDevice(missIdx, ref), Torch.rows(fresh[0].reshape(-1, v),
-                        Torch.onDevice(predictIndex(batch, miss), cur)).to(ref.scalar_type()));
-            }
-            return new Tensor[] {FusedKl.loss(curAt, ref, null, cfg.temperature(), cfg.direction(), FusedKl.Reduction.MEAN), null};
+            Tensor flat = cur.reshape(-1, cur.size(2));
+            Tensor ref = cache.referenceLogits(flat, kept, hits);   // rows not kept: weight 0, never read
+            return KlTerms.of(cfg, batch, cur, w -> FusedKl.lossAndRows(flat, ref, w, cfg.temperature(), cfg.direction(),
+                    FusedKl.Reduction.SUM));
         }, refHeads);
     }
 
@@ -313,20 +300,8 @@ public final class IvGuidedRegulariser implements Regulariser {
         return headLayers;
     }
 
-    /** The KL terms against full reference logits [batch, len, V]: {α1's (mean over rows), α2's (batchmean)}. */
-    private Tensor[] exactKl(Tensor cur, Tensor ref, TrainBatch batch) {
-        long v = cur.size(2);
-        Tensor predictIdx = Torch.onDevice(predictIndex(batch), cur);
-        return new Tensor[] {
-            cfg.alpha1() <= 0 ? null : FusedKl.loss(Torch.rows(cur.reshape(-1, v), predictIdx),
-                    Torch.rows(ref.reshape(-1, v), predictIdx), null, cfg.temperature(), cfg.direction(), FusedKl.Reduction.MEAN),
-            // padding rows masked out; summed over each example's real positions, averaged over examples
-            cfg.alpha2() <= 0 ? null : FusedKl.loss(cur, ref, Torch.onDevice(batch.mask, cur).to(torch.ScalarType.Bool),
-                    cfg.temperature(), cfg.direction(), FusedKl.Reduction.BATCHMEAN)};
-    }
-
     /** The batch's terms, given the function from the training logits to the two KL terms and the reference heads. */
-    private Prepared prepared(TrainBatch batch, Function<Tensor, Tensor[]> klFor, Tensor[] refHeads) {
+    private Prepared prepared(TrainBatch batch, Function<Tensor, KlTerms.Value> klFor, Tensor[] refHeads) {
         HookPlan.Builder tp = HookPlan.builder();
         if (cfg.alphaPr() > 0) {
             for (int l : headLayers(cfg)) {
@@ -344,17 +319,10 @@ public final class IvGuidedRegulariser implements Regulariser {
                 Tensor total = torch.zeros(new long[] {}, dev.ivkit.util.Torch.options(torch.ScalarType.Float));
                 double kl1 = 0, kl2 = 0, pr = 0;
                 if (klOn()) {
-                    Tensor[] kls = klFor.apply(training.logits());           // logits [batch, len, vocab]
-                    if (cfg.alpha1() > 0) {
-                        Tensor term = gate(kls[0], 0.1).mul(new Scalar(cfg.alpha1()));
-                        kl1 = Torch.item(term);
-                        total = total.add(term);
-                    }
-                    if (cfg.alpha2() > 0) {
-                        Tensor term = gate(kls[1], 0.1).mul(new Scalar(cfg.alpha2()));
-                        kl2 = Torch.item(term);
-                        total = total.add(term);
-                    }
+                    KlTerms.Value kl = klFor.apply(training.logits());           // logits [batch, len, vocab]
+                    kl1 = kl.kl1();
+                    kl2 = kl.kl2();
+                    total = total.add(kl.total());
                 }
                 if (cfg.alphaPr() > 0) {
                     Tensor sum = torch.zeros(new long[] {}, dev.ivkit.util.Torch.options(torch.ScalarType.Float));
@@ -389,12 +357,4 @@ public final class IvGuidedRegulariser implements Regulariser {
         return torch.tensor(idx);
     }
 
-    /** The flat answer-predicting rows of batch rows {@code rows} in the sub-batch [rows.size(), len] of those rows. */
-    static Tensor predictIndex(TrainBatch b, List<Integer> rows) {
-        long[] idx = new long[rows.size()];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = (long) i * b.len + b.predict[rows.get(i)];
-        }
-        return torch.tensor(idx);
-    }
 }

@@ -5,16 +5,26 @@ import dev.ivkit.hooks.HookSite;
 import dev.ivkit.hooks.Positions;
 import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.iv.HeadRanking;
+import dev.ivkit.model.KvCache;
 import dev.ivkit.model.LlamaModel;
+import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.RunResult;
 import java.util.TreeSet;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 
 /**
- * The reference pass of {@link IvGuidedRegulariser}: the model with its adapter disabled and no gradient, capturing
- * the preserved heads and the residual entering layer L, then layers L.. again with the IV added.
+ * The reference pass of {@link IvGuidedRegulariser}: the model with its adapter disabled and no gradient, with the IV
+ * added at layer L at each row's answer-predicting position, plus the preserved heads' outputs there without the IV.
+ *
+ * <p>Attention is causal, so the IV changes no position before the first answer-predicting position s of the batch:
+ * the pass runs positions [0, s) once through every layer into a KV cache (their logits are the reference's), then the
+ * suffix [s, len) without the IV (capturing the heads and the residual entering L), rewinds the cache to s and runs the
+ * suffix again from layer L with the IV. That is one forward plus (len − s) positions of layers L and up, instead of a
+ * forward up to the last preserved head plus a second one of every position from layer L.
  */
 final class ReferencePass {
     private ReferencePass() {}
@@ -27,40 +37,64 @@ final class ReferencePass {
     static Tensor[] run(IvGuidedRegulariser.Config cfg, boolean klOn, TreeSet<Integer> headLayers, LlamaModel model, Tensor tokens,
             Tensor mask, long[] predict, double strength) {
         boolean wasEnabled = model.adapterEnabled();
-        Tensor[] out = new Tensor[1 + cfg.heads().size()];
-        Positions at = Positions.of(predict);
+        Tensor[] out = new Tensor[1 + (cfg.alphaPr() > 0 ? cfg.heads().size() : 0)];   // no head outputs without preservation
+        long s = Long.MAX_VALUE;
+        for (long p : predict) {
+            s = Math.min(s, p);
+        }
+        int rows = (int) tokens.size(0), len = (int) tokens.size(1);
         try (NoGradGuard g = new NoGradGuard()) {
             model.setAdapterEnabled(false);
-            if (klOn || cfg.alphaPr() > 0) {
-                HookPlan.Builder b = HookPlan.builder();
-                if (klOn) {
-                    b.capture(HookSite.residPre(cfg.layer()));
-                }
-                if (cfg.alphaPr() > 0) {
-                    for (int l : headLayers) {
-                        b.capture(HookSite.attnZ(l), at);
+            if (!klOn && cfg.alphaPr() > 0) {
+                RunResult ref = model.forward(tokens, mask, headPlan(headLayers, Positions.of(predict)).build(), null, LogitsMode.NONE);
+                heads(cfg, ref, out);
+            } else if (klOn) {
+                try (KvCache cache = model.newCache(rows, len)) {
+                    Tensor prefixLogits = s == 0 ? null : model.forward(tokens.narrow(1, 0, s), mask == null ? null : mask.narrow(1, 0, s), HookPlan.empty(),
+                            cache, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();
+                    long[] at = new long[predict.length];
+                    for (int r = 0; r < at.length; r++) {
+                        at[r] = predict[r] - s;
                     }
-                }
-                RunResult ref = model.forward(tokens, mask, b.build(), null, LogitsMode.NONE);
-                for (int i = 1; i < out.length; i++) {
-                    HeadRanking.Head h = cfg.heads().get(i - 1);
-                    out[i] = ref.capture(HookSite.attnZ(h.layer())).select(1, h.head());   // [rows, d_head]
-                }
-                if (klOn) {
+                    Positions suffixAt = Positions.of(at);
+                    Tensor suffixMask = mask == null ? null : mask.narrow(1, s, len - s);
+                    HookPlan.Builder plain = headPlan(cfg.alphaPr() > 0 ? headLayers : new TreeSet<>(), suffixAt)
+                            .capture(HookSite.residPre(cfg.layer()));
+                    RunResult ref = model.forward(tokens.narrow(1, s, len - s), suffixMask, plain.build(), cache, LogitsMode.NONE);
+                    heads(cfg, ref, out);
+                    cache.truncate((int) s);
                     HookSite site = switch (cfg.site()) {
                         case ATTN_OUT -> HookSite.attnOut(cfg.layer());
                         case RESID_MID -> HookSite.residMid(cfg.layer());
                         case RESID_POST -> HookSite.residPost(cfg.layer());
                     };
                     HookPlan withIv = strength == 0 ? HookPlan.empty()
-                            : HookPlan.builder().add(new ResidualAdd(site, at, cfg.iv(), (float) strength, null)).build();
-                    out[0] = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())), mask, withIv,
-                            LogitsMode.ALL).logits();
+                            : HookPlan.builder().add(new ResidualAdd(site, suffixAt, cfg.iv(), (float) strength, null)).build();
+                    Tensor suffixLogits = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())), suffixMask, withIv,
+                            cache, LogitsMode.ALL).logits();
+                    out[0] = prefixLogits == null ? suffixLogits : torch.cat(new TensorVector(prefixLogits, suffixLogits), 1);
                 }
             }
         } finally {
             model.setAdapterEnabled(wasEnabled);
         }
         return out;
+    }
+
+    /** Captures of the preserved heads' layers (attn z) at {@code at}. */
+    private static HookPlan.Builder headPlan(TreeSet<Integer> headLayers, Positions at) {
+        HookPlan.Builder b = HookPlan.builder();
+        for (int l : headLayers) {
+            b.capture(HookSite.attnZ(l), at);
+        }
+        return b;
+    }
+
+    /** Each preserved head's output [rows, d_head] from the captures of {@code ref} into {@code out[1..]}. */
+    private static void heads(IvGuidedRegulariser.Config cfg, RunResult ref, Tensor[] out) {
+        for (int i = 1; i < out.length; i++) {
+            HeadRanking.Head h = cfg.heads().get(i - 1);
+            out[i] = ref.capture(HookSite.attnZ(h.layer())).select(1, h.head());   // [rows, d_head]
+        }
     }
 }

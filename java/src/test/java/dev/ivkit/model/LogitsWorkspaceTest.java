@@ -129,7 +129,7 @@ class LogitsWorkspaceTest {
             // a forward that needs a gradient allocates as always, so it leaves the workspace alone too
             try (AutoGradMode grad = new AutoGradMode(true)) {
                 Tensor resid = m.embedTokens(b).detach().requires_grad_(true);
-                Tensor g = m.forwardFrom(0, resid, null, null, LogitsMode.ALL).logits();
+                Tensor g = m.forwardFrom(0, resid, null, null, null, LogitsMode.ALL).logits();
                 assertTrue(g.requires_grad());
                 try (KvCache prefix = m.newCache(1, 2)) {
                     m.forward(ids(c, 1, 2, 3), null, null, prefix, LogitsMode.NONE);

@@ -98,7 +98,10 @@ class TrainerTest {
                     List.of(new HeadRanking.Head(1, 2, 0), new HeadRanking.Head(3, 5, 0)), new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0)));
             new Trainer(m, fast(), reg, out).train(a, train, null, false);
             List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
-            assertTrue(lines.get(0).contains("\"kl1\":") && lines.get(0).contains("\"pr\":0.0"), lines.get(0));  // fresh adapter: z unchanged
+            // fresh adapter: z unchanged, up to float rounding (the reference heads come from the reference pass's
+            // KV-cached suffix forward, whose sums run in another order than the training forward's)
+            com.google.gson.JsonObject first = com.google.gson.JsonParser.parseString(lines.get(0)).getAsJsonObject();
+            assertTrue(first.has("kl1") && first.get("pr").getAsDouble() < 1e-10, lines.get(0));
             com.google.gson.JsonObject last = com.google.gson.JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject();
             assertTrue(last.get("kl1").getAsDouble() > 0 && last.get("kl2").getAsDouble() > 0 && last.get("pr").getAsDouble() > 0, last.toString());
             assertEquals(last.get("loss").getAsDouble(), last.get("ce").getAsDouble() + last.get("kl").getAsDouble() + last.get("pr").getAsDouble(), 1e-4);
