@@ -71,6 +71,12 @@ final class Ratios {
         return one == null || two == null ? null : paired(two, one, false);
     }
 
+    /** A 3-epoch IV-guided run ({@code counter}: cachedNs or uncachedNs) vs plain LoRA (CachedRefBench.paired; lower is better). */
+    static Ratio threeEpochsOverPlain(Result r, String counter) {
+        Metric plain = r.secondary().get("plainNs"), iv = r.secondary().get(counter);
+        return plain == null || iv == null || plain.p50() <= 0 ? null : paired(iv, plain, false);
+    }
+
     /** EXACT vs NAIVE scan rate (scans/s): higher is better. */
     static Ratio exactOverNaive(Result exact, Result naive) {
         return naive == null ? null : separate(exact.primary(), naive.primary(), true);
@@ -95,6 +101,10 @@ final class Ratios {
                 case "TrainStepBench.ivGuided" -> add(out, "IV-guided / plain step time", r, ivGuidedOverPlain(r,
                         JmhResults.partner(results, "TrainStepBench.plainLora", r), JmhResults.partner(results, "TrainStepBench.paired", r)));
                 case "OrganismStepBench.paired" -> add(out, "2 shards / 1 shard time", r, twoShardsOverOne(r));
+                case "CachedRefBench.paired" -> {
+                    add(out, "IV-guided 3 epochs, reference cache / plain time", r, threeEpochsOverPlain(r, "cachedNs"));
+                    add(out, "IV-guided 3 epochs, no cache / plain time", r, threeEpochsOverPlain(r, "uncachedNs"));
+                }
                 default -> { }
             }
         }

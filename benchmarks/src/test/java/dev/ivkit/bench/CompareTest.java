@@ -87,6 +87,23 @@ class CompareTest {
     }
 
     @Test
+    void threeEpochRatiosComeFromThePairedCounters() {
+        JmhResults.Metric plain = new JmhResults.Metric(2.0, 1.9, 2.1, "#", new double[] {1.9, 2.0, 2.1});
+        JmhResults.Metric cached = new JmhResults.Metric(3.0, 2.7, 3.3, "#", new double[] {2.7, 3.0, 3.3});
+        JmhResults.Metric uncached = new JmhResults.Metric(4.0, 3.8, 4.4, "#", new double[] {3.8, 4.0, 4.4});
+        JmhResults.Result r = new JmhResults.Result("CachedRefBench.paired", "avgt", java.util.Map.of("model", "random22M"),
+                plain, java.util.Map.of("plainNs", plain, "cachedNs", cached, "uncachedNs", uncached));
+        List<Ratios.Named> all = Ratios.all(List.of(r));
+        assertEquals(2, all.size());
+        Ratios.Ratio c = all.get(0).ratio(), u = all.get(1).ratio();
+        assertEquals(1.5, c.value(), 1e-12);   // 3.0 / 2.0
+        assertEquals(2.7 / 1.9, c.lo(), 1e-12);   // per-iteration ratios 1.421, 1.5, 1.571
+        assertEquals(3.3 / 2.1, c.hi(), 1e-12);
+        assertEquals(2.0, u.value(), 1e-12);
+        assertTrue(c.paired() && !c.higherIsBetter());
+    }
+
+    @Test
     void verdictFollowsTheMetricsDirection() {
         assertEquals(Compare.Verdict.REGRESSION, Compare.verdict(100, 110, 80, 85, true, 0.10));
         assertEquals(Compare.Verdict.NONE, Compare.verdict(100, 110, 92, 95, true, 0.10));

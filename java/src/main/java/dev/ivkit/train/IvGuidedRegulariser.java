@@ -32,14 +32,15 @@ import org.bytedeco.pytorch.global.torch;
  *   <li>Optional hard gates as in the authors' code (a term counts only above 0.1 for KL, 0.01 per head for MSE);
  *       off by default because they make the objective discontinuous.</li>
  * </ul>
- * Cost: one no-grad reference pass (captures the heads and the residual entering layer L) plus a no-grad pass from
- * layer L up with the IV, instead of the authors' two full reference passes.
+ * Cost: one no-grad forward plus, for the positions from the batch's first answer-predicting position on, a pass
+ * from layer L up with the IV ({@link ReferencePass}: the IV cannot change earlier positions), instead of the authors'
+ * two full reference passes; both KL terms in one fused kernel call over the logits ({@link KlTerms}).
  *
  * <p><b>Reference cache</b> ({@link Config#referenceCacheTopK()} &gt; 0; off by default): the
  * reference sees frozen weights and an example's fixed tokens, so it is computed on an example's first visit and kept
  * ({@link ReferenceCache}: per KL position the top-k tokens' log-probabilities and the rest's log-mass, exact full rows
- * when k ≥ V, and the preserved heads' outputs); later visits run no reference forward. A first visit uses the exact
- * reference; a revisit compares with the cached top-k distribution, whose KL is the KL between the two distributions
+ * when k ≥ V, and the preserved heads' outputs); later visits run no reference forward. A batch with any row not
+ * cached yet runs the exact reference for all its rows (and stores the new ones); a batch of cached rows compares with the cached top-k distribution, whose KL is the KL between the two distributions
  * coarse-grained to the top-k tokens and one "rest" bucket (never above the exact KL; the gap is the rest's mass times
  * its within-rest divergence). Entries are keyed by the IV strength too and only stored at the schedule's plateau
  * strength ({@link IvSchedule#peak()}): during a ramp every step runs today's exact per-step pass. A regulariser

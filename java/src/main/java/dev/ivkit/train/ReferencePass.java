@@ -7,24 +7,21 @@ import dev.ivkit.hooks.ResidualAdd;
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.model.KvCache;
 import dev.ivkit.model.LlamaModel;
-import dev.ivkit.model.LogitsBuffer;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.RunResult;
 import java.util.TreeSet;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * The reference pass of {@link IvGuidedRegulariser}: the model with its adapter disabled and no gradient, with the IV
  * added at layer L at each row's answer-predicting position, plus the preserved heads' outputs there without the IV.
  *
  * <p>Attention is causal, so the IV changes no position before the first answer-predicting position s of the batch:
- * the pass runs positions [0, s) once through every layer into a KV cache (their logits are the reference's), then the
- * suffix [s, len) without the IV (capturing the heads and the residual entering L), rewinds the cache to s and runs the
- * suffix again from layer L with the IV. That is one forward plus (len − s) positions of layers L and up, instead of a
- * forward up to the last preserved head plus a second one of every position from layer L.
+ * the pass runs one forward without the IV into a KV cache (capturing the heads and the residual entering L; its
+ * logits before s are the reference's), rewinds the cache to s and runs the suffix [s, len) again from layer L with
+ * the IV, whose logits overwrite the rest. That is one forward plus (len − s) positions of layers L and up, instead of
+ * a forward up to the last preserved head plus a second one of every position from layer L.
  */
 final class ReferencePass {
     private ReferencePass() {}
@@ -50,29 +47,27 @@ final class ReferencePass {
                 heads(cfg, ref, out);
             } else if (klOn) {
                 try (KvCache cache = model.newCache(rows, len)) {
-                    Tensor prefixLogits = s == 0 ? null : model.forward(tokens.narrow(1, 0, s), mask == null ? null : mask.narrow(1, 0, s), HookPlan.empty(),
-                            cache, LogitsMode.ALL, LogitsBuffer.WORKSPACE).logits();
-                    long[] at = new long[predict.length];
-                    for (int r = 0; r < at.length; r++) {
-                        at[r] = predict[r] - s;
-                    }
-                    Positions suffixAt = Positions.of(at);
-                    Tensor suffixMask = mask == null ? null : mask.narrow(1, s, len - s);
-                    HookPlan.Builder plain = headPlan(cfg.alphaPr() > 0 ? headLayers : new TreeSet<>(), suffixAt)
+                    HookPlan.Builder plain = headPlan(cfg.alphaPr() > 0 ? headLayers : new TreeSet<>(), Positions.of(predict))
                             .capture(HookSite.residPre(cfg.layer()));
-                    RunResult ref = model.forward(tokens.narrow(1, s, len - s), suffixMask, plain.build(), cache, LogitsMode.NONE);
+                    RunResult ref = model.forward(tokens, mask, plain.build(), cache, LogitsMode.ALL);
                     heads(cfg, ref, out);
-                    cache.truncate((int) s);
-                    HookSite site = switch (cfg.site()) {
-                        case ATTN_OUT -> HookSite.attnOut(cfg.layer());
-                        case RESID_MID -> HookSite.residMid(cfg.layer());
-                        case RESID_POST -> HookSite.residPost(cfg.layer());
-                    };
-                    HookPlan withIv = strength == 0 ? HookPlan.empty()
-                            : HookPlan.builder().add(new ResidualAdd(site, suffixAt, cfg.iv(), (float) strength, null)).build();
-                    Tensor suffixLogits = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())), suffixMask, withIv,
-                            cache, LogitsMode.ALL).logits();
-                    out[0] = prefixLogits == null ? suffixLogits : torch.cat(new TensorVector(prefixLogits, suffixLogits), 1);
+                    out[0] = ref.logits();
+                    if (strength != 0) {   // the suffix again from layer L, with the IV, over the rewound cache
+                        cache.truncate((int) s);
+                        long[] at = new long[predict.length];
+                        for (int r = 0; r < at.length; r++) {
+                            at[r] = predict[r] - s;
+                        }
+                        HookSite site = switch (cfg.site()) {
+                            case ATTN_OUT -> HookSite.attnOut(cfg.layer());
+                            case RESID_MID -> HookSite.residMid(cfg.layer());
+                            case RESID_POST -> HookSite.residPost(cfg.layer());
+                        };
+                        HookPlan withIv = HookPlan.builder().add(new ResidualAdd(site, Positions.of(at), cfg.iv(), (float) strength, null)).build();
+                        Tensor suffix = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())).narrow(1, s, len - s),
+                                mask == null ? null : mask.narrow(1, s, len - s), withIv, cache, LogitsMode.ALL).logits();
+                        out[0].narrow(1, s, len - s).copy_(suffix);
+                    }
                 }
             }
         } finally {
