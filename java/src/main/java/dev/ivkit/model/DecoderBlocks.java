@@ -125,6 +125,11 @@ final class DecoderBlocks {
      * in [..., d_model] times the lm_head transposed: the same GEMM as {@code torch.linear} (bit-identical), written
      * into the workspace when asked and no gradient is needed (out= variants have no autograd), else a fresh tensor.
      */
+    /** The lm_head GEMM on final-norm outputs [..., d_model], into a fresh tensor. */
+    Tensor unembed(Tensor normed) {
+        return head(normed, LogitsBuffer.FRESH);
+    }
+
     private Tensor head(Tensor in, LogitsBuffer buffer) {
         boolean needsGrad = GradMode.is_enabled() && (in.requires_grad() || lmHead.requires_grad());
         if (buffer == LogitsBuffer.WORKSPACE && !needsGrad && !in.is_meta()) {

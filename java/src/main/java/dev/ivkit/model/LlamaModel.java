@@ -201,14 +201,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public RunResult forward(Tensor tokens, Tensor attentionMask, HookPlan plan, KvCache cache, LogitsMode logitsMode,
             LogitsBuffer buffer) {
-        if (!busy.compareAndSet(false, true)) {
-            throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
-        }
-        try {
-            return pass.run(tokens, null, 0, attentionMask, plan == null ? HookPlan.empty() : plan, cache, logitsMode, buffer);
-        } finally {
-            busy.set(false);
-        }
+        return confined(() -> pass.run(tokens, null, 0, attentionMask, plan == null ? HookPlan.empty() : plan, cache, logitsMode, buffer));
     }
 
     /**
@@ -234,16 +227,9 @@ public final class LlamaModel implements AutoCloseable {
         if (residIn.dim() != 3 || residIn.size(2) != cfg.dModel()) {
             throw new InvalidArgumentException("residIn", "expected [batch, pos, " + cfg.dModel() + "], got " + Torch.shape(residIn));
         }
-        plan = plan == null ? HookPlan.empty() : plan;
-        ForwardMasks.requireLayersFrom(plan, startLayer);
-        if (!busy.compareAndSet(false, true)) {
-            throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
-        }
-        try {
-            return pass.run(null, residIn, startLayer, attentionMask, plan, cache, logitsMode, LogitsBuffer.FRESH);
-        } finally {
-            busy.set(false);
-        }
+        HookPlan p = plan == null ? HookPlan.empty() : plan;
+        ForwardMasks.requireLayersFrom(p, startLayer);
+        return confined(() -> pass.run(null, residIn, startLayer, attentionMask, p, cache, logitsMode, LogitsBuffer.FRESH));
     }
 
     /**
@@ -279,14 +265,30 @@ public final class LlamaModel implements AutoCloseable {
      */
     public RunResult forwardSuffix(int startLayer, int endLayer, Tensor residIn, KvCache prefix, HookPlan plan,
             LogitsMode logitsMode, LogitsBuffer buffer) {
+        return confined(() -> SuffixForward.run(pass, startLayer, endLayer, residIn, prefix, plan, logitsMode, buffer));
+    }
+
+    /** Runs a forward body under the one-thread confinement check. */
+    private RunResult confined(java.util.function.Supplier<RunResult> body) {
         if (!busy.compareAndSet(false, true)) {
             throw new IllegalStateException("LlamaModel is confined to one thread: a forward is already running");
         }
         try {
-            return SuffixForward.run(pass, startLayer, endLayer, residIn, prefix, plan, logitsMode, buffer);
+            return body.get();
         } finally {
             busy.set(false);
         }
+    }
+
+    /**
+     * The language-model head on final-norm outputs (hook_ln_final) [..., d_model]: logits [..., vocab] as a forward
+     * computes them, so that a caller can splice the final hidden states of two passes before one lm_head GEMM.
+     *
+     * @param lnFinal the final RMSNorm's output, in the model's dtype and on its device
+     * @return fresh logits
+     */
+    public Tensor unembed(Tensor lnFinal) {
+        return blocks.unembed(lnFinal);
     }
 
     /**

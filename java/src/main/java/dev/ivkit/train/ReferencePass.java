@@ -18,10 +18,11 @@ import org.bytedeco.pytorch.Tensor;
  * added at layer L at each row's answer-predicting position, plus the preserved heads' outputs there without the IV.
  *
  * <p>Attention is causal, so the IV changes no position before the first answer-predicting position s of the batch:
- * the pass runs one forward without the IV into a KV cache (capturing the heads and the residual entering L; its
- * logits before s are the reference's), rewinds the cache to s and runs the suffix [s, len) again from layer L with
- * the IV, whose logits overwrite the rest. That is one forward plus (len − s) positions of layers L and up, instead of
- * a forward up to the last preserved head plus a second one of every position from layer L.
+ * the pass runs one forward without the IV into a KV cache (capturing the heads, the residual entering L and the
+ * final hidden states, those before s the reference's), rewinds the cache to s and runs the suffix [s, len) again from
+ * layer L with the IV, whose final hidden states overwrite the rest before one lm_head GEMM over every position. That
+ * is one forward plus (len − s) positions of layers L and up, instead of a forward up to the last preserved head plus
+ * a second one of every position from layer L.
  */
 final class ReferencePass {
     private ReferencePass() {}
@@ -48,10 +49,10 @@ final class ReferencePass {
             } else if (klOn) {
                 try (KvCache cache = model.newCache(rows, len)) {
                     HookPlan.Builder plain = headPlan(cfg.alphaPr() > 0 ? headLayers : new TreeSet<>(), Positions.of(predict))
-                            .capture(HookSite.residPre(cfg.layer()));
-                    RunResult ref = model.forward(tokens, mask, plain.build(), cache, LogitsMode.ALL);
+                            .capture(HookSite.residPre(cfg.layer())).capture(HookSite.lnFinal());
+                    RunResult ref = model.forward(tokens, mask, plain.build(), cache, LogitsMode.NONE);
                     heads(cfg, ref, out);
-                    out[0] = ref.logits();
+                    Tensor hidden = ref.capture(HookSite.lnFinal());   // [rows, len, d_model]
                     if (strength != 0) {   // the suffix again from layer L, with the IV, over the rewound cache
                         cache.truncate((int) s);
                         long[] at = new long[predict.length];
@@ -63,11 +64,13 @@ final class ReferencePass {
                             case RESID_MID -> HookSite.residMid(cfg.layer());
                             case RESID_POST -> HookSite.residPost(cfg.layer());
                         };
-                        HookPlan withIv = HookPlan.builder().add(new ResidualAdd(site, Positions.of(at), cfg.iv(), (float) strength, null)).build();
-                        Tensor suffix = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())).narrow(1, s, len - s),
-                                mask == null ? null : mask.narrow(1, s, len - s), withIv, cache, LogitsMode.ALL).logits();
-                        out[0].narrow(1, s, len - s).copy_(suffix);
+                        HookPlan withIv = HookPlan.builder().add(new ResidualAdd(site, Positions.of(at), cfg.iv(), (float) strength, null))
+                                .capture(HookSite.lnFinal()).build();
+                        RunResult iv = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())).narrow(1, s, len - s),
+                                mask == null ? null : mask.narrow(1, s, len - s), withIv, cache, LogitsMode.NONE);
+                        hidden.narrow(1, s, len - s).copy_(iv.capture(HookSite.lnFinal()));
                     }
+                    out[0] = model.unembed(hidden);   // one lm_head GEMM over every position
                 }
             }
         } finally {
