@@ -1,6 +1,6 @@
 // CPU half of the Java-free native checks (docs/native-tests.md): every CPU kernel of libivkit, called through the C
 // ABI the Java side binds, against the scalar double-precision references of reference.h on odd shapes, and the error
-// paths of the CPU ABI. Usage: ivkit_cpu_test [group...] (groups: add_rows gather_heads patch_heads kl_rows errors;
+// paths of the CPU ABI. Usage: ivkit_cpu_test [group...] (groups: add_rows gather_heads patch_heads kl_rows kl_topk_rows errors;
 // none = all). Exit 0 pass, 1 fail, 2 usage. With $IVKIT_TEST_JSON_DIR set, writes cpu.<group>.json there.
 #include <cstring>
 #include <functional>
@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "errors.h"
-#include "reference.h"
+#include "reference_topk.h"
 
 using namespace ivt;
 
@@ -101,6 +101,50 @@ void run_kl_rows(Report& rep) {
     }
 }
 
+KlOut topk_cpu(const TopkSpec& s, const TopkInput& in, int grad_dt, int threads) {
+    KlOut o;
+    o.loss.assign(static_cast<size_t>(s.rows), NAN);  // sentinel: every row must be written
+    if (grad_dt >= 0) {
+        o.grad = Buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+        std::memset(o.grad.data(), 0x7f, o.grad.size_bytes());
+    }
+    o.st = ivkit_kl_topk_rows(in.cur.data(), s.rows, s.vocab, s.dt, in.ids.data(), in.logq.data(), in.lrest.data(), s.k,
+                              in.mask(s.mask_kind), s.mask_kind, s.T, s.dir, o.loss.data(),
+                              grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, threads);
+    return o;
+}
+
+void run_kl_topk_rows(Report& rep) {
+    for (const TopkSpec& s : topk_specs(false)) {
+        const TopkInput in = make_topk(s);
+        const KlRef R = topk_reference(s, in, 0, s.rows, hw_threads());
+        Case& c = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, s.variant(), "cpu vs fp64 reference");
+        const KlOut o = topk_cpu(s, in, s.grad_dt, kl_threads());
+        c.expect(o.st == IVKIT_OK, fmt("status %d: %s", o.st, ivkit_last_error()));
+        if (o.st != IVKIT_OK) continue;
+        check_kl(c, R, s.rows, s.vocab, o.loss.data(), s.grad_dt >= 0 ? &o.grad : nullptr, nullptr, nullptr, 1.0);
+        if (s.grad_dt >= 0) {  // the loss does not depend on whether a gradient is written
+            Case& n = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, s.variant(), "loss without grad = loss with grad (bits)");
+            const KlOut o2 = topk_cpu(s, in, -1, kl_threads());
+            n.expect(o2.st == IVKIT_OK, fmt("status %d", o2.st));
+            for (int64_t r = 0; r < s.rows; ++r) n.same_bits(bits_of(IVKIT_DTYPE_F32, o2.loss.data(), static_cast<size_t>(r)),
+                                                            bits_of(IVKIT_DTYPE_F32, o.loss.data(), static_cast<size_t>(r)),
+                                                            "loss", r);
+        }
+    }
+    for (int dt : kDtypes) {
+        const TopkSpec s{9, 32000, 64, dt, dt, IVKIT_KL_REVERSE, IVKIT_MASK_F32, 2.0f, TK_NORMAL3, false,
+                         950u + static_cast<unsigned>(dt)};
+        const TopkInput in = make_topk(s);
+        const KlOut one = topk_cpu(s, in, dt, 1), four = topk_cpu(s, in, dt, 4);
+        Case& c = rep.add("kl_topk_rows", dt, {s.rows, s.vocab}, s.variant(), "threads=4 vs threads=1 (bits)");
+        c.expect(one.st == IVKIT_OK && four.st == IVKIT_OK, "status");
+        for (int64_t r = 0; r < s.rows; ++r) c.same_bits(bits_of(IVKIT_DTYPE_F32, four.loss.data(), static_cast<size_t>(r)),
+                                                        bits_of(IVKIT_DTYPE_F32, one.loss.data(), static_cast<size_t>(r)), "loss", r);
+        for (size_t e = 0; e < one.grad.n; ++e) c.same_bits(four.grad.bits(e), one.grad.bits(e), "grad", static_cast<int64_t>(e));
+    }
+}
+
 // ---- error paths ----------------------------------------------------------------------------------------------------
 
 bool same_bytes(const Buf& a, const Buf& b) { return a.bytes == b.bytes; }
@@ -132,6 +176,10 @@ ivkit_status_t call(const PatchArgs& a) {
 }
 ivkit_status_t call(const KlCallArgs& a) {
     return ivkit_kl_rows(a.cur, a.ref, a.rows, a.vocab, a.dt, a.mask, a.mask_kind, a.T, a.dir, a.loss, a.grad, a.grad_dt, 1);
+}
+ivkit_status_t call(const TopkCallArgs& a) {
+    return ivkit_kl_topk_rows(a.cur, a.rows, a.vocab, a.dt, a.ids, a.logq, a.lrest, a.k, a.mask, a.mask_kind, a.T, a.dir,
+                              a.loss, a.grad, a.grad_dt, 1);
 }
 
 void errors_add_rows(Report& rep) {
@@ -269,6 +317,41 @@ void errors_kl_rows(Report& rep) {
     check_kl(ok, R, s.rows, s.vocab, loss.data(), &grad, nullptr, nullptr, 1.0);
 }
 
+void errors_kl_topk_rows(Report& rep) {
+    const TopkSpec s{3, 6, 2, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_REVERSE, IVKIT_MASK_NONE, 1.0f, TK_NORMAL3, false, 5};
+    const TopkInput in = make_topk(s);
+    std::vector<float> loss(3, -7.0f);
+    const std::vector<float> loss0 = loss;
+    Buf grad(IVKIT_DTYPE_F32, 18);
+    for (size_t i = 0; i < grad.n; ++i) grad.set(i, -9.0);
+    const Buf grad0 = grad;
+    const TopkCallArgs valid{in.cur.data(), s.rows, s.vocab, s.dt, in.ids.data(), in.logq.data(), in.lrest.data(), s.k,
+                             nullptr, IVKIT_MASK_NONE, s.T, s.dir, loss.data(), grad.data(), IVKIT_DTYPE_F32};
+    Case& c = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "rejected arguments", "status, message, loss and grad unchanged");
+    for (const auto& m : topk_rejects()) {
+        TopkCallArgs a = valid;
+        m.apply(a);
+        rejected(c, "kl_topk_rows", m.what, call(a), loss == loss0 && same_bytes(grad, grad0));
+    }
+    // id values the CPU path validates (the CUDA path leaves them to the caller); row 2 holds the bad id: rows 0 and 1
+    // must stay unwritten too
+    const std::vector<std::pair<const char*, std::vector<int32_t>>> bad_ids = {
+        {"ids[2, 1] = vocab", {0, 1, 2, 3, 4, 6}}, {"ids[2, 0] = -1", {0, 1, 2, 3, -1, 5}}, {"ids of row 2 repeated", {0, 1, 2, 3, 5, 5}}};
+    for (const auto& [what, ids] : bad_ids) {
+        TopkCallArgs a = valid;
+        a.ids = ids.data();
+        rejected(c, "kl_topk_rows", what, call(a), loss == loss0 && same_bytes(grad, grad0));
+    }
+    for (const auto& m : topk_accepts()) {
+        TopkCallArgs a = valid;
+        m.apply(a);
+        accepted(c, m.what, call(a), loss == loss0 && same_bytes(grad, grad0));
+    }
+    Case& ok = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "valid call after rejected ones", "cpu vs fp64 reference");
+    ok.expect(call(valid) == IVKIT_OK, "valid call");
+    check_kl(ok, topk_reference(s, in, 0, s.rows, 1), s.rows, s.vocab, loss.data(), &grad, nullptr, nullptr, 1.0);
+}
+
 void errors_library(Report& rep) {
     Case& c = rep.add("abi", -1, {}, "version, noop, thread-local error text, BLAS threads", "contract");
     c.expect(std::strcmp(ivkit_version(), IVKIT_TEST_EXPECTED_VERSION) == 0,
@@ -314,6 +397,7 @@ void run_errors(Report& rep) {
     errors_gather_heads(rep);
     errors_patch_heads(rep);
     errors_kl_rows(rep);
+    errors_kl_topk_rows(rep);
     errors_library(rep);
 }
 
@@ -322,7 +406,7 @@ void run_errors(Report& rep) {
 int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, std::function<void(Report&)>>> groups = {
         {"add_rows", run_add_rows}, {"gather_heads", run_gather_heads}, {"patch_heads", run_patch_heads},
-        {"kl_rows", run_kl_rows}, {"errors", run_errors}};
+        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"errors", run_errors}};
     std::vector<std::string> want(argv + 1, argv + argc);
     if (want.empty())
         for (const auto& g : groups) want.push_back(g.first);
@@ -330,7 +414,7 @@ int main(int argc, char** argv) {
     for (const std::string& name : want) {
         auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == name; });
         if (it == groups.end()) {
-            std::fprintf(stderr, "usage: ivkit_cpu_test [add_rows|gather_heads|patch_heads|kl_rows|errors]...\n");
+            std::fprintf(stderr, "usage: ivkit_cpu_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|errors]...\n");
             return 2;
         }
         Report rep("cpu", name);

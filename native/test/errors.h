@@ -156,4 +156,52 @@ inline std::vector<Mut<KlCallArgs>> kl_accepts() {
     };
 }
 
+struct TopkCallArgs {
+    const void* cur;
+    int64_t rows, vocab;
+    int32_t dt;
+    const int32_t* ids;
+    const float *logq, *lrest;
+    int64_t k;
+    const void* mask;
+    int32_t mask_kind;
+    float T;
+    int32_t dir;
+    float* loss;
+    void* grad;
+    int32_t grad_dt;
+};
+
+inline std::vector<Mut<TopkCallArgs>> topk_rejects() {
+    return {
+        {"dtype 3", [](TopkCallArgs& a) { a.dt = 3; }},
+        {"grad_dtype 7", [](TopkCallArgs& a) { a.grad_dt = 7; }},
+        {"grad_dtype bf16 for f32 logits", [](TopkCallArgs& a) { a.grad_dt = IVKIT_DTYPE_BF16; }},
+        {"rows -1", [](TopkCallArgs& a) { a.rows = -1; }},
+        {"vocab 0", [](TopkCallArgs& a) { a.vocab = 0; }},
+        {"k 0", [](TopkCallArgs& a) { a.k = 0; }},
+        {"k -1", [](TopkCallArgs& a) { a.k = -1; }},
+        {"k = vocab", [](TopkCallArgs& a) { a.k = a.vocab; }},
+        {"temperature 0", [](TopkCallArgs& a) { a.T = 0.0f; }},
+        {"temperature NaN", [](TopkCallArgs& a) { a.T = NAN; }},
+        {"temperature inf", [](TopkCallArgs& a) { a.T = INFINITY; }},
+        {"direction 2", [](TopkCallArgs& a) { a.dir = 2; }},
+        {"mask_kind 3", [](TopkCallArgs& a) { a.mask_kind = 3; }},
+        {"mask_kind f32, mask null", [](TopkCallArgs& a) { a.mask_kind = IVKIT_MASK_F32, a.mask = nullptr; }},
+        {"mask given, mask_kind none", [](TopkCallArgs& a) { a.mask_kind = IVKIT_MASK_NONE, a.mask = a.loss; }},
+        {"current null", [](TopkCallArgs& a) { a.cur = nullptr; }},
+        {"ids null", [](TopkCallArgs& a) { a.ids = nullptr; }},
+        {"logq null", [](TopkCallArgs& a) { a.logq = nullptr; }},
+        {"log_rest null", [](TopkCallArgs& a) { a.lrest = nullptr; }},
+        {"loss null", [](TopkCallArgs& a) { a.loss = nullptr; }},
+    };
+}
+inline std::vector<Mut<TopkCallArgs>> topk_accepts() {
+    return {
+        {"rows 0, null pointers", [](TopkCallArgs& a) {
+             a.rows = 0, a.cur = nullptr, a.ids = nullptr, a.logq = a.lrest = nullptr, a.loss = nullptr, a.grad = nullptr;
+         }},
+    };
+}
+
 }  // namespace ivt

@@ -6,9 +6,8 @@
 // a second pass that writes it. Rows are split over `threads` std::threads; an AVX2+FMA build of the
 // row loop is picked at run time when the CPU has it.
 #include <algorithm>
-#include <thread>
-#include <vector>
 
+#include "core/run_rows.h"
 #include "ops/kl_rows/kl_rows_math.h"
 
 namespace ivkit::ops {
@@ -123,22 +122,6 @@ RangeFn pick(bool reverse) {
     return reverse ? kl_rows_range_generic<DT, true> : kl_rows_range_generic<DT, false>;
 }
 
-// Splits the rows over up to `threads` threads (the caller runs the first share); small problems stay on one thread.
-void run_rows(RangeFn fn, const KlArgs& x, int64_t rows, int32_t threads) {
-    const int64_t min_elems_per_thread = int64_t{1} << 16;
-    int64_t nt = std::max<int64_t>(1, std::min<int64_t>(threads, rows));
-    nt = std::max<int64_t>(1, std::min<int64_t>(nt, rows * x.vocab / min_elems_per_thread));
-    if (nt == 1) {
-        fn(x, 0, rows);
-        return;
-    }
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(nt - 1));
-    for (int64_t t = 1; t < nt; ++t) pool.emplace_back(fn, std::cref(x), rows * t / nt, rows * (t + 1) / nt);
-    fn(x, 0, rows / nt);
-    for (auto& th : pool) th.join();
-}
-
 }  // namespace
 }  // namespace ivkit::ops
 
@@ -155,9 +138,9 @@ extern "C" IVKIT_API ivkit_status_t ivkit_kl_rows(const void* current, const voi
                        grad != nullptr && grad_dtype == IVKIT_DTYPE_F32};
         const bool reverse = direction == IVKIT_KL_REVERSE;
         switch (dtype) {
-            case IVKIT_DTYPE_F32: run_rows(pick<IVKIT_DTYPE_F32>(reverse), x, rows, threads); break;
-            case IVKIT_DTYPE_BF16: run_rows(pick<IVKIT_DTYPE_BF16>(reverse), x, rows, threads); break;
-            default: run_rows(pick<IVKIT_DTYPE_F16>(reverse), x, rows, threads); break;
+            case IVKIT_DTYPE_F32: ivkit::run_rows(pick<IVKIT_DTYPE_F32>(reverse), x, rows, vocab, threads); break;
+            case IVKIT_DTYPE_BF16: ivkit::run_rows(pick<IVKIT_DTYPE_BF16>(reverse), x, rows, vocab, threads); break;
+            default: ivkit::run_rows(pick<IVKIT_DTYPE_F16>(reverse), x, rows, vocab, threads); break;
         }
     });
 }
