@@ -2,7 +2,7 @@
 // the C ABI the Java side binds, against its own CPU path in libivkit (the same ABI) and against the double-precision
 // references of reference.h, on odd and large shapes; the error paths (the stream stays usable after a rejected call);
 // and timings with CUDA events against a device-to-device copy on the same GPU.
-// Usage: ivkit_cuda_test [group...] (add_rows gather_heads patch_heads kl_rows errors timing; none = all).
+// Usage: ivkit_cuda_test [group...] (add_rows gather_heads patch_heads kl_rows kl_topk_rows errors timing; none = all).
 // Exit 0 pass, 1 fail, 2 usage, 77 no CUDA device (CTest: skipped). With $IVKIT_TEST_JSON_DIR set, writes
 // cuda.<group>.json there.
 #include <cuda_runtime.h>
@@ -15,7 +15,7 @@
 
 #include "cuda_fill.h"
 #include "errors.h"
-#include "reference.h"
+#include "reference_topk.h"
 
 using namespace ivt;
 
@@ -197,6 +197,65 @@ void run_kl_rows(Report& rep) {
     }
 }
 
+KlOut topk_cpu(const TopkSpec& s, const TopkInput& in, int grad_dt) {
+    KlOut o;
+    o.loss.assign(static_cast<size_t>(s.rows), NAN);
+    if (grad_dt >= 0) o.grad = Buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+    o.st = ivkit_kl_topk_rows(in.cur.data(), s.rows, s.vocab, s.dt, in.ids.data(), in.logq.data(), in.lrest.data(), s.k,
+                              in.mask(s.mask_kind), s.mask_kind, s.T, s.dir, o.loss.data(),
+                              grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, hw_threads());
+    return o;
+}
+
+struct TopkDev {
+    Dev cur, ids, logq, lrest, mask;
+    explicit TopkDev(const TopkInput& in, int kind)
+        : cur(in.cur), ids(in.ids), logq(in.logq), lrest(in.lrest),
+          mask(kind == IVKIT_MASK_U8 ? Dev(in.mask_u8) : kind == IVKIT_MASK_F32 ? Dev(in.mask_f32) : Dev(size_t{0})) {}
+};
+
+KlOut topk_cuda(const TopkSpec& s, const TopkDev& d, int grad_dt, cudaStream_t stream) {
+    KlOut o;
+    o.loss.assign(static_cast<size_t>(s.rows), NAN);
+    Dev loss(o.loss);  // NaN sentinels: every row must be written
+    Dev grad(grad_dt >= 0 ? static_cast<size_t>(s.rows * s.vocab) * dt_size(grad_dt) : 0);
+    if (grad_dt >= 0) CK(cudaMemset(grad.p, 0x7f, grad.bytes));
+    o.st = ivkit_cuda_kl_topk_rows(d.cur.p, s.rows, s.vocab, s.dt, d.ids.as<int32_t>(), d.logq.as<float>(),
+                                   d.lrest.as<float>(), s.k, s.mask_kind ? d.mask.p : nullptr, s.mask_kind, s.T, s.dir,
+                                   loss.as<float>(), grad_dt >= 0 ? grad.p : nullptr, grad_dt >= 0 ? grad_dt : s.dt, stream);
+    loss.down(o.loss.data(), o.loss.size() * sizeof(float));
+    if (grad_dt >= 0) o.grad = grad.down_buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+    return o;
+}
+
+void run_kl_topk_rows(Report& rep) {
+    const auto specs = topk_specs(true);
+    for (size_t k = 0; k < specs.size(); ++k) {
+        const TopkSpec& s = specs[k];
+        const TopkInput in = make_topk(s);
+        const KlRef R = topk_reference(s, in, 0, s.rows, hw_threads());
+        const KlOut cpu = topk_cpu(s, in, s.grad_dt);
+        const TopkDev d(in, s.mask_kind);
+        const KlOut gpu = topk_cuda(s, d, s.grad_dt, stream_for(k));
+        const std::string variant = s.variant() + stream_note(k);
+        const Buf* gg = s.grad_dt >= 0 ? &gpu.grad : nullptr;
+        Case& a = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel");
+        a.expect(cpu.st == IVKIT_OK && gpu.st == IVKIT_OK,
+                 fmt("status cpu %d, cuda %d: %s", cpu.st, gpu.st, ivkit_cuda_last_error()));
+        check_kl(a, R, s.rows, s.vocab, gpu.loss.data(), gg, cpu.loss.data(), s.grad_dt >= 0 ? &cpu.grad : nullptr, 2.0);
+        Case& b = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
+        check_kl(b, R, s.rows, s.vocab, gpu.loss.data(), gg, nullptr, nullptr, 1.0);
+        if (s.grad_dt >= 0) {  // the same kernel without the gradient pass: the loss must keep its bits
+            const KlOut nog = topk_cuda(s, d, -1, g_stream);
+            Case& n = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, variant, "cuda loss without grad = with grad (bits)");
+            n.expect(nog.st == IVKIT_OK, fmt("status %d", nog.st));
+            for (int64_t r = 0; r < s.rows; ++r)
+                n.same_bits(bits_of(IVKIT_DTYPE_F32, nog.loss.data(), static_cast<size_t>(r)),
+                            bits_of(IVKIT_DTYPE_F32, gpu.loss.data(), static_cast<size_t>(r)), "loss", r);
+        }
+    }
+}
+
 // ---- error paths ----------------------------------------------------------------------------------------------------
 
 // A rejected call: the status, a message naming the op, no CUDA error left behind, the stream still usable, and the
@@ -234,6 +293,11 @@ ivkit_status_t call(const PatchArgs& a, cudaStream_t s) {
 ivkit_status_t call(const KlCallArgs& a, cudaStream_t s) {
     return ivkit_cuda_kl_rows(a.cur, a.ref, a.rows, a.vocab, a.dt, a.mask, a.mask_kind, a.T, a.dir, a.loss, a.grad,
                               a.grad_dt, s);
+}
+
+ivkit_status_t call(const TopkCallArgs& a, cudaStream_t s) {
+    return ivkit_cuda_kl_topk_rows(a.cur, a.rows, a.vocab, a.dt, a.ids, a.logq, a.lrest, a.k, a.mask, a.mask_kind, a.T,
+                                   a.dir, a.loss, a.grad, a.grad_dt, s);
 }
 
 bool dev_equals(const Dev& d, const Buf& want) {
@@ -402,6 +466,67 @@ void errors_kl_rows(Report& rep) {
     check_kl(ok, R, s.rows, s.vocab, static_cast<const float*>(l.data()), &g, nullptr, nullptr, 1.0);
 }
 
+void errors_kl_topk_rows(Report& rep) {
+    const TopkSpec s{3, 6, 2, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_REVERSE, IVKIT_MASK_NONE, 1.0f, TK_NORMAL3, false, 5};
+    const TopkInput in = make_topk(s);
+    Buf loss0(IVKIT_DTYPE_F32, 3), grad0(IVKIT_DTYPE_F32, 18);
+    for (size_t i = 0; i < 3; ++i) loss0.set(i, -7.0);
+    for (size_t i = 0; i < 18; ++i) grad0.set(i, -9.0);
+    Dev cur(in.cur), ids(in.ids), logq(in.logq), lrest(in.lrest), loss(loss0), grad(grad0);
+    const TopkCallArgs valid{cur.p, s.rows, s.vocab, s.dt, ids.as<int32_t>(), logq.as<float>(), lrest.as<float>(), s.k,
+                             nullptr, IVKIT_MASK_NONE, s.T, s.dir, loss.as<float>(), grad.p, IVKIT_DTYPE_F32};
+    auto same = [&] { return dev_equals(loss, loss0) && dev_equals(grad, grad0); };
+    Case& c = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "rejected arguments",
+                      "status, message, stream, loss and grad unchanged");
+    for (const auto& m : topk_rejects()) {
+        TopkCallArgs a = valid;
+        m.apply(a);
+        rejected(c, "kl_topk_rows", m.what, call(a, g_stream), same);
+    }
+    for (const auto& m : topk_accepts()) {
+        TopkCallArgs a = valid;
+        m.apply(a);
+        accepted(c, m.what, call(a, g_stream), same);
+    }
+    {  // more rows than a grid holds: rejected before launch (nothing is read; the pointers only need to be non-null)
+        TopkCallArgs a = valid;
+        a.rows = int64_t{1} << 31;
+        rejected(c, "kl_topk_rows", "rows 2^31 (cuda)", call(a, g_stream), same);
+    }
+    {  // a vocabulary beyond the shared-memory id map: unsupported, before launch
+        TopkCallArgs a = valid;
+        a.vocab = 393217;
+        const ivkit_status_t st = call(a, g_stream);
+        c.expect(st == IVKIT_ERR_UNSUPPORTED, fmt("vocab 393217: status %d, want IVKIT_ERR_UNSUPPORTED", st));
+        c.expect(cudaGetLastError() == cudaSuccess && cudaStreamSynchronize(g_stream) == cudaSuccess && same(),
+                 "vocab 393217: stream usable, outputs unchanged");
+    }
+    {  // an id out of range in row 1: that row's loss is NaN, the others are right, nothing outside is touched
+        std::vector<int32_t> bad = in.ids;
+        bad[3] = 6;
+        Dev bad_ids(bad);
+        TopkCallArgs a = valid;
+        a.ids = bad_ids.as<int32_t>();
+        Case& b = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "ids[1, 1] = vocab (unchecked on cuda)",
+                          "row 1 loss NaN, other rows vs fp64 reference, stream usable");
+        b.expect(call(a, g_stream) == IVKIT_OK, "status");
+        b.expect(cudaStreamSynchronize(g_stream) == cudaSuccess && cudaGetLastError() == cudaSuccess, "stream usable");
+        const Buf l = loss.down_buf(IVKIT_DTYPE_F32, 3);
+        b.expect(std::isnan(l.at(1)), fmt("row 1 loss %g, want NaN", l.at(1)));
+        const KlRef R = topk_reference(s, in, 0, s.rows, 1);
+        b.close(l.at(0), R.loss[0], R.tol_loss[0], "loss", 0);
+        b.close(l.at(2), R.loss[2], R.tol_loss[2], "loss", 2);
+        loss.up(loss0.data(), loss0.size_bytes());
+        grad.up(grad0.data(), grad0.size_bytes());
+    }
+    Case& ok = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "valid call after rejected ones, same stream",
+                       "cuda vs fp64 reference");
+    ok.expect(call(valid, g_stream) == IVKIT_OK, "valid call");
+    const Buf l = loss.down_buf(IVKIT_DTYPE_F32, 3), g = grad.down_buf(IVKIT_DTYPE_F32, 18);
+    check_kl(ok, topk_reference(s, in, 0, s.rows, 1), s.rows, s.vocab, static_cast<const float*>(l.data()), &g, nullptr,
+             nullptr, 1.0);
+}
+
 void errors_library(Report& rep) {
     Case& c = rep.add("abi", -1, {}, "version, device count, thread-local error text", "contract");
     c.expect(std::strcmp(ivkit_cuda_version(), IVKIT_TEST_EXPECTED_VERSION) == 0,
@@ -424,6 +549,7 @@ void run_errors(Report& rep) {
     errors_gather_heads(rep);
     errors_patch_heads(rep);
     errors_kl_rows(rep);
+    errors_kl_topk_rows(rep);
     errors_library(rep);
 }
 
@@ -615,13 +741,14 @@ void run_timing(Report& rep) {
 int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, std::function<void(Report&)>>> groups = {
         {"add_rows", run_add_rows}, {"gather_heads", run_gather_heads}, {"patch_heads", run_patch_heads},
-        {"kl_rows", run_kl_rows}, {"errors", run_errors}, {"timing", run_timing}};
+        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"errors", run_errors},
+        {"timing", run_timing}};
     std::vector<std::string> want(argv + 1, argv + argc);
     if (want.empty())
         for (const auto& g : groups) want.push_back(g.first);
     for (const std::string& name : want)
         if (std::none_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == name; })) {
-            std::fprintf(stderr, "usage: ivkit_cuda_test [add_rows|gather_heads|patch_heads|kl_rows|errors|timing]...\n");
+            std::fprintf(stderr, "usage: ivkit_cuda_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|errors|timing]...\n");
             return 2;
         }
 
