@@ -1,6 +1,6 @@
 // CPU half of the Java-free native checks (docs/native-tests.md): every CPU kernel of libivkit, called through the C
 // ABI the Java side binds, against the scalar double-precision references of reference.h on odd shapes, and the error
-// paths of the CPU ABI. Usage: ivkit_cpu_test [group...] (groups: add_rows gather_heads patch_heads kl_rows kl_topk_rows errors;
+// paths of the CPU ABI. Usage: ivkit_cpu_test [group...] (groups: add_rows gather_heads patch_heads kl_rows kl_topk_rows topk_logprobs errors;
 // none = all). Exit 0 pass, 1 fail, 2 usage. With $IVKIT_TEST_JSON_DIR set, writes cpu.<group>.json there.
 #include <cstring>
 #include <functional>
@@ -145,6 +145,21 @@ void run_kl_topk_rows(Report& rep) {
     }
 }
 
+void run_topk_logprobs(Report& rep) {
+    for (const LogprobSpec& s : logprob_specs(false)) {
+        const Buf x = make_logprob(s);
+        std::vector<int32_t> ids(static_cast<size_t>(s.rows * s.k), -1);
+        std::vector<float> lp(static_cast<size_t>(s.rows * s.k), NAN), lr(static_cast<size_t>(s.rows), NAN);
+        Case& c = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, s.variant(), "cpu vs fp64 reference");
+        const ivkit_status_t st = ivkit_topk_logprobs(x.data(), s.rows, s.vocab, s.dt, s.T, s.k, ids.data(), lp.data(),
+                                                      lr.data(), kl_threads());
+        c.expect(st == IVKIT_OK, fmt("status %d: %s", st, ivkit_last_error()));
+        if (st != IVKIT_OK) continue;
+        for (int64_t r = 0; r < s.rows; ++r)
+            check_logprob_row(c, s, x, r, ids.data() + r * s.k, lp.data() + r * s.k, lr[static_cast<size_t>(r)]);
+    }
+}
+
 // ---- error paths ----------------------------------------------------------------------------------------------------
 
 bool same_bytes(const Buf& a, const Buf& b) { return a.bytes == b.bytes; }
@@ -176,6 +191,9 @@ ivkit_status_t call(const PatchArgs& a) {
 }
 ivkit_status_t call(const KlCallArgs& a) {
     return ivkit_kl_rows(a.cur, a.ref, a.rows, a.vocab, a.dt, a.mask, a.mask_kind, a.T, a.dir, a.loss, a.grad, a.grad_dt, 1);
+}
+ivkit_status_t call(const LogprobArgs& a) {
+    return ivkit_topk_logprobs(a.x, a.rows, a.vocab, a.dt, a.T, a.k, a.ids, a.logp, a.lrest, 1);
 }
 ivkit_status_t call(const TopkCallArgs& a) {
     return ivkit_kl_topk_rows(a.cur, a.rows, a.vocab, a.dt, a.ids, a.logq, a.lrest, a.k, a.mask, a.mask_kind, a.T, a.dir,
@@ -352,6 +370,31 @@ void errors_kl_topk_rows(Report& rep) {
     check_kl(ok, topk_reference(s, in, 0, s.rows, 1), s.rows, s.vocab, loss.data(), &grad, nullptr, nullptr, 1.0);
 }
 
+void errors_topk_logprobs(Report& rep) {
+    const LogprobSpec s{3, 6, 2, IVKIT_DTYPE_BF16, 1.0f, TK_NORMAL3, 6};
+    const Buf x = make_logprob(s);
+    std::vector<int32_t> ids(6, -3);
+    std::vector<float> lp(6, -7.0f), lr(3, -9.0f);
+    const auto ids0 = ids;
+    const auto lp0 = lp, lr0 = lr;
+    const LogprobArgs valid{x.data(), s.rows, s.vocab, s.dt, s.T, s.k, ids.data(), lp.data(), lr.data()};
+    auto same = [&] { return ids == ids0 && lp == lp0 && lr == lr0; };
+    Case& c = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "rejected arguments", "status, message, outputs unchanged");
+    for (const auto& m : logprob_rejects()) {
+        LogprobArgs a = valid;
+        m.apply(a);
+        rejected(c, "topk_logprobs", m.what, call(a), same());
+    }
+    for (const auto& m : logprob_accepts()) {
+        LogprobArgs a = valid;
+        m.apply(a);
+        accepted(c, m.what, call(a), same());
+    }
+    Case& ok = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "valid call after rejected ones", "cpu vs fp64 reference");
+    ok.expect(call(valid) == IVKIT_OK, "valid call");
+    for (int64_t r = 0; r < s.rows; ++r) check_logprob_row(ok, s, x, r, ids.data() + r * s.k, lp.data() + r * s.k, lr[static_cast<size_t>(r)]);
+}
+
 void errors_library(Report& rep) {
     Case& c = rep.add("abi", -1, {}, "version, noop, thread-local error text, BLAS threads", "contract");
     c.expect(std::strcmp(ivkit_version(), IVKIT_TEST_EXPECTED_VERSION) == 0,
@@ -398,6 +441,7 @@ void run_errors(Report& rep) {
     errors_patch_heads(rep);
     errors_kl_rows(rep);
     errors_kl_topk_rows(rep);
+    errors_topk_logprobs(rep);
     errors_library(rep);
 }
 
@@ -406,7 +450,8 @@ void run_errors(Report& rep) {
 int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, std::function<void(Report&)>>> groups = {
         {"add_rows", run_add_rows}, {"gather_heads", run_gather_heads}, {"patch_heads", run_patch_heads},
-        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"errors", run_errors}};
+        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"topk_logprobs", run_topk_logprobs},
+        {"errors", run_errors}};
     std::vector<std::string> want(argv + 1, argv + argc);
     if (want.empty())
         for (const auto& g : groups) want.push_back(g.first);
@@ -414,7 +459,7 @@ int main(int argc, char** argv) {
     for (const std::string& name : want) {
         auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == name; });
         if (it == groups.end()) {
-            std::fprintf(stderr, "usage: ivkit_cpu_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|errors]...\n");
+            std::fprintf(stderr, "usage: ivkit_cpu_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|topk_logprobs|errors]...\n");
             return 2;
         }
         Report rep("cpu", name);

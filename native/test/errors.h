@@ -204,4 +204,37 @@ inline std::vector<Mut<TopkCallArgs>> topk_accepts() {
     };
 }
 
+struct LogprobArgs {
+    const void* x;
+    int64_t rows, vocab;
+    int32_t dt;
+    float T;
+    int64_t k;
+    int32_t* ids;
+    float *logp, *lrest;
+};
+
+inline std::vector<Mut<LogprobArgs>> logprob_rejects() {
+    return {
+        {"dtype 3", [](LogprobArgs& a) { a.dt = 3; }},
+        {"rows -1", [](LogprobArgs& a) { a.rows = -1; }},
+        {"vocab 0", [](LogprobArgs& a) { a.vocab = 0; }},
+        {"vocab 2^31", [](LogprobArgs& a) { a.vocab = int64_t{1} << 31; }},
+        {"k 0", [](LogprobArgs& a) { a.k = 0; }},
+        {"k = vocab", [](LogprobArgs& a) { a.k = a.vocab; }},
+        {"temperature 0", [](LogprobArgs& a) { a.T = 0.0f; }},
+        {"temperature -1", [](LogprobArgs& a) { a.T = -1.0f; }},
+        {"temperature NaN", [](LogprobArgs& a) { a.T = NAN; }},
+        {"temperature inf", [](LogprobArgs& a) { a.T = INFINITY; }},
+        {"logits null", [](LogprobArgs& a) { a.x = nullptr; }},
+        {"ids null", [](LogprobArgs& a) { a.ids = nullptr; }},
+        {"logp null", [](LogprobArgs& a) { a.logp = nullptr; }},
+        {"log_rest null", [](LogprobArgs& a) { a.lrest = nullptr; }},
+    };
+}
+inline std::vector<Mut<LogprobArgs>> logprob_accepts() {
+    return {{"rows 0, null pointers",
+             [](LogprobArgs& a) { a.rows = 0, a.x = nullptr, a.ids = nullptr, a.logp = a.lrest = nullptr; }}};
+}
+
 }  // namespace ivt

@@ -203,4 +203,95 @@ inline KlRef topk_reference(const TopkSpec& s, const TopkInput& in, int64_t r0, 
     return o;
 }
 
+// ---- topk_logprobs --------------------------------------------------------------------------------------------------
+
+struct LogprobSpec {
+    int64_t rows, vocab, k;
+    int dt;
+    float T;
+    int values;  // TK_NORMAL3: ~N(0, 3^2); TK_HUGE: ~U(-1e3, 1e3); TK_TINY_REST: k tokens 30 above the rest;
+                 // TK_RANDOM_IDS here: values from 7 levels only (many ties)
+    uint64_t seed;
+    std::string variant() const {
+        static const char* vals[] = {"logits~N(0,3^2)", "logits~U(-1e3,1e3)", "k tokens +30 (rest ~1e-10)",
+                                     "7 distinct values (ties)"};
+        return fmt("k=%lld T=%g %s", static_cast<long long>(k), static_cast<double>(T), vals[values]);
+    }
+};
+
+inline std::vector<LogprobSpec> logprob_specs(bool large) {
+    std::vector<LogprobSpec> s;
+    struct Shape {
+        int64_t rows, vocab, k;
+    };
+    std::vector<Shape> shapes = {{1, 2, 1}, {3, 7, 3}, {5, 257, 16}, {4, 3001, 64}, {2, 32000, 64}, {3, 1000, 999},
+                                 {2, 5000, 1500}};
+    if (large) shapes.insert(shapes.end(), {{64, 32000, 64}, {5, 152064, 256}});
+    const float temps[] = {1.0f, 2.0f, 0.7f};
+    uint64_t seed = 800;
+    for (int dt : kDtypes) {
+        int n = 0;
+        for (const Shape& sh : shapes) s.push_back({sh.rows, sh.vocab, sh.k, dt, temps[n++ % 3], TK_NORMAL3, ++seed});
+        s.push_back({4, 3001, 32, dt, 2.0f, TK_HUGE, ++seed});
+        s.push_back({3, 32000, 64, dt, 1.0f, TK_TINY_REST, ++seed});
+        s.push_back({3, 2000, 50, dt, 1.0f, TK_RANDOM_IDS, ++seed});
+    }
+    return s;
+}
+
+inline Buf make_logprob(const LogprobSpec& s) {
+    Rng r(s.seed);
+    Buf x(s.dt, static_cast<size_t>(s.rows * s.vocab));
+    for (int64_t row = 0; row < s.rows; ++row) {
+        const std::vector<int64_t> hot = distinct(r, s.k, s.vocab);
+        for (int64_t j = 0; j < s.vocab; ++j) {
+            double v = s.values == TK_HUGE ? r.uniform(-1e3, 1e3)
+                       : s.values == TK_RANDOM_IDS ? static_cast<double>(r.below(7))
+                                                   : 3.0 * r.normal();
+            x.set(static_cast<size_t>(row * s.vocab + j), round_to(s.dt, v));
+        }
+        if (s.values == TK_TINY_REST)
+            for (int64_t j : hot) {
+                const size_t e = static_cast<size_t>(row * s.vocab + j);
+                x.set(e, round_to(s.dt, x.at(e) + 30.0));
+            }
+    }
+    return x;
+}
+
+// Checks one row of a topk_logprobs result against fp64: ids distinct and in range, by descending value, a top-k set
+// (every kept value >= every other value), logp within kLossK u S of log_softmax (S = 1 + max|a| + |lse|), log_rest
+// within kLossK u S of log(sum of the rest's probabilities) (the sums are double; each e_j carries a few u of a - m).
+inline void check_logprob_row(Case& c, const LogprobSpec& s, const Buf& x, int64_t row, const int32_t* ids,
+                              const float* logp, float log_rest) {
+    const size_t V = static_cast<size_t>(s.vocab);
+    std::vector<double> v(V);
+    double amax = 0;
+    for (size_t j = 0; j < V; ++j) {
+        v[j] = x.at(static_cast<size_t>(row) * V + j);
+        amax = std::max(amax, std::fabs(v[j] / s.T));
+    }
+    const std::vector<double> lp = log_softmax_row(v, s.T);
+    const double S = 1.0 + amax + std::fabs(v[0] / s.T - lp[0]);
+    std::vector<bool> kept(V, false);
+    double kmin = INFINITY;
+    for (int64_t i = 0; i < s.k; ++i) {
+        const int32_t id = ids[i];
+        if (!(id >= 0 && static_cast<size_t>(id) < V) || kept[static_cast<size_t>(id)]) {
+            c.fail(fmt("row %lld: ids[%lld]=%d out of range or repeated", static_cast<long long>(row), static_cast<long long>(i), id));
+            return;
+        }
+        kept[static_cast<size_t>(id)] = true;
+        kmin = std::min(kmin, v[static_cast<size_t>(id)]);
+        c.expect(i == 0 || v[static_cast<size_t>(ids[i - 1])] >= v[static_cast<size_t>(id)],
+                 fmt("row %lld: ids not by descending value at %lld", static_cast<long long>(row), static_cast<long long>(i)));
+        c.close(logp[i], lp[static_cast<size_t>(id)], kLossK * kU * S, "logp", row * s.k + i);
+    }
+    double rest = 0, omax = -INFINITY;
+    for (size_t j = 0; j < V; ++j)
+        if (!kept[j]) rest += std::exp(lp[j]), omax = std::max(omax, v[j]);
+    c.expect(omax <= kmin, fmt("row %lld: a token left out (%g) beats a kept one (%g)", static_cast<long long>(row), omax, kmin));
+    c.close(log_rest, std::log(std::max(rest, 1e-30)), kLossK * kU * S, "log_rest", row);
+}
+
 }  // namespace ivt

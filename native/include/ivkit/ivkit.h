@@ -140,6 +140,21 @@ IVKIT_API ivkit_status_t ivkit_kl_topk_rows(const void* current, int64_t rows, i
                                             const void* mask, int32_t mask_kind, float temperature, int32_t direction,
                                             float* loss, void* grad, ivkit_dtype_t grad_dtype, int32_t threads);
 
+/*
+ * topk_logprobs: what the reference cache keeps of a logits row: its k most likely tokens at temperature T, their
+ * log-probabilities and the log of the other tokens' mass (the inputs ids, logq, log_rest of kl_topk_rows).
+ *   logits   [rows, vocab] dtype, contiguous; math in fp32, sums in double; 1 <= k < vocab <= 2^31 - 1
+ *   ids      [rows, k] int32, written: a top-k set of logits / T per row, by descending value (ties in any order)
+ *   logp     [rows, k] float32, written: log_softmax(logits / T) at ids
+ *   log_rest [rows] float32, written: log(Z_rest / Z), Z = sum_j e^{a_j - max a} (a = logits / T), Z_rest its part off
+ *            ids summed on its own (a rest of 1e-20 keeps its digits), at least log(1e-30) (all rest terms underflowed)
+ * One max pass and one streaming pass per row (exp sums and a candidate buffer of about 2k + 1024 entries per thread,
+ * the only allocation), then a sort of the k kept. threads: worker threads over rows (<= 1: the calling thread only).
+ */
+IVKIT_API ivkit_status_t ivkit_topk_logprobs(const void* logits, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,
+                                             float temperature, int64_t k, int32_t* ids, float* logp, float* log_rest,
+                                             int32_t threads);
+
 /* ---- CUDA library (libivkit_cuda; built with -Pcuda) ----------------------------------------- */
 
 IVKIT_API const char* ivkit_cuda_version(void);

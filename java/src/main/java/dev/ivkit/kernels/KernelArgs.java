@@ -97,25 +97,30 @@ final class KernelArgs {
         throw new InvalidArgumentException(name, "unsupported dtype " + st + " (float32, bfloat16 or float16)");
     }
 
-    /** Checks logits [rows, V] or [..., V] (contiguous, V &ge; 1); returns {rows, V}. */
-    static long[] logits(Tensor current) {
-        if (current == null || current.dim() < 2) {
-            throw new InvalidArgumentException("current", "expected logits [rows, V] or [..., V], got "
-                    + (current == null ? "null" : Torch.shape(current)));
+    /** Checks logits [rows, V] or [..., V] (contiguous, V &ge; 1) named {@code name}; returns {rows, V}. */
+    static long[] logits(String name, Tensor t) {
+        if (t == null || t.dim() < 2) {
+            throw new InvalidArgumentException(name, "expected logits [rows, V] or [..., V], got "
+                    + (t == null ? "null" : Torch.shape(t)));
         }
-        requireContiguous("current", current);
-        long vocab = current.size(-1);
+        requireContiguous(name, t);
+        long vocab = t.size(-1);
         if (vocab < 1) {
-            throw new InvalidArgumentException("current", "vocabulary size must be >= 1, got " + Torch.shape(current));
+            throw new InvalidArgumentException(name, "vocabulary size must be >= 1, got " + Torch.shape(t));
         }
-        return new long[] {current.numel() / vocab, vocab};
+        return new long[] {t.numel() / vocab, vocab};
+    }
+
+    /** A temperature finite and &gt; 0 (also as a float). */
+    static void temperature(double temperature) {
+        if (!(temperature > 0) || Double.isInfinite(temperature) || (float) temperature <= 0f) {
+            throw new InvalidArgumentException("temperature", "must be finite and > 0, got " + temperature);
+        }
     }
 
     /** The scalar options of the KL kernels: temperature finite and &gt; 0, a direction, grad dtype float32 or current's. */
     static void klOptions(double temperature, KlDirection dir, torch.ScalarType gradDtype, Tensor current) {
-        if (!(temperature > 0) || Double.isInfinite(temperature) || (float) temperature <= 0f) {
-            throw new InvalidArgumentException("temperature", "must be finite and > 0, got " + temperature);
-        }
+        temperature(temperature);
         if (dir == null) {
             throw new InvalidArgumentException("direction", "must not be null");
         }

@@ -249,7 +249,7 @@ public final class Kernels {
      */
     public static KlRowsResult klRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             boolean withGrad, torch.ScalarType gradDtype) {
-        long[] rv = KernelArgs.logits(current);
+        long[] rv = KernelArgs.logits("current", current);
         int dtype = KernelArgs.dtypeCode("current", current);
         long rows = rv[0], vocab = rv[1];
         if (reference == null || !java.util.Arrays.equals(Torch.sizes(reference), Torch.sizes(current))) {
@@ -307,7 +307,7 @@ public final class Kernels {
      */
     public static KlRowsResult klTopkRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
             double temperature, KlDirection dir, boolean withGrad, torch.ScalarType gradDtype) {
-        long[] rv = KernelArgs.logits(current);
+        long[] rv = KernelArgs.logits("current", current);
         int dtype = KernelArgs.dtypeCode("current", current);
         long rows = rv[0], vocab = rv[1];
         long k = KernelArgs.cachedTopK(ids, logq, logRest, rows, vocab, current);
@@ -331,5 +331,39 @@ public final class Kernels {
                     (float) temperature, d, p[5], p[6], gradCode, Cuda.requireStream(current)), IvkitCudaNative::ivkit_cuda_last_error);
         }
         return new KlRowsResult(loss, grad);
+    }
+
+    /**
+     * The reference cache's entry of each logits row: its k most likely tokens at temperature T, their log-probabilities
+     * {@code log_softmax(logits / T)} and the log of the other tokens' mass (summed on its own in double, so a rest of
+     * 1e-20 keeps its digits; at least log 1e-30). One streaming pass per row; CPU only.
+     *
+     * @param logits      [rows, V] or [..., V] (viewed as rows); float32, bfloat16 or float16; contiguous, on the CPU
+     * @param temperature T, finite and &gt; 0
+     * @param k           tokens kept per row, 1 &le; k &lt; V
+     * @return ids int32 [rows, k] (a top-k set by descending value; ties in any order), logp float32 [rows, k], logRest
+     *         float32 [rows]
+     * @throws UnsupportedException for CUDA logits (no CUDA kernel yet)
+     */
+    public static TopkLogprobs topkLogprobs(Tensor logits, double temperature, int k) {
+        long[] rv = KernelArgs.logits("logits", logits);
+        int dtype = KernelArgs.dtypeCode("logits", logits);
+        long rows = rv[0], vocab = rv[1];
+        if (k < 1 || k >= vocab) {
+            throw new InvalidArgumentException("k", "must be in [1, " + vocab + "), got " + k);
+        }
+        KernelArgs.temperature(temperature);
+        if (logits.is_cuda()) {
+            throw new UnsupportedException("topk_logprobs has no CUDA kernel: take the top-k of CUDA logits with libtorch");
+        }
+        Tensor ids = logits.new_empty(new long[] {rows, k}, Torch.options(torch.ScalarType.Int));
+        Tensor logp = logits.new_empty(new long[] {rows, k}, Torch.options(torch.ScalarType.Float));
+        Tensor logRest = logits.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
+        if (!logits.is_meta() && rows > 0) {
+            Status.check(IvkitNative.ivkit_topk_logprobs(logits.data_ptr().address(), rows, vocab, dtype, (float) temperature, k,
+                    ids.data_ptr().address(), logp.data_ptr().address(), logRest.data_ptr().address(), torch.get_num_threads()),
+                    IvkitNative::ivkit_last_error);
+        }
+        return new TopkLogprobs(ids, logp, logRest);
     }
 }
