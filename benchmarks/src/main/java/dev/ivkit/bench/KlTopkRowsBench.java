@@ -2,6 +2,8 @@ package dev.ivkit.bench;
 
 import dev.ivkit.KlDirection;
 import dev.ivkit.kernels.FusedKl;
+import dev.ivkit.kernels.Kernels;
+import dev.ivkit.kernels.TopkLogprobs;
 import dev.ivkit.util.Torch;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
@@ -30,7 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code referenceLogits}: the cached arrays to tensors, log-sum-exp, gather, the rest shift, scatter; restated here
  * op for op since ReferenceCache is package-private) followed by {@link FusedKl#loss}. Both from the same cached
  * entry (Java arrays, as the cache keeps them: the kernel path also pays their copy into tensors). T = 2, REVERSE,
- * 'batchmean', fp32.
+ * 'batchmean', fp32. {@code entryKernel} / {@code entryComposite}: making that entry from reference logits,
+ * {@link Kernels#topkLogprobs} against ReferenceCache.put's libtorch ops (log_softmax, topk, scatter of -inf, logsumexp),
+ * both ending in Java arrays as the cache keeps them.
  *
  * <p>HOW TO RUN: {@code java -jar benchmarks/target/benchmarks.jar KlTopkRowsBench}.
  */
@@ -98,6 +102,28 @@ public class KlTopkRowsBench {
             Tensor loss = FusedKl.loss(leaf, denseReference(leaf.detach()), null, T, KlDirection.REVERSE, FusedKl.Reduction.BATCHMEAN);
             loss.backward();
             return leaf.grad().data_ptr_float().get(0);
+        }
+    }
+
+    @Benchmark
+    public float entryKernel() {
+        try (PointerScope scope = new PointerScope()) {
+            TopkLogprobs e = Kernels.topkLogprobs(current, T, k);
+            int[] id = new int[rows * k];
+            e.ids().data_ptr_int().get(id);
+            return id[0] + Torch.toFloatArray(e.logp())[0] + Torch.toFloatArray(e.logRest())[0];
+        }
+    }
+
+    @Benchmark
+    public float entryComposite() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor lq = current.div(new Scalar(T)).log_softmax(1);
+            T_TensorTensor_T top = lq.topk(k, 1, true, true);
+            float[] rest = Torch.toFloatArray(lq.scatter(1, top.get1(), new Scalar(Double.NEGATIVE_INFINITY))
+                    .logsumexp(new long[] {1}, false));
+            long[] id = Torch.toLongArray(top.get1());
+            return id[0] + Torch.toFloatArray(top.get0())[0] + rest[0];
         }
     }
 
