@@ -139,10 +139,16 @@ struct KlOut {
     ivkit_status_t st = IVKIT_OK;
 };
 
-KlOut kl_cpu(const KlSpec& s, const KlInput& in, int grad_dt) {
+// Host outputs of a KL call: NaN loss, grad of grad_dt (or none).
+KlOut kl_out(int64_t rows, int64_t vocab, int grad_dt) {
     KlOut o;
-    o.loss.assign(static_cast<size_t>(s.rows), NAN);
-    if (grad_dt >= 0) o.grad = Buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+    o.loss.assign(static_cast<size_t>(rows), NAN);
+    if (grad_dt >= 0) o.grad = Buf(grad_dt, static_cast<size_t>(rows * vocab));
+    return o;
+}
+
+KlOut kl_cpu(const KlSpec& s, const KlInput& in, int grad_dt) {
+    KlOut o = kl_out(s.rows, s.vocab, grad_dt);
     o.st = ivkit_kl_rows(in.cur.data(), in.ref.data(), s.rows, s.vocab, s.dt, in.mask(s.mask_kind), s.mask_kind, s.T, s.dir,
                          o.loss.data(), grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, hw_threads());
     return o;
@@ -155,40 +161,51 @@ struct KlDev {
           mask(kind == IVKIT_MASK_U8 ? Dev(in.mask_u8) : kind == IVKIT_MASK_F32 ? Dev(in.mask_f32) : Dev(size_t{0})) {}
 };
 
-KlOut kl_cuda(const KlSpec& s, const KlDev& d, int grad_dt, cudaStream_t stream) {
+// Device outputs of a KL call with sentinels (NaN loss, 0x7f7f... grad): every element must be written. call(loss,
+// grad) runs the op; the outputs come back in a KlOut.
+template <class Call>
+KlOut kl_cuda_call(int64_t rows, int64_t vocab, int grad_dt, Call call) {
     KlOut o;
-    o.loss.assign(static_cast<size_t>(s.rows), NAN);
-    Dev loss(o.loss);  // NaN sentinels: every row must be written
-    Dev grad(grad_dt >= 0 ? static_cast<size_t>(s.rows * s.vocab) * dt_size(grad_dt) : 0);
+    o.loss.assign(static_cast<size_t>(rows), NAN);
+    Dev loss(o.loss);
+    Dev grad(grad_dt >= 0 ? static_cast<size_t>(rows * vocab) * dt_size(grad_dt) : 0);
     if (grad_dt >= 0) CK(cudaMemset(grad.p, 0x7f, grad.bytes));
-    o.st = ivkit_cuda_kl_rows(d.cur.p, d.ref.p, s.rows, s.vocab, s.dt, s.mask_kind ? d.mask.p : nullptr, s.mask_kind, s.T,
-                              s.dir, loss.as<float>(), grad_dt >= 0 ? grad.p : nullptr, grad_dt >= 0 ? grad_dt : s.dt,
-                              stream);
+    o.st = call(loss.as<float>(), grad_dt >= 0 ? grad.p : nullptr);
     loss.down(o.loss.data(), o.loss.size() * sizeof(float));
-    if (grad_dt >= 0) o.grad = grad.down_buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+    if (grad_dt >= 0) o.grad = grad.down_buf(grad_dt, static_cast<size_t>(rows * vocab));
     return o;
 }
 
-void run_kl_rows(Report& rep) {
-    const auto specs = kl_specs(true);
+KlOut kl_cuda(const KlSpec& s, const KlDev& d, int grad_dt, cudaStream_t stream) {
+    return kl_cuda_call(s.rows, s.vocab, grad_dt, [&](float* loss, void* grad) {
+        return ivkit_cuda_kl_rows(d.cur.p, d.ref.p, s.rows, s.vocab, s.dt, s.mask_kind ? d.mask.p : nullptr, s.mask_kind,
+                                  s.T, s.dir, loss, grad, grad_dt >= 0 ? grad_dt : s.dt, stream);
+    });
+}
+
+// One KL op's cases on CUDA: each against the CPU kernel (within twice the reference tolerance) and the fp64 reference,
+// and the loss bits unchanged when no gradient is written. make(s) builds the host inputs, ref(s, in) the reference,
+// cpu(s, in, grad_dt) calls the CPU op, Dev(in, mask_kind) uploads, gpu(s, dev, grad_dt, stream) calls the CUDA op.
+template <class S, class DevIn, class Make, class Ref, class Cpu, class Gpu>
+void kl_cuda_cases(Report& rep, const char* op, const std::vector<S>& specs, Make make, Ref ref, Cpu cpu_op, Gpu gpu_op) {
     for (size_t k = 0; k < specs.size(); ++k) {
-        const KlSpec& s = specs[k];
-        const KlInput in = make_kl(s);
-        const KlRef R = kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, s.grad_dt, hw_threads());
-        const KlOut cpu = kl_cpu(s, in, s.grad_dt);
-        const KlDev d(in, s.mask_kind);
-        const KlOut gpu = kl_cuda(s, d, s.grad_dt, stream_for(k));
+        const S& s = specs[k];
+        const auto in = make(s);
+        const KlRef R = ref(s, in);
+        const KlOut cpu = cpu_op(s, in, s.grad_dt);
+        const DevIn d(in, s.mask_kind);
+        const KlOut gpu = gpu_op(s, d, s.grad_dt, stream_for(k));
         const std::string variant = s.variant() + stream_note(k);
         const Buf* gg = s.grad_dt >= 0 ? &gpu.grad : nullptr;
-        Case& a = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel");
+        Case& a = rep.add(op, s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel");
         a.expect(cpu.st == IVKIT_OK && gpu.st == IVKIT_OK,
                  fmt("status cpu %d, cuda %d: %s", cpu.st, gpu.st, ivkit_cuda_last_error()));
         check_kl(a, R, s.rows, s.vocab, gpu.loss.data(), gg, cpu.loss.data(), s.grad_dt >= 0 ? &cpu.grad : nullptr, 2.0);
-        Case& b = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
+        Case& b = rep.add(op, s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
         check_kl(b, R, s.rows, s.vocab, gpu.loss.data(), gg, nullptr, nullptr, 1.0);
         if (s.grad_dt >= 0) {  // the same kernel without the gradient pass: the loss must keep its bits
-            const KlOut nog = kl_cuda(s, d, -1, g_stream);
-            Case& n = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, variant, "cuda loss without grad = with grad (bits)");
+            const KlOut nog = gpu_op(s, d, -1, g_stream);
+            Case& n = rep.add(op, s.dt, {s.rows, s.vocab}, variant, "cuda loss without grad = with grad (bits)");
             n.expect(nog.st == IVKIT_OK, fmt("status %d", nog.st));
             for (int64_t r = 0; r < s.rows; ++r)
                 n.same_bits(bits_of(IVKIT_DTYPE_F32, nog.loss.data(), static_cast<size_t>(r)),
@@ -197,10 +214,14 @@ void run_kl_rows(Report& rep) {
     }
 }
 
+void run_kl_rows(Report& rep) {
+    kl_cuda_cases<KlSpec, KlDev>(rep, "kl_rows", kl_specs(true), make_kl, [](const KlSpec& s, const KlInput& in) {
+        return kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, s.grad_dt, hw_threads());
+    }, kl_cpu, kl_cuda);
+}
+
 KlOut topk_cpu(const TopkSpec& s, const TopkInput& in, int grad_dt) {
-    KlOut o;
-    o.loss.assign(static_cast<size_t>(s.rows), NAN);
-    if (grad_dt >= 0) o.grad = Buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+    KlOut o = kl_out(s.rows, s.vocab, grad_dt);
     o.st = ivkit_kl_topk_rows(in.cur.data(), s.rows, s.vocab, s.dt, in.ids.data(), in.logq.data(), in.lrest.data(), s.k,
                               in.mask(s.mask_kind), s.mask_kind, s.T, s.dir, o.loss.data(),
                               grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, hw_threads());
@@ -215,45 +236,19 @@ struct TopkDev {
 };
 
 KlOut topk_cuda(const TopkSpec& s, const TopkDev& d, int grad_dt, cudaStream_t stream) {
-    KlOut o;
-    o.loss.assign(static_cast<size_t>(s.rows), NAN);
-    Dev loss(o.loss);  // NaN sentinels: every row must be written
-    Dev grad(grad_dt >= 0 ? static_cast<size_t>(s.rows * s.vocab) * dt_size(grad_dt) : 0);
-    if (grad_dt >= 0) CK(cudaMemset(grad.p, 0x7f, grad.bytes));
-    o.st = ivkit_cuda_kl_topk_rows(d.cur.p, s.rows, s.vocab, s.dt, d.ids.as<int32_t>(), d.logq.as<float>(),
-                                   d.lrest.as<float>(), s.k, s.mask_kind ? d.mask.p : nullptr, s.mask_kind, s.T, s.dir,
-                                   loss.as<float>(), grad_dt >= 0 ? grad.p : nullptr, grad_dt >= 0 ? grad_dt : s.dt, stream);
-    loss.down(o.loss.data(), o.loss.size() * sizeof(float));
-    if (grad_dt >= 0) o.grad = grad.down_buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
-    return o;
+    return kl_cuda_call(s.rows, s.vocab, grad_dt, [&](float* loss, void* grad) {
+        return ivkit_cuda_kl_topk_rows(d.cur.p, s.rows, s.vocab, s.dt, d.ids.as<int32_t>(), d.logq.as<float>(),
+                                       d.lrest.as<float>(), s.k, s.mask_kind ? d.mask.p : nullptr, s.mask_kind, s.T,
+                                       s.dir, loss, grad, grad_dt >= 0 ? grad_dt : s.dt, stream);
+    });
 }
 
 void run_kl_topk_rows(Report& rep) {
-    const auto specs = topk_specs(true);
-    for (size_t k = 0; k < specs.size(); ++k) {
-        const TopkSpec& s = specs[k];
-        const TopkInput in = make_topk(s);
-        const KlRef R = topk_reference(s, in, 0, s.rows, hw_threads());
-        const KlOut cpu = topk_cpu(s, in, s.grad_dt);
-        const TopkDev d(in, s.mask_kind);
-        const KlOut gpu = topk_cuda(s, d, s.grad_dt, stream_for(k));
-        const std::string variant = s.variant() + stream_note(k);
-        const Buf* gg = s.grad_dt >= 0 ? &gpu.grad : nullptr;
-        Case& a = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel");
-        a.expect(cpu.st == IVKIT_OK && gpu.st == IVKIT_OK,
-                 fmt("status cpu %d, cuda %d: %s", cpu.st, gpu.st, ivkit_cuda_last_error()));
-        check_kl(a, R, s.rows, s.vocab, gpu.loss.data(), gg, cpu.loss.data(), s.grad_dt >= 0 ? &cpu.grad : nullptr, 2.0);
-        Case& b = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
-        check_kl(b, R, s.rows, s.vocab, gpu.loss.data(), gg, nullptr, nullptr, 1.0);
-        if (s.grad_dt >= 0) {  // the same kernel without the gradient pass: the loss must keep its bits
-            const KlOut nog = topk_cuda(s, d, -1, g_stream);
-            Case& n = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, variant, "cuda loss without grad = with grad (bits)");
-            n.expect(nog.st == IVKIT_OK, fmt("status %d", nog.st));
-            for (int64_t r = 0; r < s.rows; ++r)
-                n.same_bits(bits_of(IVKIT_DTYPE_F32, nog.loss.data(), static_cast<size_t>(r)),
-                            bits_of(IVKIT_DTYPE_F32, gpu.loss.data(), static_cast<size_t>(r)), "loss", r);
-        }
-    }
+    kl_cuda_cases<TopkSpec, TopkDev>(rep, "kl_topk_rows", topk_specs(true), make_topk,
+                                     [](const TopkSpec& s, const TopkInput& in) {
+                                         return topk_reference(s, in, 0, s.rows, hw_threads());
+                                     },
+                                     topk_cpu, topk_cuda);
 }
 
 // ---- error paths ----------------------------------------------------------------------------------------------------
@@ -433,25 +428,18 @@ void errors_patch_heads(Report& rep) {
 void errors_kl_rows(Report& rep) {
     const KlSpec s{3, 5, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_FORWARD, IVKIT_MASK_NONE, 1.0f, KL_NORMAL3, false, 4};
     const KlInput in = make_kl(s);
-    Buf loss0(IVKIT_DTYPE_F32, 3), grad0(IVKIT_DTYPE_F32, 15);
-    for (size_t i = 0; i < 3; ++i) loss0.set(i, -7.0);
-    for (size_t i = 0; i < 15; ++i) grad0.set(i, -9.0);
+    const KlOutputs out0 = kl_filled(s.rows, s.vocab);
+    const Buf &loss0 = out0.loss, &grad0 = out0.grad;
     Dev cur(in.cur), ref(in.ref), loss(loss0), grad(grad0);
     const KlCallArgs valid{cur.p, ref.p, s.rows, s.vocab, s.dt, nullptr, IVKIT_MASK_NONE, s.T, s.dir, loss.as<float>(),
                            grad.p, IVKIT_DTYPE_F32};
     auto same = [&] { return dev_equals(loss, loss0) && dev_equals(grad, grad0); };
     Case& c = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, "rejected arguments",
                       "status, message, stream, loss and grad unchanged");
-    for (const auto& m : kl_rejects()) {
-        KlCallArgs a = valid;
-        m.apply(a);
-        rejected(c, "kl_rows", m.what, call(a, g_stream), same);
-    }
-    for (const auto& m : kl_accepts()) {
-        KlCallArgs a = valid;
-        m.apply(a);
-        accepted(c, m.what, call(a, g_stream), same);
-    }
+    apply_mutations(
+        valid, kl_rejects(), kl_accepts(), [](const KlCallArgs& a) { return call(a, g_stream); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "kl_rows", w, st, same); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, same); });
     {  // more rows than a grid holds: rejected before launch (nothing is read; the pointers only need to be non-null)
         KlCallArgs a = valid;
         a.rows = int64_t{1} << 31;
@@ -469,25 +457,18 @@ void errors_kl_rows(Report& rep) {
 void errors_kl_topk_rows(Report& rep) {
     const TopkSpec s{3, 6, 2, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_REVERSE, IVKIT_MASK_NONE, 1.0f, TK_NORMAL3, false, 5};
     const TopkInput in = make_topk(s);
-    Buf loss0(IVKIT_DTYPE_F32, 3), grad0(IVKIT_DTYPE_F32, 18);
-    for (size_t i = 0; i < 3; ++i) loss0.set(i, -7.0);
-    for (size_t i = 0; i < 18; ++i) grad0.set(i, -9.0);
+    const KlOutputs out0 = kl_filled(s.rows, s.vocab);
+    const Buf &loss0 = out0.loss, &grad0 = out0.grad;
     Dev cur(in.cur), ids(in.ids), logq(in.logq), lrest(in.lrest), loss(loss0), grad(grad0);
     const TopkCallArgs valid{cur.p, s.rows, s.vocab, s.dt, ids.as<int32_t>(), logq.as<float>(), lrest.as<float>(), s.k,
                              nullptr, IVKIT_MASK_NONE, s.T, s.dir, loss.as<float>(), grad.p, IVKIT_DTYPE_F32};
     auto same = [&] { return dev_equals(loss, loss0) && dev_equals(grad, grad0); };
     Case& c = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "rejected arguments",
                       "status, message, stream, loss and grad unchanged");
-    for (const auto& m : topk_rejects()) {
-        TopkCallArgs a = valid;
-        m.apply(a);
-        rejected(c, "kl_topk_rows", m.what, call(a, g_stream), same);
-    }
-    for (const auto& m : topk_accepts()) {
-        TopkCallArgs a = valid;
-        m.apply(a);
-        accepted(c, m.what, call(a, g_stream), same);
-    }
+    apply_mutations(
+        valid, topk_rejects(), topk_accepts(), [](const TopkCallArgs& a) { return call(a, g_stream); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "kl_topk_rows", w, st, same); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, same); });
     {  // more rows than a grid holds: rejected before launch (nothing is read; the pointers only need to be non-null)
         TopkCallArgs a = valid;
         a.rows = int64_t{1} << 31;

@@ -17,6 +17,23 @@ struct Mut {
     void (*apply)(A&);
 };
 
+// Applies each rejection and each acceptance to a copy of `valid`, calls it, and hands the status to rej(what, status)
+// or acc(what, status).
+template <class A, class Call, class Rej, class Acc>
+void apply_mutations(const A& valid, const std::vector<Mut<A>>& rejects, const std::vector<Mut<A>>& accepts, Call call,
+                     Rej rej, Acc acc) {
+    for (const auto& m : rejects) {
+        A a = valid;
+        m.apply(a);
+        rej(m.what, call(a));
+    }
+    for (const auto& m : accepts) {
+        A a = valid;
+        m.apply(a);
+        acc(m.what, call(a));
+    }
+}
+
 struct AddArgs {
     void* x;
     int64_t n_rows, d;
@@ -126,28 +143,35 @@ struct KlCallArgs {
     int32_t grad_dt;
 };
 
-inline std::vector<Mut<KlCallArgs>> kl_rejects() {
+// The rejections every KL-style call shares (fields dt, grad_dt, rows, vocab, T, dir, mask, mask_kind, loss).
+template <class A>
+std::vector<Mut<A>> kl_common_rejects() {
     return {
-        {"dtype 3", [](KlCallArgs& a) { a.dt = 3; }},
-        {"dtype -1", [](KlCallArgs& a) { a.dt = -1; }},
-        {"grad_dtype 7", [](KlCallArgs& a) { a.grad_dt = 7; }},
-        {"grad_dtype f16 for f32 logits", [](KlCallArgs& a) { a.grad_dt = IVKIT_DTYPE_F16; }},
-        {"rows -1", [](KlCallArgs& a) { a.rows = -1; }},
-        {"vocab 0", [](KlCallArgs& a) { a.vocab = 0; }},
-        {"vocab -1", [](KlCallArgs& a) { a.vocab = -1; }},
-        {"temperature 0", [](KlCallArgs& a) { a.T = 0.0f; }},
-        {"temperature -1", [](KlCallArgs& a) { a.T = -1.0f; }},
-        {"temperature inf", [](KlCallArgs& a) { a.T = INFINITY; }},
-        {"temperature NaN", [](KlCallArgs& a) { a.T = NAN; }},
-        {"direction 2", [](KlCallArgs& a) { a.dir = 2; }},
-        {"direction -1", [](KlCallArgs& a) { a.dir = -1; }},
-        {"mask_kind 3", [](KlCallArgs& a) { a.mask_kind = 3; }},
-        {"mask_kind u8, mask null", [](KlCallArgs& a) { a.mask_kind = IVKIT_MASK_U8, a.mask = nullptr; }},
-        {"mask given, mask_kind none", [](KlCallArgs& a) { a.mask_kind = IVKIT_MASK_NONE, a.mask = a.loss; }},
-        {"current null", [](KlCallArgs& a) { a.cur = nullptr; }},
-        {"reference null", [](KlCallArgs& a) { a.ref = nullptr; }},
-        {"loss null", [](KlCallArgs& a) { a.loss = nullptr; }},
+        {"dtype 3", [](A& a) { a.dt = 3; }},
+        {"dtype -1", [](A& a) { a.dt = -1; }},
+        {"grad_dtype 7", [](A& a) { a.grad_dt = 7; }},
+        {"grad_dtype f16 for f32 logits", [](A& a) { a.grad_dt = IVKIT_DTYPE_F16; }},
+        {"rows -1", [](A& a) { a.rows = -1; }},
+        {"vocab 0", [](A& a) { a.vocab = 0; }},
+        {"vocab -1", [](A& a) { a.vocab = -1; }},
+        {"temperature 0", [](A& a) { a.T = 0.0f; }},
+        {"temperature -1", [](A& a) { a.T = -1.0f; }},
+        {"temperature inf", [](A& a) { a.T = INFINITY; }},
+        {"temperature NaN", [](A& a) { a.T = NAN; }},
+        {"direction 2", [](A& a) { a.dir = 2; }},
+        {"direction -1", [](A& a) { a.dir = -1; }},
+        {"mask_kind 3", [](A& a) { a.mask_kind = 3; }},
+        {"mask_kind u8, mask null", [](A& a) { a.mask_kind = IVKIT_MASK_U8, a.mask = nullptr; }},
+        {"mask given, mask_kind none", [](A& a) { a.mask_kind = IVKIT_MASK_NONE, a.mask = a.loss; }},
+        {"current null", [](A& a) { a.cur = nullptr; }},
+        {"loss null", [](A& a) { a.loss = nullptr; }},
     };
+}
+
+inline std::vector<Mut<KlCallArgs>> kl_rejects() {
+    auto r = kl_common_rejects<KlCallArgs>();
+    r.push_back({"reference null", [](KlCallArgs& a) { a.ref = nullptr; }});
+    return r;
 }
 inline std::vector<Mut<KlCallArgs>> kl_accepts() {
     return {
@@ -173,28 +197,16 @@ struct TopkCallArgs {
 };
 
 inline std::vector<Mut<TopkCallArgs>> topk_rejects() {
-    return {
-        {"dtype 3", [](TopkCallArgs& a) { a.dt = 3; }},
-        {"grad_dtype 7", [](TopkCallArgs& a) { a.grad_dt = 7; }},
-        {"grad_dtype bf16 for f32 logits", [](TopkCallArgs& a) { a.grad_dt = IVKIT_DTYPE_BF16; }},
-        {"rows -1", [](TopkCallArgs& a) { a.rows = -1; }},
-        {"vocab 0", [](TopkCallArgs& a) { a.vocab = 0; }},
+    auto r = kl_common_rejects<TopkCallArgs>();
+    r.insert(r.end(), {
         {"k 0", [](TopkCallArgs& a) { a.k = 0; }},
         {"k -1", [](TopkCallArgs& a) { a.k = -1; }},
         {"k = vocab", [](TopkCallArgs& a) { a.k = a.vocab; }},
-        {"temperature 0", [](TopkCallArgs& a) { a.T = 0.0f; }},
-        {"temperature NaN", [](TopkCallArgs& a) { a.T = NAN; }},
-        {"temperature inf", [](TopkCallArgs& a) { a.T = INFINITY; }},
-        {"direction 2", [](TopkCallArgs& a) { a.dir = 2; }},
-        {"mask_kind 3", [](TopkCallArgs& a) { a.mask_kind = 3; }},
-        {"mask_kind f32, mask null", [](TopkCallArgs& a) { a.mask_kind = IVKIT_MASK_F32, a.mask = nullptr; }},
-        {"mask given, mask_kind none", [](TopkCallArgs& a) { a.mask_kind = IVKIT_MASK_NONE, a.mask = a.loss; }},
-        {"current null", [](TopkCallArgs& a) { a.cur = nullptr; }},
         {"ids null", [](TopkCallArgs& a) { a.ids = nullptr; }},
         {"logq null", [](TopkCallArgs& a) { a.logq = nullptr; }},
         {"log_rest null", [](TopkCallArgs& a) { a.lrest = nullptr; }},
-        {"loss null", [](TopkCallArgs& a) { a.loss = nullptr; }},
-    };
+    });
+    return r;
 }
 inline std::vector<Mut<TopkCallArgs>> topk_accepts() {
     return {

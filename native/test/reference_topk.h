@@ -57,18 +57,10 @@ inline std::vector<TopkSpec> topk_specs(bool large) {
     return s;
 }
 
-struct TopkInput {
+struct TopkInput : RowMasks {
     Buf cur;
     std::vector<int32_t> ids;
     std::vector<float> logq, lrest;
-    std::vector<unsigned char> mask_u8;
-    std::vector<float> mask_f32;
-    std::vector<double> weight;  // per row, as the kernel sees it
-    const void* mask(int kind) const {
-        return kind == IVKIT_MASK_U8 ? static_cast<const void*>(mask_u8.data())
-               : kind == IVKIT_MASK_F32 ? static_cast<const void*>(mask_f32.data())
-                                        : nullptr;
-    }
 };
 
 // log_softmax(x / T) of a row, in double.
@@ -82,21 +74,14 @@ inline std::vector<double> log_softmax_row(const std::vector<double>& x, double 
 }
 
 // A reference row (logits ~N(0, 3^2)), its top-k (or k random ids), their log q and the log rest mass, computed in
-// double and rounded to float32 as the cache stores them; the current row; masks as make_kl's (row % 3 == 1 masked).
+// double and rounded to float32 as the cache stores them; the current row; masks as make_kl's (RowMasks).
 inline TopkInput make_topk(const TopkSpec& s) {
     Rng r(s.seed);
     TopkInput in;
     in.cur = Buf(s.dt, static_cast<size_t>(s.rows * s.vocab));
     const size_t V = static_cast<size_t>(s.vocab), K = static_cast<size_t>(s.k);
     for (int64_t row = 0; row < s.rows; ++row) {
-        const bool masked = s.mask_kind != IVKIT_MASK_NONE && row % 3 == 1;
-        const unsigned char u8s[] = {1, 2, 255};
-        const float f32s[] = {1.0f, 0.25f, 1.5f, 3.0f};
-        in.mask_u8.push_back(masked ? 0 : u8s[row % 3]);
-        in.mask_f32.push_back(masked ? 0.0f : f32s[row % 4]);
-        in.weight.push_back(s.mask_kind == IVKIT_MASK_U8 ? (masked ? 0.0 : 1.0)
-                            : s.mask_kind == IVKIT_MASK_F32 ? in.mask_f32.back()
-                                                            : 1.0);
+        const bool masked = in.add_row(s.mask_kind, row);
         std::vector<double> ref(V), cur(V);
         const double scale = s.values == TK_HUGE ? 1e3 : 3.0;
         for (size_t j = 0; j < V; ++j) {

@@ -7,7 +7,7 @@
 // row loop is picked at run time when the CPU has it.
 #include <algorithm>
 
-#include "core/run_rows.h"
+#include "core/cpu_rows.h"
 #include "ops/kl_rows/kl_rows_math.h"
 
 namespace ivkit::ops {
@@ -70,15 +70,9 @@ __attribute__((always_inline)) inline void kl_rows_range(const KlArgs& x, int64_
     for (int64_t row = r0; row < r1; ++row) {
         const T* cr = static_cast<const T*>(x.current) + row * V;
         const T* rr = static_cast<const T*>(x.reference) + row * V;
-        float* g32 = x.grad_f32 ? static_cast<float*>(x.grad) + row * V : nullptr;
-        T* gt = x.grad != nullptr && !x.grad_f32 ? static_cast<T*>(x.grad) + row * V : nullptr;
+        const auto [g32, gt] = grad_row<T>(x.grad, x.grad_f32, row, V);
         const float weight = kl_row_weight(x.mask, x.mask_kind, row);
-        if (weight == 0.0f) {  // masked: loss 0, grad 0, nothing read
-            x.loss[row] = 0.0f;
-            if (g32) std::fill(g32, g32 + V, 0.0f);
-            if (gt) std::fill(gt, gt + V, Elem<DT>::store(0.0f));
-            continue;
-        }
+        if (weight == 0.0f && masked_row_host<DT>(x.loss, row, {g32, gt}, V)) continue;  // loss 0, grad 0, nothing read
         KlStats st = kl_empty();
         for (int64_t j0 = 0; j0 < V; j0 += kChunk) {
             const int64_t n = std::min(kChunk, V - j0);
@@ -103,23 +97,10 @@ __attribute__((always_inline)) inline void kl_rows_range(const KlArgs& x, int64_
     }
 }
 
-template <int DT, bool REV>
-__attribute__((target("avx2,fma"))) void kl_rows_range_avx2(const KlArgs& x, int64_t r0, int64_t r1) {
-    kl_rows_range<DT, REV>(x, r0, r1);
-}
-
-template <int DT, bool REV>
-void kl_rows_range_generic(const KlArgs& x, int64_t r0, int64_t r1) {
-    kl_rows_range<DT, REV>(x, r0, r1);
-}
-
-using RangeFn = void (*)(const KlArgs&, int64_t, int64_t);
-
 template <int DT>
-RangeFn pick(bool reverse) {
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx2) return reverse ? kl_rows_range_avx2<DT, true> : kl_rows_range_avx2<DT, false>;
-    return reverse ? kl_rows_range_generic<DT, true> : kl_rows_range_generic<DT, false>;
+ivkit::RangeFn<KlArgs> pick(bool reverse) {
+    return reverse ? ivkit::pick_isa<KlArgs, kl_rows_range<DT, true>>()
+                   : ivkit::pick_isa<KlArgs, kl_rows_range<DT, false>>();
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/run_rows.h"
+#include "core/cpu_rows.h"
 #include "ops/kl_topk_rows/kl_topk_rows_math.h"
 
 namespace ivkit::ops {
@@ -38,22 +38,10 @@ __attribute__((always_inline)) inline void topk_rows_range(const TopkArgs& x, in
     uint8_t* top = in_top.data();
     for (int64_t row = r0; row < r1; ++row) {
         const T* cr = static_cast<const T*>(x.current) + row * V;
-        float* g32 = x.grad_f32 ? static_cast<float*>(x.grad) + row * V : nullptr;
-        T* gt = x.grad != nullptr && !x.grad_f32 ? static_cast<T*>(x.grad) + row * V : nullptr;
+        const auto [g32, gt] = grad_row<T>(x.grad, x.grad_f32, row, V);
         const float weight = kl_row_weight(x.mask, x.mask_kind, row);
-        if (weight == 0.0f) {  // masked: loss 0, grad 0, nothing read
-            x.loss[row] = 0.0f;
-            if (g32) std::fill(g32, g32 + V, 0.0f);
-            if (gt) std::fill(gt, gt + V, Elem<DT>::store(0.0f));
-            continue;
-        }
-        float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-        for (int64_t j = 0; j < V; ++j) {
-            const float v = Elem<DT>::load(cr[j]);
-            mx = v > mx ? v : mx;
-        }
-        const float m = mx * inv_t;  // = max_j (x_j * inv_t): rounding is monotonic
+        if (weight == 0.0f && masked_row_host<DT>(x.loss, row, {g32, gt}, V)) continue;  // loss 0, grad 0, nothing read
+        const float m = ivkit::row_max<DT>(cr, V) * inv_t;  // = max_j (x_j * inv_t): rounding is monotonic
         const int32_t* id = x.ids + row * K;
         const float* lq = x.logq + row * K;
         for (int64_t i = 0; i < K; ++i) top[id[i]] = 1;
@@ -96,23 +84,10 @@ __attribute__((always_inline)) inline void topk_rows_range(const TopkArgs& x, in
     }
 }
 
-template <int DT, bool REV>
-__attribute__((target("avx2,fma"))) void topk_rows_range_avx2(const TopkArgs& x, int64_t r0, int64_t r1) {
-    topk_rows_range<DT, REV>(x, r0, r1);
-}
-
-template <int DT, bool REV>
-void topk_rows_range_generic(const TopkArgs& x, int64_t r0, int64_t r1) {
-    topk_rows_range<DT, REV>(x, r0, r1);
-}
-
-using RangeFn = void (*)(const TopkArgs&, int64_t, int64_t);
-
 template <int DT>
-RangeFn pick(bool reverse) {
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx2) return reverse ? topk_rows_range_avx2<DT, true> : topk_rows_range_avx2<DT, false>;
-    return reverse ? topk_rows_range_generic<DT, true> : topk_rows_range_generic<DT, false>;
+ivkit::RangeFn<TopkArgs> pick(bool reverse) {
+    return reverse ? ivkit::pick_isa<TopkArgs, topk_rows_range<DT, true>>()
+                   : ivkit::pick_isa<TopkArgs, topk_rows_range<DT, false>>();
 }
 
 // The ids of every row that will be read: each in [0, vocab), none twice in a row (a repeat would count its mass twice).

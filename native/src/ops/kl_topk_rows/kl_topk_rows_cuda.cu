@@ -4,6 +4,7 @@
 // thread 0 finishes the row, and the gradient is written by a strided pass (e_j * c_rest) followed, after a barrier,
 // by the k ids' own values. A read row with an id out of range gets loss NaN; such ids are never dereferenced.
 #include "cuda/cuda_common.cuh"
+#include "cuda/rows.cuh"
 #include "ops/kl_topk_rows/kl_topk_rows_math.h"
 
 namespace ivkit::ops {
@@ -17,45 +18,31 @@ struct Pair {
     double a, b;
 };
 
-__device__ __forceinline__ float warp_max(float v) {
-    for (int off = 16; off > 0; off /= 2) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, off));
-    return v;
+struct MaxOp {
+    __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+struct SumOp {
+    __device__ Pair operator()(const Pair& x, const Pair& y) const { return Pair{x.a + y.a, x.b + y.b}; }
+};
+
+__device__ __forceinline__ float shfl_down(float v, int off) { return __shfl_down_sync(0xffffffffu, v, off); }
+__device__ __forceinline__ Pair shfl_down(const Pair& v, int off) {
+    return Pair{__shfl_down_sync(0xffffffffu, v.a, off), __shfl_down_sync(0xffffffffu, v.b, off)};
 }
 
-__device__ __forceinline__ Pair warp_sum(Pair v) {
-    for (int off = 16; off > 0; off /= 2) {
-        v.a += __shfl_down_sync(0xffffffffu, v.a, off);
-        v.b += __shfl_down_sync(0xffffffffu, v.b, off);
-    }
-    return v;
-}
-
-// Block-wide max, valid in every thread.
-__device__ float block_max(float v) {
-    __shared__ float part[kWarps];
-    __shared__ float result;
+// Block-wide reduction of v with op (identity: the value of an idle lane), valid in every thread. Warp shuffles, then
+// one shared-memory step; ends with a barrier, so the shared slots are free for the next call.
+template <class V, class Op>
+__device__ V block_reduce(V v, V identity, Op op) {
+    __shared__ V part[kWarps];
+    __shared__ V result;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    v = warp_max(v);
+    for (int off = 16; off > 0; off /= 2) v = op(v, shfl_down(v, off));
     if (lane == 0) part[warp] = v;
     __syncthreads();
     if (warp == 0) {
-        v = warp_max(lane < kWarps ? part[lane] : -INFINITY);
-        if (lane == 0) result = v;
-    }
-    __syncthreads();
-    return result;
-}
-
-// Block-wide sums of two doubles, valid in every thread.
-__device__ Pair block_sum(Pair v) {
-    __shared__ Pair part[kWarps];
-    __shared__ Pair result;
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    v = warp_sum(v);
-    if (lane == 0) part[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-        v = warp_sum(lane < kWarps ? part[lane] : Pair{0.0, 0.0});
+        v = lane < kWarps ? part[lane] : identity;
+        for (int off = 16; off > 0; off /= 2) v = op(v, shfl_down(v, off));
         if (lane == 0) result = v;
     }
     __syncthreads();
@@ -74,17 +61,10 @@ kl_topk_rows_kernel(const typename Elem<DT>::T* __restrict__ current, int64_t vo
     __shared__ int bad_id;
     const int64_t row = blockIdx.x;
     const T* cr = current + row * vocab;
-    float* g32 = grad != nullptr && grad_f32 ? static_cast<float*>(grad) + row * vocab : nullptr;
-    T* gt = grad != nullptr && !grad_f32 ? static_cast<T*>(grad) + row * vocab : nullptr;
+    const auto [g32, gt] = grad_row<T>(grad, grad_f32, row, vocab);
     const float weight = kl_row_weight(mask, mask_kind, row);
-    if (weight == 0.0f) {  // masked: loss 0, grad 0, nothing read (uniform per block: no divergence at barriers)
-        if (threadIdx.x == 0) loss[row] = 0.0f;
-        for (int64_t j = threadIdx.x; j < vocab; j += kThreads) {
-            if (g32) g32[j] = 0.0f;
-            if (gt) gt[j] = Elem<DT>::store(0.0f);
-        }
-        return;
-    }
+    // masked: loss 0, grad 0, nothing read (uniform per block: no divergence at barriers)
+    if (weight == 0.0f && masked_row<DT>(loss, row, {g32, gt}, vocab, kThreads)) return;
     const int64_t words = (vocab + 31) / 32;
     for (int64_t w = threadIdx.x; w < words; w += kThreads) top_bits[w] = 0u;
     if (threadIdx.x == 0) bad_id = 0;
@@ -98,19 +78,19 @@ kl_topk_rows_kernel(const typename Elem<DT>::T* __restrict__ current, int64_t vo
     }
     float mx = -INFINITY;
     for (int64_t j = threadIdx.x; j < vocab; j += kThreads) mx = fmaxf(mx, Elem<DT>::load(cr[j]));
-    const float m = block_max(mx) * inv_t;  // the barriers inside also publish the bitmap
+    const float m = block_reduce(mx, -INFINITY, MaxOp{}) * inv_t;  // the barriers inside also publish the bitmap
     Pair zs{0.0, 0.0};
     for (int64_t j = threadIdx.x; j < vocab; j += kThreads) {
         const float e = topk_e(Elem<DT>::load(cr[j]), inv_t, m);
         zs.a += e;
         if (!((top_bits[j / 32] >> (j % 32)) & 1u)) zs.b += e;
     }
-    zs = block_sum(zs);
+    zs = block_reduce(zs, Pair{0.0, 0.0}, SumOp{});
     const double z = zs.a, lz = log(z);
     TopkSums s{0.0};
     for (int64_t i = threadIdx.x; i < k; i += kThreads)
         if (id[i] >= 0 && id[i] < vocab) topk_add(s, Elem<DT>::load(cr[id[i]]), lq[i], inv_t, m, z, lz, reverse);
-    const double acc = block_sum(Pair{s.acc, 0.0}).a;
+    const double acc = block_reduce(Pair{s.acc, 0.0}, Pair{0.0, 0.0}, SumOp{}).a;
     const float scale = weight * inv_t;
     if (threadIdx.x == 0) {
         row_result = topk_finish(TopkSums{acc}, z, zs.b, log_rest[row], scale, reverse);

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/run_rows.h"
+#include "core/cpu_rows.h"
 #include "ops/topk_logprobs/topk_logprobs_math.h"
 
 namespace ivkit::ops {
@@ -53,13 +53,7 @@ __attribute__((always_inline)) inline void topk_range(const TopkOutArgs& x, int6
     const float inv_t = x.inv_t;
     for (int64_t row = r0; row < r1; ++row) {
         const T* xr = static_cast<const T*>(x.logits) + row * V;
-        float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-        for (int64_t j = 0; j < V; ++j) {
-            const float v = Elem<DT>::load(xr[j]);
-            mx = v > mx ? v : mx;
-        }
-        const float m = mx * inv_t;  // = max_j (x_j * inv_t): rounding is monotonic
+        const float m = ivkit::row_max<DT>(xr, V) * inv_t;  // = max_j (x_j * inv_t): rounding is monotonic
         double z = 0.0, z_rest = 0.0;
         float theta = -INFINITY;
         size_t n = 0;
@@ -102,24 +96,6 @@ __attribute__((always_inline)) inline void topk_range(const TopkOutArgs& x, int6
     }
 }
 
-template <int DT>
-__attribute__((target("avx2,fma"))) void topk_range_avx2(const TopkOutArgs& x, int64_t r0, int64_t r1) {
-    topk_range<DT>(x, r0, r1);
-}
-
-template <int DT>
-void topk_range_generic(const TopkOutArgs& x, int64_t r0, int64_t r1) {
-    topk_range<DT>(x, r0, r1);
-}
-
-using RangeFn = void (*)(const TopkOutArgs&, int64_t, int64_t);
-
-template <int DT>
-RangeFn pick() {
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return avx2 ? topk_range_avx2<DT> : topk_range_generic<DT>;
-}
-
 }  // namespace
 }  // namespace ivkit::ops
 
@@ -132,9 +108,9 @@ extern "C" IVKIT_API ivkit_status_t ivkit_topk_logprobs(const void* logits, int6
         if (rows == 0) return;
         const TopkOutArgs x{logits, vocab, k, 1.0f / temperature, ids, logp, log_rest};
         switch (dtype) {
-            case IVKIT_DTYPE_F32: ivkit::run_rows(pick<IVKIT_DTYPE_F32>(), x, rows, vocab, threads); break;
-            case IVKIT_DTYPE_BF16: ivkit::run_rows(pick<IVKIT_DTYPE_BF16>(), x, rows, vocab, threads); break;
-            default: ivkit::run_rows(pick<IVKIT_DTYPE_F16>(), x, rows, vocab, threads); break;
+            case IVKIT_DTYPE_F32: ivkit::run_rows(ivkit::pick_isa<TopkOutArgs, topk_range<IVKIT_DTYPE_F32>>(), x, rows, vocab, threads); break;
+            case IVKIT_DTYPE_BF16: ivkit::run_rows(ivkit::pick_isa<TopkOutArgs, topk_range<IVKIT_DTYPE_BF16>>(), x, rows, vocab, threads); break;
+            default: ivkit::run_rows(ivkit::pick_isa<TopkOutArgs, topk_range<IVKIT_DTYPE_F16>>(), x, rows, vocab, threads); break;
         }
     });
 }

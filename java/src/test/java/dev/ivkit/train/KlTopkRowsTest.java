@@ -10,6 +10,7 @@ import dev.ivkit.kernels.KlRowsResult;
 import dev.ivkit.kernels.TopkDense;
 import dev.ivkit.testutil.Compare;
 import dev.ivkit.util.Torch;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
@@ -40,20 +41,22 @@ class KlTopkRowsTest {
     static Cached cache(Tensor ref, Tensor current, int k, double t) {
         int rows = (int) ref.size(0);
         ReferenceCache cache = new ReferenceCache(k, t, true);
-        ReferenceCache.Key key = new ReferenceCache.Key(new long[] {1, 2, 3}, 0, 1.0);
-        long[] kept = new long[rows];
-        for (int r = 0; r < rows; r++) {
-            kept[r] = r;
-        }
-        cache.put(new ReferenceCache.Key[] {key}, new long[][] {kept}, ref, new Tensor[0]);
-        ReferenceCache.Entry e = cache.get(key);
-        long[] ids = new long[e.ids().length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = e.ids()[i];
-        }
-        Tensor dense = cache.referenceLogits(current, kept, new ReferenceCache.Entry[] {e});
+        ReferenceCache.Entry e = put(cache, ref);
+        long[] ids = Arrays.stream(e.ids()).asLongStream().toArray();
+        Tensor dense = cache.referenceLogits(current, allRows(rows), new ReferenceCache.Entry[] {e});
         return new Cached(torch.tensor(ids).reshape(rows, k).to(torch.ScalarType.Int), Torch.fromFloats(e.values(), rows, k),
                 Torch.fromFloats(e.logRest(), rows), dense);
+    }
+
+    /** The entry {@link ReferenceCache#put} makes of every row of {@code ref}, as one example with no preserved heads. */
+    static ReferenceCache.Entry put(ReferenceCache cache, Tensor ref) {
+        ReferenceCache.Key key = new ReferenceCache.Key(new long[] {1, 2, 3}, 0, 1.0);
+        cache.put(new ReferenceCache.Key[] {key}, new long[][] {allRows((int) ref.size(0))}, ref, new Tensor[0]);
+        return cache.get(key);
+    }
+
+    static long[] allRows(int rows) {
+        return java.util.stream.LongStream.range(0, rows).toArray();
     }
 
     /** Float mask weights: the first row masked (weight 0), the third weighted 0.5. */

@@ -70,14 +70,7 @@ class TopkLogprobsTest {
     private static void check(Tensor x, int k, double t, String what) {
         int rows = (int) x.size(0);
         TopkLogprobs got = Kernels.topkLogprobs(x, t, k);
-        ReferenceCache cache = new ReferenceCache(k, t, true);
-        ReferenceCache.Key key = new ReferenceCache.Key(new long[] {4}, 0, 1.0);
-        long[] kept = new long[rows];
-        for (int r = 0; r < rows; r++) {
-            kept[r] = r;
-        }
-        cache.put(new ReferenceCache.Key[] {key}, new long[][] {kept}, x, new Tensor[0]);
-        ReferenceCache.Entry e = cache.get(key);
+        ReferenceCache.Entry e = KlTopkRowsTest.put(new ReferenceCache(k, t, true), x);
         int[] ids = Arrays.stream(Torch.toLongArray(got.ids().to(torch.ScalarType.Long))).mapToInt(v -> (int) v).toArray();
         float[] logp = Torch.toFloatArray(got.logp());
         // a top-k set per row, by descending value: distinct ids whose logits are, as a multiset, the composite's top-k
