@@ -2,7 +2,8 @@
 // the C ABI the Java side binds, against its own CPU path in libivkit (the same ABI) and against the double-precision
 // references of reference.h, on odd and large shapes; the error paths (the stream stays usable after a rejected call);
 // and timings with CUDA events against a device-to-device copy on the same GPU.
-// Usage: ivkit_cuda_test [group...] (add_rows gather_heads patch_heads kl_rows kl_topk_rows errors timing; none = all).
+// Usage: ivkit_cuda_test [group...] (add_rows gather_heads patch_heads kl_rows kl_topk_rows topk_logprobs errors timing;
+// none = all).
 // Exit 0 pass, 1 fail, 2 usage, 77 no CUDA device (CTest: skipped). With $IVKIT_TEST_JSON_DIR set, writes
 // cuda.<group>.json there.
 #include <cuda_runtime.h>
@@ -251,6 +252,40 @@ void run_kl_topk_rows(Report& rep) {
                                      topk_cpu, topk_cuda);
 }
 
+void run_topk_logprobs(Report& rep) {
+    const auto specs = logprob_specs(true);
+    for (size_t c = 0; c < specs.size(); ++c) {
+        const LogprobSpec& s = specs[c];
+        const Buf x = make_logprob(s);
+        const size_t nk = static_cast<size_t>(s.rows * s.k), nr = static_cast<size_t>(s.rows);
+        std::vector<int32_t> ids(nk, -1), cids(nk, -1);
+        std::vector<float> lp(nk, NAN), lr(nr, NAN), clp(nk, NAN), clr(nr, NAN);
+        Dev dx(x), did(ids), dlp(lp), dlr(lr);
+        const ivkit_status_t st = ivkit_cuda_topk_logprobs(dx.p, s.rows, s.vocab, s.dt, s.T, s.k, did.as<int32_t>(),
+                                                           dlp.as<float>(), dlr.as<float>(), stream_for(c));
+        did.down(ids.data(), nk * sizeof(int32_t));
+        dlp.down(lp.data(), nk * sizeof(float));
+        dlr.down(lr.data(), nr * sizeof(float));
+        const std::string variant = s.variant() + stream_note(c);
+        Case& a = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
+        a.expect(st == IVKIT_OK, fmt("status %d: %s", st, ivkit_cuda_last_error()));
+        if (st != IVKIT_OK) continue;
+        for (int64_t r = 0; r < s.rows; ++r)
+            check_logprob_row(a, s, x, r, ids.data() + r * s.k, lp.data() + r * s.k, lr[static_cast<size_t>(r)]);
+        // the CPU kernel keeps the same values in the same order (ties may pick other ids); log_rest is held to the
+        // fp64 reference above
+        Case& b = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel (kept values, bits)");
+        b.expect(ivkit_topk_logprobs(x.data(), s.rows, s.vocab, s.dt, s.T, s.k, cids.data(), clp.data(), clr.data(),
+                                     hw_threads()) == IVKIT_OK, "cpu status");
+        for (size_t i = 0; i < nk; ++i) {
+            const size_t base = i / static_cast<size_t>(s.k) * static_cast<size_t>(s.vocab);
+            if (ids[i] < 0 || ids[i] >= s.vocab) continue;  // reported by the reference check above
+            b.same_bits(x.bits(base + static_cast<size_t>(ids[i])), x.bits(base + static_cast<size_t>(cids[i])), "kept",
+                        static_cast<int64_t>(i));
+        }
+    }
+}
+
 // ---- error paths ----------------------------------------------------------------------------------------------------
 
 // A rejected call: the status, a message naming the op, no CUDA error left behind, the stream still usable, and the
@@ -290,6 +325,9 @@ ivkit_status_t call(const KlCallArgs& a, cudaStream_t s) {
                               a.grad_dt, s);
 }
 
+ivkit_status_t call(const LogprobArgs& a, cudaStream_t s) {
+    return ivkit_cuda_topk_logprobs(a.x, a.rows, a.vocab, a.dt, a.T, a.k, a.ids, a.logp, a.lrest, s);
+}
 ivkit_status_t call(const TopkCallArgs& a, cudaStream_t s) {
     return ivkit_cuda_kl_topk_rows(a.cur, a.rows, a.vocab, a.dt, a.ids, a.logq, a.lrest, a.k, a.mask, a.mask_kind, a.T,
                                    a.dir, a.loss, a.grad, a.grad_dt, s);
@@ -508,6 +546,43 @@ void errors_kl_topk_rows(Report& rep) {
              nullptr, 1.0);
 }
 
+void errors_topk_logprobs(Report& rep) {
+    const LogprobSpec s{3, 6, 2, IVKIT_DTYPE_BF16, 1.0f, TK_NORMAL3, 6};
+    const Buf x = make_logprob(s);
+    const std::vector<int32_t> ids0(6, -3);
+    const std::vector<float> lp0(6, -7.0f), lr0(3, -9.0f);
+    Dev dx(x), ids(ids0), lp(lp0), lr(lr0);
+    const LogprobArgs valid{dx.p, s.rows, s.vocab, s.dt, s.T, s.k, ids.as<int32_t>(), lp.as<float>(), lr.as<float>()};
+    auto same = [&] {
+        std::vector<int32_t> i(6);
+        std::vector<float> p(6), r(3);
+        ids.down(i.data(), 24), lp.down(p.data(), 24), lr.down(r.data(), 12);
+        return i == ids0 && p == lp0 && r == lr0;
+    };
+    Case& c = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "rejected arguments",
+                      "status, message, stream, outputs unchanged");
+    apply_mutations(
+        valid, logprob_rejects(), logprob_accepts(), [](const LogprobArgs& a) { return call(a, g_stream); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "topk_logprobs", w, st, same); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, same); });
+    {  // more kept tokens than the shared-memory pairs hold: unsupported, before launch
+        LogprobArgs a = valid;
+        a.vocab = 5000, a.k = 4097;
+        const ivkit_status_t st = call(a, g_stream);
+        c.expect(st == IVKIT_ERR_UNSUPPORTED, fmt("k 4097: status %d, want IVKIT_ERR_UNSUPPORTED", st));
+        c.expect(cudaGetLastError() == cudaSuccess && cudaStreamSynchronize(g_stream) == cudaSuccess && same(),
+                 "k 4097: stream usable, outputs unchanged");
+    }
+    Case& ok = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "valid call after rejected ones, same stream",
+                       "cuda vs fp64 reference");
+    ok.expect(call(valid, g_stream) == IVKIT_OK, "valid call");
+    std::vector<int32_t> i(6);
+    std::vector<float> p(6), r(3);
+    ids.down(i.data(), 24), lp.down(p.data(), 24), lr.down(r.data(), 12);
+    for (int64_t row = 0; row < s.rows; ++row)
+        check_logprob_row(ok, s, x, row, i.data() + row * s.k, p.data() + row * s.k, r[static_cast<size_t>(row)]);
+}
+
 void errors_library(Report& rep) {
     Case& c = rep.add("abi", -1, {}, "version, device count, thread-local error text", "contract");
     c.expect(std::strcmp(ivkit_cuda_version(), IVKIT_TEST_EXPECTED_VERSION) == 0,
@@ -531,6 +606,7 @@ void run_errors(Report& rep) {
     errors_patch_heads(rep);
     errors_kl_rows(rep);
     errors_kl_topk_rows(rep);
+    errors_topk_logprobs(rep);
     errors_library(rep);
 }
 
@@ -722,14 +798,15 @@ void run_timing(Report& rep) {
 int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, std::function<void(Report&)>>> groups = {
         {"add_rows", run_add_rows}, {"gather_heads", run_gather_heads}, {"patch_heads", run_patch_heads},
-        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"errors", run_errors},
+        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"topk_logprobs", run_topk_logprobs},
+        {"errors", run_errors},
         {"timing", run_timing}};
     std::vector<std::string> want(argv + 1, argv + argc);
     if (want.empty())
         for (const auto& g : groups) want.push_back(g.first);
     for (const std::string& name : want)
         if (std::none_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == name; })) {
-            std::fprintf(stderr, "usage: ivkit_cuda_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|errors|timing]...\n");
+            std::fprintf(stderr, "usage: ivkit_cuda_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|topk_logprobs|errors|timing]...\n");
             return 2;
         }
 

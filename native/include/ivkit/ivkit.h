@@ -148,8 +148,9 @@ IVKIT_API ivkit_status_t ivkit_kl_topk_rows(const void* current, int64_t rows, i
  *   logp     [rows, k] float32, written: log_softmax(logits / T) at ids
  *   log_rest [rows] float32, written: log(Z_rest / Z), Z = sum_j e^{a_j - max a} (a = logits / T), Z_rest its part off
  *            ids summed on its own (a rest of 1e-20 keeps its digits), at least log(1e-30) (all rest terms underflowed)
- * One max pass and one streaming pass per row (exp sums and a candidate buffer of about 2k + 1024 entries per thread,
- * the only allocation), then a sort of the k kept. threads: worker threads over rows (<= 1: the calling thread only).
+ * CPU: one max pass and one streaming pass per row (exp sums and a candidate buffer of about 2k + 1024 entries per
+ * thread, the only allocation), then a sort of the k kept. threads: worker threads over rows (<= 1: the calling thread
+ * only).
  */
 IVKIT_API ivkit_status_t ivkit_topk_logprobs(const void* logits, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,
                                              float temperature, int64_t k, int32_t* ids, float* logp, float* log_rest,
@@ -190,6 +191,12 @@ IVKIT_API ivkit_status_t ivkit_cuda_kl_topk_rows(const void* current, int64_t ro
                                                  const void* mask, int32_t mask_kind, float temperature,
                                                  int32_t direction, float* loss, void* grad, ivkit_dtype_t grad_dtype,
                                                  void* stream);
+
+/* Same contract as ivkit_topk_logprobs (no threads argument); one block per row, queued on stream; k up to 4096
+ * (IVKIT_ERR_UNSUPPORTED above: the kept pairs live in shared memory). */
+IVKIT_API ivkit_status_t ivkit_cuda_topk_logprobs(const void* logits, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,
+                                                  float temperature, int64_t k, int32_t* ids, float* logp,
+                                                  float* log_rest, void* stream);
 
 #ifdef __cplusplus
 }

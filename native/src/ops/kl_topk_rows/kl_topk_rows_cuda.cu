@@ -11,43 +11,7 @@ namespace ivkit::ops {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int kWarps = kThreads / 32;
 constexpr int64_t kMaxVocab = int64_t{48} * 1024 * 8;  // one bit per token in the default 48 KB of shared memory
-
-struct Pair {
-    double a, b;
-};
-
-struct MaxOp {
-    __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
-};
-struct SumOp {
-    __device__ Pair operator()(const Pair& x, const Pair& y) const { return Pair{x.a + y.a, x.b + y.b}; }
-};
-
-__device__ __forceinline__ float shfl_down(float v, int off) { return __shfl_down_sync(0xffffffffu, v, off); }
-__device__ __forceinline__ Pair shfl_down(const Pair& v, int off) {
-    return Pair{__shfl_down_sync(0xffffffffu, v.a, off), __shfl_down_sync(0xffffffffu, v.b, off)};
-}
-
-// Block-wide reduction of v with op (identity: the value of an idle lane), valid in every thread. Warp shuffles, then
-// one shared-memory step; ends with a barrier, so the shared slots are free for the next call.
-template <class V, class Op>
-__device__ V block_reduce(V v, V identity, Op op) {
-    __shared__ V part[kWarps];
-    __shared__ V result;
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    for (int off = 16; off > 0; off /= 2) v = op(v, shfl_down(v, off));
-    if (lane == 0) part[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-        v = lane < kWarps ? part[lane] : identity;
-        for (int off = 16; off > 0; off /= 2) v = op(v, shfl_down(v, off));
-        if (lane == 0) result = v;
-    }
-    __syncthreads();
-    return result;
-}
 
 template <int DT>
 __global__ void __launch_bounds__(kThreads)
@@ -78,19 +42,19 @@ kl_topk_rows_kernel(const typename Elem<DT>::T* __restrict__ current, int64_t vo
     }
     float mx = -INFINITY;
     for (int64_t j = threadIdx.x; j < vocab; j += kThreads) mx = fmaxf(mx, Elem<DT>::load(cr[j]));
-    const float m = block_reduce(mx, -INFINITY, MaxOp{}) * inv_t;  // the barriers inside also publish the bitmap
+    const float m = block_reduce<kThreads>(mx, -INFINITY, MaxOp{}) * inv_t;  // its barriers also publish the bitmap
     Pair zs{0.0, 0.0};
     for (int64_t j = threadIdx.x; j < vocab; j += kThreads) {
         const float e = topk_e(Elem<DT>::load(cr[j]), inv_t, m);
         zs.a += e;
         if (!((top_bits[j / 32] >> (j % 32)) & 1u)) zs.b += e;
     }
-    zs = block_reduce(zs, Pair{0.0, 0.0}, SumOp{});
+    zs = block_reduce<kThreads>(zs, Pair{0.0, 0.0}, SumOp{});
     const double z = zs.a, lz = log(z);
     TopkSums s{0.0};
     for (int64_t i = threadIdx.x; i < k; i += kThreads)
         if (id[i] >= 0 && id[i] < vocab) topk_add(s, Elem<DT>::load(cr[id[i]]), lq[i], inv_t, m, z, lz, reverse);
-    const double acc = block_reduce(Pair{s.acc, 0.0}, Pair{0.0, 0.0}, SumOp{}).a;
+    const double acc = block_reduce<kThreads>(s.acc, 0.0, SumOp{});
     const float scale = weight * inv_t;
     if (threadIdx.x == 0) {
         row_result = topk_finish(TopkSums{acc}, z, zs.b, log_rest[row], scale, reverse);

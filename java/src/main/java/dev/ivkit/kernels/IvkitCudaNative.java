@@ -47,4 +47,8 @@ final class IvkitCudaNative {
             @Cast("const float*") long logRest, @Cast("int64_t") long k, @Cast("const void*") long mask, int maskKind,
             float temperature, int direction, @Cast("float*") long loss, @Cast("void*") long grad, int gradDtype,
             @Cast("void*") long stream);
+
+    static native int ivkit_cuda_topk_logprobs(@Cast("const void*") long logits, @Cast("int64_t") long rows,
+            @Cast("int64_t") long vocab, int dtype, float temperature, @Cast("int64_t") long k, @Cast("int32_t*") long ids,
+            @Cast("float*") long logp, @Cast("float*") long logRest, @Cast("void*") long stream);
 }

@@ -336,14 +336,14 @@ public final class Kernels {
     /**
      * The reference cache's entry of each logits row: its k most likely tokens at temperature T, their log-probabilities
      * {@code log_softmax(logits / T)} and the log of the other tokens' mass (summed on its own in double, so a rest of
-     * 1e-20 keeps its digits; at least log 1e-30). One streaming pass per row; CPU only.
+     * 1e-20 keeps its digits; at least log 1e-30). One streaming pass per row on the CPU, a radix select per row on CUDA.
      *
-     * @param logits      [rows, V] or [..., V] (viewed as rows); float32, bfloat16 or float16; contiguous, on the CPU
+     * @param logits      [rows, V] or [..., V] (viewed as rows); float32, bfloat16 or float16; contiguous
      * @param temperature T, finite and &gt; 0
      * @param k           tokens kept per row, 1 &le; k &lt; V
      * @return ids int32 [rows, k] (a top-k set by descending value; ties in any order), logp float32 [rows, k], logRest
      *         float32 [rows]
-     * @throws UnsupportedException for CUDA logits (no CUDA kernel yet)
+     * @throws UnsupportedException on CUDA for k &gt; 4096, or without the CUDA library
      */
     public static TopkLogprobs topkLogprobs(Tensor logits, double temperature, int k) {
         long[] rv = KernelArgs.logits("logits", logits);
@@ -353,16 +353,19 @@ public final class Kernels {
             throw new InvalidArgumentException("k", "must be in [1, " + vocab + "), got " + k);
         }
         KernelArgs.temperature(temperature);
-        if (logits.is_cuda()) {
-            throw new UnsupportedException("topk_logprobs has no CUDA kernel: take the top-k of CUDA logits with libtorch");
-        }
         Tensor ids = logits.new_empty(new long[] {rows, k}, Torch.options(torch.ScalarType.Int));
         Tensor logp = logits.new_empty(new long[] {rows, k}, Torch.options(torch.ScalarType.Float));
         Tensor logRest = logits.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
-        if (!logits.is_meta() && rows > 0) {
-            Status.check(IvkitNative.ivkit_topk_logprobs(logits.data_ptr().address(), rows, vocab, dtype, (float) temperature, k,
-                    ids.data_ptr().address(), logp.data_ptr().address(), logRest.data_ptr().address(), torch.get_num_threads()),
-                    IvkitNative::ivkit_last_error);
+        if (logits.is_meta() || rows == 0) {
+            return new TopkLogprobs(ids, logp, logRest);  // shape-only tensors or no rows: arguments checked, no work
+        }
+        long[] p = {logits.data_ptr().address(), ids.data_ptr().address(), logp.data_ptr().address(), logRest.data_ptr().address()};
+        if (!logits.is_cuda()) {
+            Status.check(IvkitNative.ivkit_topk_logprobs(p[0], rows, vocab, dtype, (float) temperature, k, p[1], p[2], p[3],
+                    torch.get_num_threads()), IvkitNative::ivkit_last_error);
+        } else {
+            Status.check(IvkitCudaNative.ivkit_cuda_topk_logprobs(p[0], rows, vocab, dtype, (float) temperature, k, p[1], p[2],
+                    p[3], Cuda.requireStream(logits)), IvkitCudaNative::ivkit_cuda_last_error);
         }
         return new TopkLogprobs(ids, logp, logRest);
     }

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * kl_topk_rows on a GPU against the fp64 dense reference ({@link TopkDense}) and the CPU kernel, and
- * {@link FusedKl#lossTopK}'s backward on the GPU against the CPU's. Skipped without CUDA.
+ * {@link FusedKl#lossTopK}'s backward on the GPU against the CPU's, and {@link Kernels#topkLogprobs} on the GPU against
+ * the CPU kernel. Skipped without CUDA.
  */
 @Tag("cuda")
 class KlTopkRowsCudaTest {
@@ -80,5 +81,29 @@ class KlTopkRowsCudaTest {
             Compare.assertClose(cur.grad().to(torch.ScalarType.Float), curG.grad().cpu().to(torch.ScalarType.Float), 1e-2, 1e-7,
                     "lossTopK cuda .grad() " + reduction);
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void topkLogprobsOnGpuMatchesCpu() {
+        try (PointerScope scope = new PointerScope()) {
+            Device gpu = new Device("cuda:0");
+            for (int[] shape : new int[][] {{4, 32000, 64}, {3, 1000, 999}, {5, 1999, 1}}) {
+                torch.manual_seed(shape[1]);
+                Tensor x = torch.randn(shape[0], shape[1]).mul(new Scalar(3.0));
+                TopkLogprobs cpu = Kernels.topkLogprobs(x, 2.0, shape[2]);
+                TopkLogprobs g = Kernels.topkLogprobs(x.to(gpu, torch.ScalarType.Float), 2.0, shape[2]);
+                String what = "topk_logprobs cuda " + java.util.Arrays.toString(shape);
+                // random fp32 logits: no ties, so the same ids in the same order; values within fp32 rounding of the
+                // row's log-sum-exp (the two backends sum in different orders)
+                Compare.assertBitEqual(cpu.ids(), g.ids().cpu(), what + " ids");
+                Compare.assertClose(cpu.logp(), g.logp().cpu(), 1e-6, 1e-5, what + " logp");
+                Compare.assertClose(cpu.logRest(), g.logRest().cpu(), 1e-6, 1e-5, what + " logRest");
+            }
+            assertThrowsUnsupported(() -> Kernels.topkLogprobs(torch.randn(2, 5000).to(gpu, torch.ScalarType.Float), 1.0, 4097));
+        }
+    }
+
+    private static void assertThrowsUnsupported(org.junit.jupiter.api.function.Executable call) {
+        org.junit.jupiter.api.Assertions.assertThrows(dev.ivkit.UnsupportedException.class, call);
     }
 }
