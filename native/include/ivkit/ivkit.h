@@ -183,7 +183,7 @@ IVKIT_API ivkit_status_t ivkit_cuda_kl_rows(const void* current, const void* ref
                                             int32_t direction, float* loss, void* grad, ivkit_dtype_t grad_dtype,
                                             void* stream);
 
-/* Same contract as ivkit_kl_topk_rows (no threads argument); one block per row, queued on stream; vocab up to 393216
+/* Same contract as ivkit_kl_topk_rows (no threads argument); one block per row, queued on stream; vocab up to 385024
  * (IVKIT_ERR_UNSUPPORTED above). The ids are not checked for repeats (the caller's duty); a read row with an id out of
  * range gets loss NaN, and nothing outside the tensors is read or written. */
 IVKIT_API ivkit_status_t ivkit_cuda_kl_topk_rows(const void* current, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,

@@ -11,7 +11,8 @@ namespace ivkit::ops {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxVocab = int64_t{48} * 1024 * 8;  // one bit per token in the default 48 KB of shared memory
+// One bit per token in the default 48 KB of shared memory per block, less 1 KB for the static shared variables.
+constexpr int64_t kMaxVocab = int64_t{47} * 1024 * 8;
 
 template <int DT>
 __global__ void __launch_bounds__(kThreads)
