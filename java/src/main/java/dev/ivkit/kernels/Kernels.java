@@ -287,6 +287,26 @@ public final class Kernels {
     }
 
     /**
+     * {@link #klTopkRows(Tensor, Tensor, Tensor, Tensor, Tensor, double, KlDirection, boolean, torch.ScalarType)} with
+     * the gradient in the current logits' dtype.
+     *
+     * @param current     logits [rows, V] or [..., V]
+     * @param ids         int32 [rows, k]: the cached token ids per row
+     * @param logq        float32 [rows, k]: their cached log-probabilities
+     * @param logRest     float32 [rows]: the log of the cached rest mass
+     * @param mask        null or one entry per row
+     * @param temperature T, finite and &gt; 0
+     * @param dir         FORWARD or REVERSE
+     * @param withGrad    also write the gradient
+     * @return the per-row loss and the gradient (null without {@code withGrad})
+     */
+    public static KlRowsResult klTopkRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
+            double temperature, KlDirection dir, boolean withGrad) {
+        return klTopkRows(current, ids, logq, logRest, mask, temperature, dir, withGrad,
+                current == null ? null : Torch.dtype(current));
+    }
+
+    /**
      * The KL of {@link #klRows} against a cached top-k reference (ids, their log-probabilities and the log of the rest
      * mass, as ReferenceCache keeps them) instead of a reference row: the KL of the two distributions coarse-grained to
      * the k cached tokens and one rest bucket, equal (value and gradient) to {@code klRows} against the dense reference
@@ -307,30 +327,7 @@ public final class Kernels {
      */
     public static KlRowsResult klTopkRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
             double temperature, KlDirection dir, boolean withGrad, torch.ScalarType gradDtype) {
-        long[] rv = KernelArgs.logits("current", current);
-        int dtype = KernelArgs.dtypeCode("current", current);
-        long rows = rv[0], vocab = rv[1];
-        long k = KernelArgs.cachedTopK(ids, logq, logRest, rows, vocab, current);
-        KernelArgs.klOptions(temperature, dir, gradDtype, current);
-        int maskKind = KernelArgs.maskKind(mask, rows, current);
-        Tensor loss = current.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
-        Tensor grad = withGrad ? current.new_empty(Torch.sizes(current), Torch.options(gradDtype)) : null;
-        if (current.is_meta() || rows == 0) {
-            return new KlRowsResult(loss, grad);  // shape-only tensors or no rows: arguments checked, no work
-        }
-        long[] p = {current.data_ptr().address(), ids.data_ptr().address(), logq.data_ptr().address(),
-            logRest.data_ptr().address(), mask == null ? 0 : mask.data_ptr().address(), loss.data_ptr().address(),
-            grad == null ? 0 : grad.data_ptr().address()};
-        int gradCode = gradDtype == torch.ScalarType.Float ? 0 : dtype, d = dir == KlDirection.FORWARD ? 0 : 1;
-        if (!current.is_cuda()) {
-            Status.check(IvkitNative.ivkit_kl_topk_rows(p[0], rows, vocab, dtype, p[1], p[2], p[3], k, p[4], maskKind,
-                    (float) temperature, d, p[5], p[6], gradCode, torch.get_num_threads()), IvkitNative::ivkit_last_error);
-        } else {
-            KernelArgs.checkTopkIds(ids, vocab);
-            Status.check(IvkitCudaNative.ivkit_cuda_kl_topk_rows(p[0], rows, vocab, dtype, p[1], p[2], p[3], k, p[4], maskKind,
-                    (float) temperature, d, p[5], p[6], gradCode, Cuda.requireStream(current)), IvkitCudaNative::ivkit_cuda_last_error);
-        }
-        return new KlRowsResult(loss, grad);
+        return TopkOps.klTopkRows(current, ids, logq, logRest, mask, temperature, dir, withGrad, gradDtype);
     }
 
     /**
@@ -346,27 +343,6 @@ public final class Kernels {
      * @throws UnsupportedException on CUDA for k &gt; 4096, or without the CUDA library
      */
     public static TopkLogprobs topkLogprobs(Tensor logits, double temperature, int k) {
-        long[] rv = KernelArgs.logits("logits", logits);
-        int dtype = KernelArgs.dtypeCode("logits", logits);
-        long rows = rv[0], vocab = rv[1];
-        if (k < 1 || k >= vocab) {
-            throw new InvalidArgumentException("k", "must be in [1, " + vocab + "), got " + k);
-        }
-        KernelArgs.temperature(temperature);
-        Tensor ids = logits.new_empty(new long[] {rows, k}, Torch.options(torch.ScalarType.Int));
-        Tensor logp = logits.new_empty(new long[] {rows, k}, Torch.options(torch.ScalarType.Float));
-        Tensor logRest = logits.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
-        if (logits.is_meta() || rows == 0) {
-            return new TopkLogprobs(ids, logp, logRest);  // shape-only tensors or no rows: arguments checked, no work
-        }
-        long[] p = {logits.data_ptr().address(), ids.data_ptr().address(), logp.data_ptr().address(), logRest.data_ptr().address()};
-        if (!logits.is_cuda()) {
-            Status.check(IvkitNative.ivkit_topk_logprobs(p[0], rows, vocab, dtype, (float) temperature, k, p[1], p[2], p[3],
-                    torch.get_num_threads()), IvkitNative::ivkit_last_error);
-        } else {
-            Status.check(IvkitCudaNative.ivkit_cuda_topk_logprobs(p[0], rows, vocab, dtype, (float) temperature, k, p[1], p[2],
-                    p[3], Cuda.requireStream(logits)), IvkitCudaNative::ivkit_cuda_last_error);
-        }
-        return new TopkLogprobs(ids, logp, logRest);
+        return TopkOps.topkLogprobs(logits, temperature, k);
     }
 }

@@ -166,7 +166,7 @@ class KlTopkRowsTest {
             KlRowsResult f32 = Kernels.klTopkRows(cur, c.ids(), c.logq(), c.logRest(), w, 2.0, dir, true, torch.ScalarType.Float);
             Compare.assertClose(want.loss(), f32.loss(), 1e-5, 1e-5, "bf16 loss vs fp32 composite");
             Compare.assertClose(want.grad(), f32.grad(), 1e-5, 1e-5, "bf16 input, fp32 grad vs fp32 composite");
-            KlRowsResult bf = Kernels.klTopkRows(cur, c.ids(), c.logq(), c.logRest(), w, 2.0, dir, true, torch.ScalarType.BFloat16);
+            KlRowsResult bf = Kernels.klTopkRows(cur, c.ids(), c.logq(), c.logRest(), w, 2.0, dir, true);   // current's dtype
             assertEquals(torch.ScalarType.BFloat16, Torch.dtype(bf.grad()));
             Compare.assertBitEqual(f32.grad().to(torch.ScalarType.BFloat16), bf.grad(), "bf16 grad = fp32 grad rounded once");
             Compare.assertBitEqual(f32.loss(), bf.loss(), "loss independent of the grad dtype");
