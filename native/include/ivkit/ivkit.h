@@ -131,6 +131,7 @@ IVKIT_API ivkit_status_t ivkit_kl_rows(const void* current, const void* referenc
  *   FORWARD: loss[r] = w_r * (sum_I q_i (log q_i - log p_i) + Q (log Q - log P))
  *            grad[r, i] = w_r / T * (p_i - q_i) on I, grad[r, j] = w_r / T * p_j (1 - Q / P) off I
  *   mask / mask_kind, temperature, direction, loss, grad / grad_dtype: as kl_rows.
+ * Logits must be finite (-inf entries are fine as long as a row has a finite one); log q and log Q finite.
  * Rows of weight 0 get loss 0 and grad 0; neither their logits nor their ids, logq, log_rest are read. The CPU path
  * rejects ids out of range or repeated in a read row before writing anything (IVKIT_ERR_INVALID_ARGUMENT).
  * threads: worker threads over rows (<= 1: the calling thread only).
@@ -148,6 +149,7 @@ IVKIT_API ivkit_status_t ivkit_kl_topk_rows(const void* current, int64_t rows, i
  *   logp     [rows, k] float32, written: log_softmax(logits / T) at ids
  *   log_rest [rows] float32, written: log(Z_rest / Z), Z = sum_j e^{a_j - max a} (a = logits / T), Z_rest its part off
  *            ids summed on its own (a rest of 1e-20 keeps its digits), at least log(1e-30) (all rest terms underflowed)
+ * Logits must be finite (-inf entries are fine as long as a row has a finite one).
  * CPU: one max pass and one streaming pass per row (exp sums and a candidate buffer of about 2k + 1024 entries per
  * thread, the only allocation), then a sort of the k kept. threads: worker threads over rows (<= 1: the calling thread
  * only).
