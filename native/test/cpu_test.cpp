@@ -1,6 +1,6 @@
 // CPU half of the Java-free native checks (docs/native-tests.md): every CPU kernel of libivkit, called through the C
 // ABI the Java side binds, against the scalar double-precision references of reference.h on odd shapes, and the error
-// paths of the CPU ABI. Usage: ivkit_cpu_test [group...] (groups: add_rows gather_heads patch_heads kl_rows errors;
+// paths of the CPU ABI. Usage: ivkit_cpu_test [group...] (groups: add_rows gather_heads patch_heads kl_rows kl_topk_rows topk_logprobs errors;
 // none = all). Exit 0 pass, 1 fail, 2 usage. With $IVKIT_TEST_JSON_DIR set, writes cpu.<group>.json there.
 #include <cstring>
 #include <functional>
@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "errors.h"
-#include "reference.h"
+#include "reference_topk.h"
 
 using namespace ivt;
 
@@ -58,46 +58,98 @@ struct KlOut {
     ivkit_status_t st;
 };
 
-KlOut kl_cpu(const KlSpec& s, const KlInput& in, int grad_dt, int threads) {
+// Outputs of a KL call, filled with sentinels (NaN loss, 0x7f7f... grad) so that every element must be written.
+KlOut kl_out(int64_t rows, int64_t vocab, int grad_dt) {
     KlOut o;
-    o.loss.assign(static_cast<size_t>(s.rows), NAN);  // sentinel: every row must be written
+    o.loss.assign(static_cast<size_t>(rows), NAN);
     if (grad_dt >= 0) {
-        o.grad = Buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+        o.grad = Buf(grad_dt, static_cast<size_t>(rows * vocab));
         std::memset(o.grad.data(), 0x7f, o.grad.size_bytes());
     }
+    return o;
+}
+
+KlOut kl_cpu(const KlSpec& s, const KlInput& in, int grad_dt, int threads) {
+    KlOut o = kl_out(s.rows, s.vocab, grad_dt);
     o.st = ivkit_kl_rows(in.cur.data(), in.ref.data(), s.rows, s.vocab, s.dt, in.mask(s.mask_kind), s.mask_kind, s.T, s.dir,
                          o.loss.data(), grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, threads);
     return o;
 }
 
-void run_kl_rows(Report& rep) {
-    for (const KlSpec& s : kl_specs(false)) {
-        const KlInput in = make_kl(s);
-        const KlRef R = kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, s.grad_dt, hw_threads());
-        Case& c = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, s.variant(), "cpu vs fp64 reference");
-        const KlOut o = kl_cpu(s, in, s.grad_dt, kl_threads());
+// One KL op's cases (kl_rows or kl_topk_rows): each against the fp64 reference, the loss bits unchanged when no
+// gradient is written, and, on `thread_specs`, rows split over 4 threads bit-identical to 1 thread (each row is computed
+// by the same code whichever thread runs it). make(s) builds the inputs, ref(s, in) the reference, run(s, in, grad_dt,
+// threads) calls the op.
+template <class S, class Make, class Ref, class Run>
+void kl_cases(Report& rep, const char* op, const std::vector<S>& specs, const std::vector<S>& thread_specs, Make make,
+              Ref ref, Run run) {
+    for (const S& s : specs) {
+        const auto in = make(s);
+        const KlRef R = ref(s, in);
+        Case& c = rep.add(op, s.dt, {s.rows, s.vocab}, s.variant(), "cpu vs fp64 reference");
+        const KlOut o = run(s, in, s.grad_dt, kl_threads());
         c.expect(o.st == IVKIT_OK, fmt("status %d: %s", o.st, ivkit_last_error()));
         if (o.st != IVKIT_OK) continue;
         check_kl(c, R, s.rows, s.vocab, o.loss.data(), s.grad_dt >= 0 ? &o.grad : nullptr, nullptr, nullptr, 1.0);
         if (s.grad_dt >= 0) {  // the loss does not depend on whether a gradient is written
-            Case& n = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, s.variant(), "loss without grad = loss with grad (bits)");
-            const KlOut o2 = kl_cpu(s, in, -1, kl_threads());
+            Case& n = rep.add(op, s.dt, {s.rows, s.vocab}, s.variant(), "loss without grad = loss with grad (bits)");
+            const KlOut o2 = run(s, in, -1, kl_threads());
             n.expect(o2.st == IVKIT_OK, fmt("status %d", o2.st));
             for (int64_t r = 0; r < s.rows; ++r) n.same_bits(bits_of(IVKIT_DTYPE_F32, o2.loss.data(), static_cast<size_t>(r)),
                                                             bits_of(IVKIT_DTYPE_F32, o.loss.data(), static_cast<size_t>(r)),
                                                             "loss", r);
         }
     }
-    // Rows split over threads: each row is computed by the same code whichever thread runs it, so bits agree.
-    for (int dt : kDtypes) {
-        const KlSpec s{9, 32000, dt, dt, IVKIT_KL_REVERSE, IVKIT_MASK_F32, 2.0f, KL_NORMAL3, false, 900u + static_cast<unsigned>(dt)};
-        const KlInput in = make_kl(s);
-        const KlOut one = kl_cpu(s, in, dt, 1), four = kl_cpu(s, in, dt, 4);
-        Case& c = rep.add("kl_rows", dt, {s.rows, s.vocab}, s.variant(), "threads=4 vs threads=1 (bits)");
+    for (const S& s : thread_specs) {
+        const auto in = make(s);
+        const KlOut one = run(s, in, s.grad_dt, 1), four = run(s, in, s.grad_dt, 4);
+        Case& c = rep.add(op, s.dt, {s.rows, s.vocab}, s.variant(), "threads=4 vs threads=1 (bits)");
         c.expect(one.st == IVKIT_OK && four.st == IVKIT_OK, "status");
         for (int64_t r = 0; r < s.rows; ++r) c.same_bits(bits_of(IVKIT_DTYPE_F32, four.loss.data(), static_cast<size_t>(r)),
                                                         bits_of(IVKIT_DTYPE_F32, one.loss.data(), static_cast<size_t>(r)), "loss", r);
         for (size_t e = 0; e < one.grad.n; ++e) c.same_bits(four.grad.bits(e), one.grad.bits(e), "grad", static_cast<int64_t>(e));
+    }
+}
+
+void run_kl_rows(Report& rep) {
+    std::vector<KlSpec> threads;
+    for (int dt : kDtypes)
+        threads.push_back({9, 32000, dt, dt, IVKIT_KL_REVERSE, IVKIT_MASK_F32, 2.0f, KL_NORMAL3, false, 900u + static_cast<unsigned>(dt)});
+    kl_cases(rep, "kl_rows", kl_specs(false), threads, make_kl, [](const KlSpec& s, const KlInput& in) {
+        return kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, s.grad_dt, hw_threads());
+    }, kl_cpu);
+}
+
+KlOut topk_cpu(const TopkSpec& s, const TopkInput& in, int grad_dt, int threads) {
+    KlOut o = kl_out(s.rows, s.vocab, grad_dt);
+    o.st = ivkit_kl_topk_rows(in.cur.data(), s.rows, s.vocab, s.dt, in.ids.data(), in.logq.data(), in.lrest.data(), s.k,
+                              in.mask(s.mask_kind), s.mask_kind, s.T, s.dir, o.loss.data(),
+                              grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, threads);
+    return o;
+}
+
+void run_kl_topk_rows(Report& rep) {
+    std::vector<TopkSpec> threads;
+    for (int dt : kDtypes)
+        threads.push_back({9, 32000, 64, dt, dt, IVKIT_KL_REVERSE, IVKIT_MASK_F32, 2.0f, TK_NORMAL3, false,
+                           950u + static_cast<unsigned>(dt)});
+    kl_cases(rep, "kl_topk_rows", topk_specs(false), threads, make_topk, [](const TopkSpec& s, const TopkInput& in) {
+        return topk_reference(s, in, 0, s.rows, hw_threads());
+    }, topk_cpu);
+}
+
+void run_topk_logprobs(Report& rep) {
+    for (const LogprobSpec& s : logprob_specs(false)) {
+        const Buf x = make_logprob(s);
+        std::vector<int32_t> ids(static_cast<size_t>(s.rows * s.k), -1);
+        std::vector<float> lp(static_cast<size_t>(s.rows * s.k), NAN), lr(static_cast<size_t>(s.rows), NAN);
+        Case& c = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, s.variant(), "cpu vs fp64 reference");
+        const ivkit_status_t st = ivkit_topk_logprobs(x.data(), s.rows, s.vocab, s.dt, s.T, s.k, ids.data(), lp.data(),
+                                                      lr.data(), kl_threads());
+        c.expect(st == IVKIT_OK, fmt("status %d: %s", st, ivkit_last_error()));
+        if (st != IVKIT_OK) continue;
+        for (int64_t r = 0; r < s.rows; ++r)
+            check_logprob_row(c, s, x, r, ids.data() + r * s.k, lp.data() + r * s.k, lr[static_cast<size_t>(r)]);
     }
 }
 
@@ -132,6 +184,13 @@ ivkit_status_t call(const PatchArgs& a) {
 }
 ivkit_status_t call(const KlCallArgs& a) {
     return ivkit_kl_rows(a.cur, a.ref, a.rows, a.vocab, a.dt, a.mask, a.mask_kind, a.T, a.dir, a.loss, a.grad, a.grad_dt, 1);
+}
+ivkit_status_t call(const LogprobArgs& a) {
+    return ivkit_topk_logprobs(a.x, a.rows, a.vocab, a.dt, a.T, a.k, a.ids, a.logp, a.lrest, 1);
+}
+ivkit_status_t call(const TopkCallArgs& a) {
+    return ivkit_kl_topk_rows(a.cur, a.rows, a.vocab, a.dt, a.ids, a.logq, a.lrest, a.k, a.mask, a.mask_kind, a.T, a.dir,
+                              a.loss, a.grad, a.grad_dt, 1);
 }
 
 void errors_add_rows(Report& rep) {
@@ -245,28 +304,67 @@ void errors_patch_heads(Report& rep) {
 void errors_kl_rows(Report& rep) {
     const KlSpec s{3, 5, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_FORWARD, IVKIT_MASK_NONE, 1.0f, KL_NORMAL3, false, 4};
     const KlInput in = make_kl(s);
-    std::vector<float> loss(3, -7.0f);
-    const std::vector<float> loss0 = loss;
-    Buf grad(IVKIT_DTYPE_F32, 15);
-    for (size_t i = 0; i < grad.n; ++i) grad.set(i, -9.0);
-    const Buf grad0 = grad;
+    const KlOutputs out0 = kl_filled(s.rows, s.vocab);
+    KlOutputs out = out0;
     const KlCallArgs valid{in.cur.data(), in.ref.data(), s.rows, s.vocab, s.dt, nullptr, IVKIT_MASK_NONE, s.T, s.dir,
-                           loss.data(), grad.data(), IVKIT_DTYPE_F32};
+                           static_cast<float*>(out.loss.data()), out.grad.data(), IVKIT_DTYPE_F32};
     Case& c = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, "rejected arguments", "status, message, loss and grad unchanged");
-    for (const auto& m : kl_rejects()) {
-        KlCallArgs a = valid;
-        m.apply(a);
-        rejected(c, "kl_rows", m.what, call(a), loss == loss0 && same_bytes(grad, grad0));
-    }
-    for (const auto& m : kl_accepts()) {
-        KlCallArgs a = valid;
-        m.apply(a);
-        accepted(c, m.what, call(a), loss == loss0 && same_bytes(grad, grad0));
-    }
+    apply_mutations(
+        valid, kl_rejects(), kl_accepts(), [](const KlCallArgs& a) { return call(a); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "kl_rows", w, st, out == out0); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, out == out0); });
     Case& ok = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, "valid call after rejected ones", "cpu vs fp64 reference");
     ok.expect(call(valid) == IVKIT_OK, "valid call");
     const KlRef R = kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, IVKIT_DTYPE_F32, 1);
-    check_kl(ok, R, s.rows, s.vocab, loss.data(), &grad, nullptr, nullptr, 1.0);
+    check_kl(ok, R, s.rows, s.vocab, static_cast<const float*>(out.loss.data()), &out.grad, nullptr, nullptr, 1.0);
+}
+
+void errors_kl_topk_rows(Report& rep) {
+    const TopkSpec s{3, 6, 2, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_REVERSE, IVKIT_MASK_NONE, 1.0f, TK_NORMAL3, false, 5};
+    const TopkInput in = make_topk(s);
+    const KlOutputs out0 = kl_filled(s.rows, s.vocab);
+    KlOutputs out = out0;
+    const TopkCallArgs valid{in.cur.data(), s.rows, s.vocab, s.dt, in.ids.data(), in.logq.data(), in.lrest.data(), s.k,
+                             nullptr, IVKIT_MASK_NONE, s.T, s.dir, static_cast<float*>(out.loss.data()), out.grad.data(),
+                             IVKIT_DTYPE_F32};
+    Case& c = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "rejected arguments", "status, message, loss and grad unchanged");
+    const auto unchanged = [&] { return out == out0; };
+    apply_mutations(
+        valid, topk_rejects(), topk_accepts(), [](const TopkCallArgs& a) { return call(a); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "kl_topk_rows", w, st, unchanged()); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, unchanged()); });
+    // id values the CPU path validates (the CUDA path leaves them to the caller); row 2 holds the bad id: rows 0 and 1
+    // must stay unwritten too
+    const std::vector<std::pair<const char*, std::vector<int32_t>>> bad_ids = {
+        {"ids[2, 1] = vocab", {0, 1, 2, 3, 4, 6}}, {"ids[2, 0] = -1", {0, 1, 2, 3, -1, 5}}, {"ids of row 2 repeated", {0, 1, 2, 3, 5, 5}}};
+    for (const auto& [what, ids] : bad_ids) {
+        TopkCallArgs a = valid;
+        a.ids = ids.data();
+        rejected(c, "kl_topk_rows", what, call(a), unchanged());
+    }
+    Case& ok = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "valid call after rejected ones", "cpu vs fp64 reference");
+    ok.expect(call(valid) == IVKIT_OK, "valid call");
+    check_kl(ok, topk_reference(s, in, 0, s.rows, 1), s.rows, s.vocab, static_cast<const float*>(out.loss.data()),
+             &out.grad, nullptr, nullptr, 1.0);
+}
+
+void errors_topk_logprobs(Report& rep) {
+    const LogprobSpec s{3, 6, 2, IVKIT_DTYPE_BF16, 1.0f, TK_NORMAL3, 6};
+    const Buf x = make_logprob(s);
+    std::vector<int32_t> ids(6, -3);
+    std::vector<float> lp(6, -7.0f), lr(3, -9.0f);
+    const auto ids0 = ids;
+    const auto lp0 = lp, lr0 = lr;
+    const LogprobArgs valid{x.data(), s.rows, s.vocab, s.dt, s.T, s.k, ids.data(), lp.data(), lr.data()};
+    auto same = [&] { return ids == ids0 && lp == lp0 && lr == lr0; };
+    Case& c = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "rejected arguments", "status, message, outputs unchanged");
+    apply_mutations(
+        valid, logprob_rejects(), logprob_accepts(), [](const LogprobArgs& a) { return call(a); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "topk_logprobs", w, st, same()); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, same()); });
+    Case& ok = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "valid call after rejected ones", "cpu vs fp64 reference");
+    ok.expect(call(valid) == IVKIT_OK, "valid call");
+    for (int64_t r = 0; r < s.rows; ++r) check_logprob_row(ok, s, x, r, ids.data() + r * s.k, lp.data() + r * s.k, lr[static_cast<size_t>(r)]);
 }
 
 void errors_library(Report& rep) {
@@ -314,6 +412,8 @@ void run_errors(Report& rep) {
     errors_gather_heads(rep);
     errors_patch_heads(rep);
     errors_kl_rows(rep);
+    errors_kl_topk_rows(rep);
+    errors_topk_logprobs(rep);
     errors_library(rep);
 }
 
@@ -322,7 +422,8 @@ void run_errors(Report& rep) {
 int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, std::function<void(Report&)>>> groups = {
         {"add_rows", run_add_rows}, {"gather_heads", run_gather_heads}, {"patch_heads", run_patch_heads},
-        {"kl_rows", run_kl_rows}, {"errors", run_errors}};
+        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"topk_logprobs", run_topk_logprobs},
+        {"errors", run_errors}};
     std::vector<std::string> want(argv + 1, argv + argc);
     if (want.empty())
         for (const auto& g : groups) want.push_back(g.first);
@@ -330,7 +431,7 @@ int main(int argc, char** argv) {
     for (const std::string& name : want) {
         auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == name; });
         if (it == groups.end()) {
-            std::fprintf(stderr, "usage: ivkit_cpu_test [add_rows|gather_heads|patch_heads|kl_rows|errors]...\n");
+            std::fprintf(stderr, "usage: ivkit_cpu_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|topk_logprobs|errors]...\n");
             return 2;
         }
         Report rep("cpu", name);

@@ -2,7 +2,8 @@
 // the C ABI the Java side binds, against its own CPU path in libivkit (the same ABI) and against the double-precision
 // references of reference.h, on odd and large shapes; the error paths (the stream stays usable after a rejected call);
 // and timings with CUDA events against a device-to-device copy on the same GPU.
-// Usage: ivkit_cuda_test [group...] (add_rows gather_heads patch_heads kl_rows errors timing; none = all).
+// Usage: ivkit_cuda_test [group...] (add_rows gather_heads patch_heads kl_rows kl_topk_rows topk_logprobs errors timing;
+// none = all).
 // Exit 0 pass, 1 fail, 2 usage, 77 no CUDA device (CTest: skipped). With $IVKIT_TEST_JSON_DIR set, writes
 // cuda.<group>.json there.
 #include <cuda_runtime.h>
@@ -15,7 +16,7 @@
 
 #include "cuda_fill.h"
 #include "errors.h"
-#include "reference.h"
+#include "reference_topk.h"
 
 using namespace ivt;
 
@@ -139,10 +140,16 @@ struct KlOut {
     ivkit_status_t st = IVKIT_OK;
 };
 
-KlOut kl_cpu(const KlSpec& s, const KlInput& in, int grad_dt) {
+// Host outputs of a KL call: NaN loss, grad of grad_dt (or none).
+KlOut kl_out(int64_t rows, int64_t vocab, int grad_dt) {
     KlOut o;
-    o.loss.assign(static_cast<size_t>(s.rows), NAN);
-    if (grad_dt >= 0) o.grad = Buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+    o.loss.assign(static_cast<size_t>(rows), NAN);
+    if (grad_dt >= 0) o.grad = Buf(grad_dt, static_cast<size_t>(rows * vocab));
+    return o;
+}
+
+KlOut kl_cpu(const KlSpec& s, const KlInput& in, int grad_dt) {
+    KlOut o = kl_out(s.rows, s.vocab, grad_dt);
     o.st = ivkit_kl_rows(in.cur.data(), in.ref.data(), s.rows, s.vocab, s.dt, in.mask(s.mask_kind), s.mask_kind, s.T, s.dir,
                          o.loss.data(), grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, hw_threads());
     return o;
@@ -155,44 +162,126 @@ struct KlDev {
           mask(kind == IVKIT_MASK_U8 ? Dev(in.mask_u8) : kind == IVKIT_MASK_F32 ? Dev(in.mask_f32) : Dev(size_t{0})) {}
 };
 
-KlOut kl_cuda(const KlSpec& s, const KlDev& d, int grad_dt, cudaStream_t stream) {
+// Device outputs of a KL call with sentinels (NaN loss, 0x7f7f... grad): every element must be written. call(loss,
+// grad) runs the op; the outputs come back in a KlOut.
+template <class Call>
+KlOut kl_cuda_call(int64_t rows, int64_t vocab, int grad_dt, Call call) {
     KlOut o;
-    o.loss.assign(static_cast<size_t>(s.rows), NAN);
-    Dev loss(o.loss);  // NaN sentinels: every row must be written
-    Dev grad(grad_dt >= 0 ? static_cast<size_t>(s.rows * s.vocab) * dt_size(grad_dt) : 0);
+    o.loss.assign(static_cast<size_t>(rows), NAN);
+    Dev loss(o.loss);
+    Dev grad(grad_dt >= 0 ? static_cast<size_t>(rows * vocab) * dt_size(grad_dt) : 0);
     if (grad_dt >= 0) CK(cudaMemset(grad.p, 0x7f, grad.bytes));
-    o.st = ivkit_cuda_kl_rows(d.cur.p, d.ref.p, s.rows, s.vocab, s.dt, s.mask_kind ? d.mask.p : nullptr, s.mask_kind, s.T,
-                              s.dir, loss.as<float>(), grad_dt >= 0 ? grad.p : nullptr, grad_dt >= 0 ? grad_dt : s.dt,
-                              stream);
+    o.st = call(loss.as<float>(), grad_dt >= 0 ? grad.p : nullptr);
     loss.down(o.loss.data(), o.loss.size() * sizeof(float));
-    if (grad_dt >= 0) o.grad = grad.down_buf(grad_dt, static_cast<size_t>(s.rows * s.vocab));
+    if (grad_dt >= 0) o.grad = grad.down_buf(grad_dt, static_cast<size_t>(rows * vocab));
     return o;
 }
 
-void run_kl_rows(Report& rep) {
-    const auto specs = kl_specs(true);
+KlOut kl_cuda(const KlSpec& s, const KlDev& d, int grad_dt, cudaStream_t stream) {
+    return kl_cuda_call(s.rows, s.vocab, grad_dt, [&](float* loss, void* grad) {
+        return ivkit_cuda_kl_rows(d.cur.p, d.ref.p, s.rows, s.vocab, s.dt, s.mask_kind ? d.mask.p : nullptr, s.mask_kind,
+                                  s.T, s.dir, loss, grad, grad_dt >= 0 ? grad_dt : s.dt, stream);
+    });
+}
+
+// One KL op's cases on CUDA: each against the CPU kernel (within twice the reference tolerance) and the fp64 reference,
+// and the loss bits unchanged when no gradient is written. make(s) builds the host inputs, ref(s, in) the reference,
+// cpu(s, in, grad_dt) calls the CPU op, Dev(in, mask_kind) uploads, gpu(s, dev, grad_dt, stream) calls the CUDA op.
+template <class S, class DevIn, class Make, class Ref, class Cpu, class Gpu>
+void kl_cuda_cases(Report& rep, const char* op, const std::vector<S>& specs, Make make, Ref ref, Cpu cpu_op, Gpu gpu_op) {
     for (size_t k = 0; k < specs.size(); ++k) {
-        const KlSpec& s = specs[k];
-        const KlInput in = make_kl(s);
-        const KlRef R = kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, s.grad_dt, hw_threads());
-        const KlOut cpu = kl_cpu(s, in, s.grad_dt);
-        const KlDev d(in, s.mask_kind);
-        const KlOut gpu = kl_cuda(s, d, s.grad_dt, stream_for(k));
+        const S& s = specs[k];
+        const auto in = make(s);
+        const KlRef R = ref(s, in);
+        const KlOut cpu = cpu_op(s, in, s.grad_dt);
+        const DevIn d(in, s.mask_kind);
+        const KlOut gpu = gpu_op(s, d, s.grad_dt, stream_for(k));
         const std::string variant = s.variant() + stream_note(k);
         const Buf* gg = s.grad_dt >= 0 ? &gpu.grad : nullptr;
-        Case& a = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel");
+        Case& a = rep.add(op, s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel");
         a.expect(cpu.st == IVKIT_OK && gpu.st == IVKIT_OK,
                  fmt("status cpu %d, cuda %d: %s", cpu.st, gpu.st, ivkit_cuda_last_error()));
         check_kl(a, R, s.rows, s.vocab, gpu.loss.data(), gg, cpu.loss.data(), s.grad_dt >= 0 ? &cpu.grad : nullptr, 2.0);
-        Case& b = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
+        Case& b = rep.add(op, s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
         check_kl(b, R, s.rows, s.vocab, gpu.loss.data(), gg, nullptr, nullptr, 1.0);
         if (s.grad_dt >= 0) {  // the same kernel without the gradient pass: the loss must keep its bits
-            const KlOut nog = kl_cuda(s, d, -1, g_stream);
-            Case& n = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, variant, "cuda loss without grad = with grad (bits)");
+            const KlOut nog = gpu_op(s, d, -1, g_stream);
+            Case& n = rep.add(op, s.dt, {s.rows, s.vocab}, variant, "cuda loss without grad = with grad (bits)");
             n.expect(nog.st == IVKIT_OK, fmt("status %d", nog.st));
             for (int64_t r = 0; r < s.rows; ++r)
                 n.same_bits(bits_of(IVKIT_DTYPE_F32, nog.loss.data(), static_cast<size_t>(r)),
                             bits_of(IVKIT_DTYPE_F32, gpu.loss.data(), static_cast<size_t>(r)), "loss", r);
+        }
+    }
+}
+
+void run_kl_rows(Report& rep) {
+    kl_cuda_cases<KlSpec, KlDev>(rep, "kl_rows", kl_specs(true), make_kl, [](const KlSpec& s, const KlInput& in) {
+        return kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, s.grad_dt, hw_threads());
+    }, kl_cpu, kl_cuda);
+}
+
+KlOut topk_cpu(const TopkSpec& s, const TopkInput& in, int grad_dt) {
+    KlOut o = kl_out(s.rows, s.vocab, grad_dt);
+    o.st = ivkit_kl_topk_rows(in.cur.data(), s.rows, s.vocab, s.dt, in.ids.data(), in.logq.data(), in.lrest.data(), s.k,
+                              in.mask(s.mask_kind), s.mask_kind, s.T, s.dir, o.loss.data(),
+                              grad_dt >= 0 ? o.grad.data() : nullptr, grad_dt >= 0 ? grad_dt : s.dt, hw_threads());
+    return o;
+}
+
+struct TopkDev {
+    Dev cur, ids, logq, lrest, mask;
+    explicit TopkDev(const TopkInput& in, int kind)
+        : cur(in.cur), ids(in.ids), logq(in.logq), lrest(in.lrest),
+          mask(kind == IVKIT_MASK_U8 ? Dev(in.mask_u8) : kind == IVKIT_MASK_F32 ? Dev(in.mask_f32) : Dev(size_t{0})) {}
+};
+
+KlOut topk_cuda(const TopkSpec& s, const TopkDev& d, int grad_dt, cudaStream_t stream) {
+    return kl_cuda_call(s.rows, s.vocab, grad_dt, [&](float* loss, void* grad) {
+        return ivkit_cuda_kl_topk_rows(d.cur.p, s.rows, s.vocab, s.dt, d.ids.as<int32_t>(), d.logq.as<float>(),
+                                       d.lrest.as<float>(), s.k, s.mask_kind ? d.mask.p : nullptr, s.mask_kind, s.T,
+                                       s.dir, loss, grad, grad_dt >= 0 ? grad_dt : s.dt, stream);
+    });
+}
+
+void run_kl_topk_rows(Report& rep) {
+    kl_cuda_cases<TopkSpec, TopkDev>(rep, "kl_topk_rows", topk_specs(true), make_topk,
+                                     [](const TopkSpec& s, const TopkInput& in) {
+                                         return topk_reference(s, in, 0, s.rows, hw_threads());
+                                     },
+                                     topk_cpu, topk_cuda);
+}
+
+void run_topk_logprobs(Report& rep) {
+    const auto specs = logprob_specs(true);
+    for (size_t c = 0; c < specs.size(); ++c) {
+        const LogprobSpec& s = specs[c];
+        const Buf x = make_logprob(s);
+        const size_t nk = static_cast<size_t>(s.rows * s.k), nr = static_cast<size_t>(s.rows);
+        std::vector<int32_t> ids(nk, -1), cids(nk, -1);
+        std::vector<float> lp(nk, NAN), lr(nr, NAN), clp(nk, NAN), clr(nr, NAN);
+        Dev dx(x), did(ids), dlp(lp), dlr(lr);
+        const ivkit_status_t st = ivkit_cuda_topk_logprobs(dx.p, s.rows, s.vocab, s.dt, s.T, s.k, did.as<int32_t>(),
+                                                           dlp.as<float>(), dlr.as<float>(), stream_for(c));
+        did.down(ids.data(), nk * sizeof(int32_t));
+        dlp.down(lp.data(), nk * sizeof(float));
+        dlr.down(lr.data(), nr * sizeof(float));
+        const std::string variant = s.variant() + stream_note(c);
+        Case& a = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, variant, "cuda vs fp64 reference");
+        a.expect(st == IVKIT_OK, fmt("status %d: %s", st, ivkit_cuda_last_error()));
+        if (st != IVKIT_OK) continue;
+        for (int64_t r = 0; r < s.rows; ++r)
+            check_logprob_row(a, s, x, r, ids.data() + r * s.k, lp.data() + r * s.k, lr[static_cast<size_t>(r)]);
+        // the CPU kernel keeps the same values in the same order (ties may pick other ids); log_rest is held to the
+        // fp64 reference above
+        Case& b = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, variant, "cuda vs cpu kernel (kept values, bits)");
+        b.expect(ivkit_topk_logprobs(x.data(), s.rows, s.vocab, s.dt, s.T, s.k, cids.data(), clp.data(), clr.data(),
+                                     hw_threads()) == IVKIT_OK, "cpu status");
+        for (size_t i = 0; i < nk; ++i) {
+            const size_t base = i / static_cast<size_t>(s.k) * static_cast<size_t>(s.vocab);
+            if (ids[i] < 0 || ids[i] >= s.vocab) continue;  // reported by the reference check above
+            b.same_bits(x.bits(base + static_cast<size_t>(ids[i])), x.bits(base + static_cast<size_t>(cids[i])), "kept",
+                        static_cast<int64_t>(i));
         }
     }
 }
@@ -234,6 +323,14 @@ ivkit_status_t call(const PatchArgs& a, cudaStream_t s) {
 ivkit_status_t call(const KlCallArgs& a, cudaStream_t s) {
     return ivkit_cuda_kl_rows(a.cur, a.ref, a.rows, a.vocab, a.dt, a.mask, a.mask_kind, a.T, a.dir, a.loss, a.grad,
                               a.grad_dt, s);
+}
+
+ivkit_status_t call(const LogprobArgs& a, cudaStream_t s) {
+    return ivkit_cuda_topk_logprobs(a.x, a.rows, a.vocab, a.dt, a.T, a.k, a.ids, a.logp, a.lrest, s);
+}
+ivkit_status_t call(const TopkCallArgs& a, cudaStream_t s) {
+    return ivkit_cuda_kl_topk_rows(a.cur, a.rows, a.vocab, a.dt, a.ids, a.logq, a.lrest, a.k, a.mask, a.mask_kind, a.T,
+                                   a.dir, a.loss, a.grad, a.grad_dt, s);
 }
 
 bool dev_equals(const Dev& d, const Buf& want) {
@@ -369,25 +466,18 @@ void errors_patch_heads(Report& rep) {
 void errors_kl_rows(Report& rep) {
     const KlSpec s{3, 5, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_FORWARD, IVKIT_MASK_NONE, 1.0f, KL_NORMAL3, false, 4};
     const KlInput in = make_kl(s);
-    Buf loss0(IVKIT_DTYPE_F32, 3), grad0(IVKIT_DTYPE_F32, 15);
-    for (size_t i = 0; i < 3; ++i) loss0.set(i, -7.0);
-    for (size_t i = 0; i < 15; ++i) grad0.set(i, -9.0);
+    const KlOutputs out0 = kl_filled(s.rows, s.vocab);
+    const Buf &loss0 = out0.loss, &grad0 = out0.grad;
     Dev cur(in.cur), ref(in.ref), loss(loss0), grad(grad0);
     const KlCallArgs valid{cur.p, ref.p, s.rows, s.vocab, s.dt, nullptr, IVKIT_MASK_NONE, s.T, s.dir, loss.as<float>(),
                            grad.p, IVKIT_DTYPE_F32};
     auto same = [&] { return dev_equals(loss, loss0) && dev_equals(grad, grad0); };
     Case& c = rep.add("kl_rows", s.dt, {s.rows, s.vocab}, "rejected arguments",
                       "status, message, stream, loss and grad unchanged");
-    for (const auto& m : kl_rejects()) {
-        KlCallArgs a = valid;
-        m.apply(a);
-        rejected(c, "kl_rows", m.what, call(a, g_stream), same);
-    }
-    for (const auto& m : kl_accepts()) {
-        KlCallArgs a = valid;
-        m.apply(a);
-        accepted(c, m.what, call(a, g_stream), same);
-    }
+    apply_mutations(
+        valid, kl_rejects(), kl_accepts(), [](const KlCallArgs& a) { return call(a, g_stream); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "kl_rows", w, st, same); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, same); });
     {  // more rows than a grid holds: rejected before launch (nothing is read; the pointers only need to be non-null)
         KlCallArgs a = valid;
         a.rows = int64_t{1} << 31;
@@ -400,6 +490,97 @@ void errors_kl_rows(Report& rep) {
     const KlRef R = kl_reference(in.cur, in.ref, 0, s.rows, s.vocab, in.weight, s.T, s.dir, IVKIT_DTYPE_F32, 1);
     const Buf l = loss.down_buf(IVKIT_DTYPE_F32, 3), g = grad.down_buf(IVKIT_DTYPE_F32, 15);
     check_kl(ok, R, s.rows, s.vocab, static_cast<const float*>(l.data()), &g, nullptr, nullptr, 1.0);
+}
+
+void errors_kl_topk_rows(Report& rep) {
+    const TopkSpec s{3, 6, 2, IVKIT_DTYPE_F32, IVKIT_DTYPE_F32, IVKIT_KL_REVERSE, IVKIT_MASK_NONE, 1.0f, TK_NORMAL3, false, 5};
+    const TopkInput in = make_topk(s);
+    const KlOutputs out0 = kl_filled(s.rows, s.vocab);
+    const Buf &loss0 = out0.loss, &grad0 = out0.grad;
+    Dev cur(in.cur), ids(in.ids), logq(in.logq), lrest(in.lrest), loss(loss0), grad(grad0);
+    const TopkCallArgs valid{cur.p, s.rows, s.vocab, s.dt, ids.as<int32_t>(), logq.as<float>(), lrest.as<float>(), s.k,
+                             nullptr, IVKIT_MASK_NONE, s.T, s.dir, loss.as<float>(), grad.p, IVKIT_DTYPE_F32};
+    auto same = [&] { return dev_equals(loss, loss0) && dev_equals(grad, grad0); };
+    Case& c = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "rejected arguments",
+                      "status, message, stream, loss and grad unchanged");
+    apply_mutations(
+        valid, topk_rejects(), topk_accepts(), [](const TopkCallArgs& a) { return call(a, g_stream); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "kl_topk_rows", w, st, same); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, same); });
+    {  // more rows than a grid holds: rejected before launch (nothing is read; the pointers only need to be non-null)
+        TopkCallArgs a = valid;
+        a.rows = int64_t{1} << 31;
+        rejected(c, "kl_topk_rows", "rows 2^31 (cuda)", call(a, g_stream), same);
+    }
+    {  // a vocabulary beyond the shared-memory id map: unsupported, before launch
+        TopkCallArgs a = valid;
+        a.vocab = 385025;
+        const ivkit_status_t st = call(a, g_stream);
+        c.expect(st == IVKIT_ERR_UNSUPPORTED, fmt("vocab 385025: status %d, want IVKIT_ERR_UNSUPPORTED", st));
+        c.expect(cudaGetLastError() == cudaSuccess && cudaStreamSynchronize(g_stream) == cudaSuccess && same(),
+                 "vocab 385025: stream usable, outputs unchanged");
+    }
+    {  // an id out of range in row 1: that row's loss is NaN, the others are right, nothing outside is touched
+        std::vector<int32_t> bad = in.ids;
+        bad[3] = 6;
+        Dev bad_ids(bad);
+        TopkCallArgs a = valid;
+        a.ids = bad_ids.as<int32_t>();
+        Case& b = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "ids[1, 1] = vocab (unchecked on cuda)",
+                          "row 1 loss NaN, other rows vs fp64 reference, stream usable");
+        b.expect(call(a, g_stream) == IVKIT_OK, "status");
+        b.expect(cudaStreamSynchronize(g_stream) == cudaSuccess && cudaGetLastError() == cudaSuccess, "stream usable");
+        const Buf l = loss.down_buf(IVKIT_DTYPE_F32, 3);
+        b.expect(std::isnan(l.at(1)), fmt("row 1 loss %g, want NaN", l.at(1)));
+        const KlRef R = topk_reference(s, in, 0, s.rows, 1);
+        b.close(l.at(0), R.loss[0], R.tol_loss[0], "loss", 0);
+        b.close(l.at(2), R.loss[2], R.tol_loss[2], "loss", 2);
+        loss.up(loss0.data(), loss0.size_bytes());
+        grad.up(grad0.data(), grad0.size_bytes());
+    }
+    Case& ok = rep.add("kl_topk_rows", s.dt, {s.rows, s.vocab}, "valid call after rejected ones, same stream",
+                       "cuda vs fp64 reference");
+    ok.expect(call(valid, g_stream) == IVKIT_OK, "valid call");
+    const Buf l = loss.down_buf(IVKIT_DTYPE_F32, 3), g = grad.down_buf(IVKIT_DTYPE_F32, 18);
+    check_kl(ok, topk_reference(s, in, 0, s.rows, 1), s.rows, s.vocab, static_cast<const float*>(l.data()), &g, nullptr,
+             nullptr, 1.0);
+}
+
+void errors_topk_logprobs(Report& rep) {
+    const LogprobSpec s{3, 6, 2, IVKIT_DTYPE_BF16, 1.0f, TK_NORMAL3, 6};
+    const Buf x = make_logprob(s);
+    const std::vector<int32_t> ids0(6, -3);
+    const std::vector<float> lp0(6, -7.0f), lr0(3, -9.0f);
+    Dev dx(x), ids(ids0), lp(lp0), lr(lr0);
+    const LogprobArgs valid{dx.p, s.rows, s.vocab, s.dt, s.T, s.k, ids.as<int32_t>(), lp.as<float>(), lr.as<float>()};
+    auto same = [&] {
+        std::vector<int32_t> i(6);
+        std::vector<float> p(6), r(3);
+        ids.down(i.data(), 24), lp.down(p.data(), 24), lr.down(r.data(), 12);
+        return i == ids0 && p == lp0 && r == lr0;
+    };
+    Case& c = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "rejected arguments",
+                      "status, message, stream, outputs unchanged");
+    apply_mutations(
+        valid, logprob_rejects(), logprob_accepts(), [](const LogprobArgs& a) { return call(a, g_stream); },
+        [&](const char* w, ivkit_status_t st) { rejected(c, "topk_logprobs", w, st, same); },
+        [&](const char* w, ivkit_status_t st) { accepted(c, w, st, same); });
+    {  // more kept tokens than the shared-memory pairs hold: unsupported, before launch
+        LogprobArgs a = valid;
+        a.vocab = 5000, a.k = 4097;
+        const ivkit_status_t st = call(a, g_stream);
+        c.expect(st == IVKIT_ERR_UNSUPPORTED, fmt("k 4097: status %d, want IVKIT_ERR_UNSUPPORTED", st));
+        c.expect(cudaGetLastError() == cudaSuccess && cudaStreamSynchronize(g_stream) == cudaSuccess && same(),
+                 "k 4097: stream usable, outputs unchanged");
+    }
+    Case& ok = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, "valid call after rejected ones, same stream",
+                       "cuda vs fp64 reference");
+    ok.expect(call(valid, g_stream) == IVKIT_OK, "valid call");
+    std::vector<int32_t> i(6);
+    std::vector<float> p(6), r(3);
+    ids.down(i.data(), 24), lp.down(p.data(), 24), lr.down(r.data(), 12);
+    for (int64_t row = 0; row < s.rows; ++row)
+        check_logprob_row(ok, s, x, row, i.data() + row * s.k, p.data() + row * s.k, r[static_cast<size_t>(row)]);
 }
 
 void errors_library(Report& rep) {
@@ -424,6 +605,8 @@ void run_errors(Report& rep) {
     errors_gather_heads(rep);
     errors_patch_heads(rep);
     errors_kl_rows(rep);
+    errors_kl_topk_rows(rep);
+    errors_topk_logprobs(rep);
     errors_library(rep);
 }
 
@@ -615,13 +798,15 @@ void run_timing(Report& rep) {
 int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, std::function<void(Report&)>>> groups = {
         {"add_rows", run_add_rows}, {"gather_heads", run_gather_heads}, {"patch_heads", run_patch_heads},
-        {"kl_rows", run_kl_rows}, {"errors", run_errors}, {"timing", run_timing}};
+        {"kl_rows", run_kl_rows}, {"kl_topk_rows", run_kl_topk_rows}, {"topk_logprobs", run_topk_logprobs},
+        {"errors", run_errors},
+        {"timing", run_timing}};
     std::vector<std::string> want(argv + 1, argv + argc);
     if (want.empty())
         for (const auto& g : groups) want.push_back(g.first);
     for (const std::string& name : want)
         if (std::none_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == name; })) {
-            std::fprintf(stderr, "usage: ivkit_cuda_test [add_rows|gather_heads|patch_heads|kl_rows|errors|timing]...\n");
+            std::fprintf(stderr, "usage: ivkit_cuda_test [add_rows|gather_heads|patch_heads|kl_rows|kl_topk_rows|topk_logprobs|errors|timing]...\n");
             return 2;
         }
 

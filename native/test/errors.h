@@ -17,6 +17,23 @@ struct Mut {
     void (*apply)(A&);
 };
 
+// Applies each rejection and each acceptance to a copy of `valid`, calls it, and hands the status to rej(what, status)
+// or acc(what, status).
+template <class A, class Call, class Rej, class Acc>
+void apply_mutations(const A& valid, const std::vector<Mut<A>>& rejects, const std::vector<Mut<A>>& accepts, Call call,
+                     Rej rej, Acc acc) {
+    for (const auto& m : rejects) {
+        A a = valid;
+        m.apply(a);
+        rej(m.what, call(a));
+    }
+    for (const auto& m : accepts) {
+        A a = valid;
+        m.apply(a);
+        acc(m.what, call(a));
+    }
+}
+
 struct AddArgs {
     void* x;
     int64_t n_rows, d;
@@ -126,34 +143,110 @@ struct KlCallArgs {
     int32_t grad_dt;
 };
 
-inline std::vector<Mut<KlCallArgs>> kl_rejects() {
+// The rejections every KL-style call shares (fields dt, grad_dt, rows, vocab, T, dir, mask, mask_kind, loss).
+template <class A>
+std::vector<Mut<A>> kl_common_rejects() {
     return {
-        {"dtype 3", [](KlCallArgs& a) { a.dt = 3; }},
-        {"dtype -1", [](KlCallArgs& a) { a.dt = -1; }},
-        {"grad_dtype 7", [](KlCallArgs& a) { a.grad_dt = 7; }},
-        {"grad_dtype f16 for f32 logits", [](KlCallArgs& a) { a.grad_dt = IVKIT_DTYPE_F16; }},
-        {"rows -1", [](KlCallArgs& a) { a.rows = -1; }},
-        {"vocab 0", [](KlCallArgs& a) { a.vocab = 0; }},
-        {"vocab -1", [](KlCallArgs& a) { a.vocab = -1; }},
-        {"temperature 0", [](KlCallArgs& a) { a.T = 0.0f; }},
-        {"temperature -1", [](KlCallArgs& a) { a.T = -1.0f; }},
-        {"temperature inf", [](KlCallArgs& a) { a.T = INFINITY; }},
-        {"temperature NaN", [](KlCallArgs& a) { a.T = NAN; }},
-        {"direction 2", [](KlCallArgs& a) { a.dir = 2; }},
-        {"direction -1", [](KlCallArgs& a) { a.dir = -1; }},
-        {"mask_kind 3", [](KlCallArgs& a) { a.mask_kind = 3; }},
-        {"mask_kind u8, mask null", [](KlCallArgs& a) { a.mask_kind = IVKIT_MASK_U8, a.mask = nullptr; }},
-        {"mask given, mask_kind none", [](KlCallArgs& a) { a.mask_kind = IVKIT_MASK_NONE, a.mask = a.loss; }},
-        {"current null", [](KlCallArgs& a) { a.cur = nullptr; }},
-        {"reference null", [](KlCallArgs& a) { a.ref = nullptr; }},
-        {"loss null", [](KlCallArgs& a) { a.loss = nullptr; }},
+        {"dtype 3", [](A& a) { a.dt = 3; }},
+        {"dtype -1", [](A& a) { a.dt = -1; }},
+        {"grad_dtype 7", [](A& a) { a.grad_dt = 7; }},
+        {"grad_dtype f16 for f32 logits", [](A& a) { a.grad_dt = IVKIT_DTYPE_F16; }},
+        {"rows -1", [](A& a) { a.rows = -1; }},
+        {"vocab 0", [](A& a) { a.vocab = 0; }},
+        {"vocab -1", [](A& a) { a.vocab = -1; }},
+        {"temperature 0", [](A& a) { a.T = 0.0f; }},
+        {"temperature -1", [](A& a) { a.T = -1.0f; }},
+        {"temperature inf", [](A& a) { a.T = INFINITY; }},
+        {"temperature NaN", [](A& a) { a.T = NAN; }},
+        {"direction 2", [](A& a) { a.dir = 2; }},
+        {"direction -1", [](A& a) { a.dir = -1; }},
+        {"mask_kind 3", [](A& a) { a.mask_kind = 3; }},
+        {"mask_kind u8, mask null", [](A& a) { a.mask_kind = IVKIT_MASK_U8, a.mask = nullptr; }},
+        {"mask given, mask_kind none", [](A& a) { a.mask_kind = IVKIT_MASK_NONE, a.mask = a.loss; }},
+        {"current null", [](A& a) { a.cur = nullptr; }},
+        {"loss null", [](A& a) { a.loss = nullptr; }},
     };
+}
+
+inline std::vector<Mut<KlCallArgs>> kl_rejects() {
+    auto r = kl_common_rejects<KlCallArgs>();
+    r.push_back({"reference null", [](KlCallArgs& a) { a.ref = nullptr; }});
+    return r;
 }
 inline std::vector<Mut<KlCallArgs>> kl_accepts() {
     return {
         {"rows 0, null pointers",
          [](KlCallArgs& a) { a.rows = 0, a.cur = a.ref = nullptr, a.loss = nullptr, a.grad = nullptr; }},
     };
+}
+
+struct TopkCallArgs {
+    const void* cur;
+    int64_t rows, vocab;
+    int32_t dt;
+    const int32_t* ids;
+    const float *logq, *lrest;
+    int64_t k;
+    const void* mask;
+    int32_t mask_kind;
+    float T;
+    int32_t dir;
+    float* loss;
+    void* grad;
+    int32_t grad_dt;
+};
+
+inline std::vector<Mut<TopkCallArgs>> topk_rejects() {
+    auto r = kl_common_rejects<TopkCallArgs>();
+    r.insert(r.end(), {
+        {"k 0", [](TopkCallArgs& a) { a.k = 0; }},
+        {"k -1", [](TopkCallArgs& a) { a.k = -1; }},
+        {"k = vocab", [](TopkCallArgs& a) { a.k = a.vocab; }},
+        {"ids null", [](TopkCallArgs& a) { a.ids = nullptr; }},
+        {"logq null", [](TopkCallArgs& a) { a.logq = nullptr; }},
+        {"log_rest null", [](TopkCallArgs& a) { a.lrest = nullptr; }},
+    });
+    return r;
+}
+inline std::vector<Mut<TopkCallArgs>> topk_accepts() {
+    return {
+        {"rows 0, null pointers", [](TopkCallArgs& a) {
+             a.rows = 0, a.cur = nullptr, a.ids = nullptr, a.logq = a.lrest = nullptr, a.loss = nullptr, a.grad = nullptr;
+         }},
+    };
+}
+
+struct LogprobArgs {
+    const void* x;
+    int64_t rows, vocab;
+    int32_t dt;
+    float T;
+    int64_t k;
+    int32_t* ids;
+    float *logp, *lrest;
+};
+
+inline std::vector<Mut<LogprobArgs>> logprob_rejects() {
+    return {
+        {"dtype 3", [](LogprobArgs& a) { a.dt = 3; }},
+        {"rows -1", [](LogprobArgs& a) { a.rows = -1; }},
+        {"vocab 0", [](LogprobArgs& a) { a.vocab = 0; }},
+        {"vocab 2^31", [](LogprobArgs& a) { a.vocab = int64_t{1} << 31; }},
+        {"k 0", [](LogprobArgs& a) { a.k = 0; }},
+        {"k = vocab", [](LogprobArgs& a) { a.k = a.vocab; }},
+        {"temperature 0", [](LogprobArgs& a) { a.T = 0.0f; }},
+        {"temperature -1", [](LogprobArgs& a) { a.T = -1.0f; }},
+        {"temperature NaN", [](LogprobArgs& a) { a.T = NAN; }},
+        {"temperature inf", [](LogprobArgs& a) { a.T = INFINITY; }},
+        {"logits null", [](LogprobArgs& a) { a.x = nullptr; }},
+        {"ids null", [](LogprobArgs& a) { a.ids = nullptr; }},
+        {"logp null", [](LogprobArgs& a) { a.logp = nullptr; }},
+        {"log_rest null", [](LogprobArgs& a) { a.lrest = nullptr; }},
+    };
+}
+inline std::vector<Mut<LogprobArgs>> logprob_accepts() {
+    return {{"rows 0, null pointers",
+             [](LogprobArgs& a) { a.rows = 0, a.x = nullptr, a.ids = nullptr, a.logp = a.lrest = nullptr; }}};
 }
 
 }  // namespace ivt

@@ -82,7 +82,7 @@ fi
 torch_s=$((SECONDS - t2))
 
 status_of() { grep -o '"status": "[a-z]*"' "$1" | head -1 | sed 's/.*: "\(.*\)"/\1/'; }
-for g in add_rows gather_heads patch_heads kl_rows errors; do
+for g in add_rows gather_heads patch_heads kl_rows kl_topk_rows topk_logprobs errors; do
   f="$frag/cpu.$g.json"
   if [ ! -f "$f" ]; then $build_ok && problems+=("cpu.$g wrote no results"); continue; fi
   [ "$(status_of "$f")" = pass ] || problems+=("cpu.$g: $(status_of "$f")")
@@ -90,7 +90,7 @@ done
 gpu_checked=false
 if [ "$cuda" = ON ] && $build_ok; then
   gpu_checked=true
-  for g in add_rows gather_heads patch_heads kl_rows errors timing; do
+  for g in add_rows gather_heads patch_heads kl_rows kl_topk_rows topk_logprobs errors timing; do
     f="$frag/cuda.$g.json"
     s="$([ -f "$f" ] && status_of "$f" || echo missing)"
     [ "$s" = pass ] || gpu_checked=false

@@ -335,19 +335,35 @@ inline std::vector<KlSpec> kl_specs(bool large) {
     return s;
 }
 
-struct KlInput {
-    Buf cur, ref;
+// The row masks of the KL ops' inputs, both kinds, and the weight per row as the kernel sees it (for mask_kind).
+// Row r is masked when r % 3 == 1 (with a mask); live rows get u8 values 1, 2, 255 or f32 weights 1, 0.25, 1.5, 3.
+struct RowMasks {
     std::vector<unsigned char> mask_u8;
     std::vector<float> mask_f32;
-    std::vector<double> weight;  // per row, as the kernel sees it
+    std::vector<double> weight;
     const void* mask(int kind) const {
         return kind == IVKIT_MASK_U8 ? static_cast<const void*>(mask_u8.data())
                : kind == IVKIT_MASK_F32 ? static_cast<const void*>(mask_f32.data())
                                         : nullptr;
     }
+    // Appends row `row`'s entries; returns whether it is masked.
+    bool add_row(int mask_kind, int64_t row) {
+        const bool masked = mask_kind != IVKIT_MASK_NONE && row % 3 == 1;
+        const unsigned char u8s[] = {1, 2, 255};
+        const float f32s[] = {1.0f, 0.25f, 1.5f, 3.0f};
+        mask_u8.push_back(masked ? 0 : u8s[row % 3]);
+        mask_f32.push_back(masked ? 0.0f : f32s[row % 4]);
+        weight.push_back(mask_kind == IVKIT_MASK_U8 ? (masked ? 0.0 : 1.0)
+                         : mask_kind == IVKIT_MASK_F32 ? mask_f32.back()
+                                                       : 1.0);
+        return masked;
+    }
 };
 
-// Masks: row r is masked when r % 3 == 1; live rows get u8 values 1, 2, 255 or f32 weights 1, 0.25, 1.5, 3.
+struct KlInput : RowMasks {
+    Buf cur, ref;
+};
+
 inline KlInput make_kl(const KlSpec& s) {
     Rng r(s.seed);
     KlInput in;
@@ -355,14 +371,7 @@ inline KlInput make_kl(const KlSpec& s) {
     in.cur = Buf(s.dt, n);
     in.ref = Buf(s.dt, n);
     for (int64_t row = 0; row < s.rows; ++row) {
-        const bool masked = s.mask_kind != IVKIT_MASK_NONE && row % 3 == 1;
-        const unsigned char u8s[] = {1, 2, 255};
-        const float f32s[] = {1.0f, 0.25f, 1.5f, 3.0f};
-        in.mask_u8.push_back(masked ? 0 : u8s[row % 3]);
-        in.mask_f32.push_back(masked ? 0.0f : f32s[row % 4]);
-        in.weight.push_back(s.mask_kind == IVKIT_MASK_U8 ? (masked ? 0.0 : 1.0)
-                            : s.mask_kind == IVKIT_MASK_F32 ? in.mask_f32.back()
-                                                            : 1.0);
+        const bool masked = in.add_row(s.mask_kind, row);
         const int64_t hot_c = r.below(s.vocab), hot_r = r.below(s.vocab);
         for (int64_t j = 0; j < s.vocab; ++j) {
             const size_t e = static_cast<size_t>(row * s.vocab + j);
@@ -379,6 +388,19 @@ inline KlInput make_kl(const KlSpec& s) {
         }
     }
     return in;
+}
+
+// Outputs of an error-path KL call, filled with values no call writes: loss [rows] = -7, grad [rows * vocab] = -9.
+struct KlOutputs {
+    Buf loss, grad;
+    bool operator==(const KlOutputs& o) const { return loss.bytes == o.loss.bytes && grad.bytes == o.grad.bytes; }
+};
+
+inline KlOutputs kl_filled(int64_t rows, int64_t vocab) {
+    KlOutputs o{Buf(IVKIT_DTYPE_F32, static_cast<size_t>(rows)), Buf(IVKIT_DTYPE_F32, static_cast<size_t>(rows * vocab))};
+    for (size_t i = 0; i < o.loss.n; ++i) o.loss.set(i, -7.0);
+    for (size_t i = 0; i < o.grad.n; ++i) o.grad.set(i, -9.0);
+    return o;
 }
 
 // Per-row and per-element expectations and tolerances of kl_rows.

@@ -115,6 +115,49 @@ IVKIT_API ivkit_status_t ivkit_kl_rows(const void* current, const void* referenc
                                        int32_t direction, float* loss, void* grad, ivkit_dtype_t grad_dtype,
                                        int32_t threads);
 
+/*
+ * kl_topk_rows: kl_rows against a cached top-k reference instead of a reference row, coarse-grained to k + 1 outcomes
+ * (the k cached tokens and one "rest" bucket); equal, value and gradient, to kl_rows against the dense reference that
+ * spreads the cached rest mass Q over the other tokens in the current proportions.
+ *   current  [rows, vocab] dtype, contiguous; math in fp32, sums and the per-row finish in double
+ *   ids      [rows, k] int32, each in [0, vocab), distinct within a row (1 <= k < vocab)
+ *   logq     [rows, k] float32: the reference's log-probabilities log q_i at those ids (temperature T)
+ *   log_rest [rows] float32: log Q, the log of the reference's mass on the other vocab - k tokens
+ *   a = current / T, p = softmax(a), I = ids of the row, w_r = mask weight of row r,
+ *   P = 1 - sum_{i in I} p_i, computed as Z_rest / Z in double (Z = sum_j e^{a_j - max a}, Z_rest its part off I, so
+ *       a rest of 1e-20 keeps its digits), taken as 1e-30 when smaller (all rest terms underflowed)
+ *   REVERSE: loss[r] = w_r * (sum_I p_i (log p_i - log q_i) + P (log P - log Q))
+ *            grad[r, j] = w_r / T * p_j (h_j - KL_r), h_i = log p_i - log q_i on I, h_j = log P - log Q off I
+ *   FORWARD: loss[r] = w_r * (sum_I q_i (log q_i - log p_i) + Q (log Q - log P))
+ *            grad[r, i] = w_r / T * (p_i - q_i) on I, grad[r, j] = w_r / T * p_j (1 - Q / P) off I
+ *   mask / mask_kind, temperature, direction, loss, grad / grad_dtype: as kl_rows.
+ * Logits must be finite (-inf entries are fine as long as a row has a finite one); log q and log Q finite.
+ * Rows of weight 0 get loss 0 and grad 0; neither their logits nor their ids, logq, log_rest are read. The CPU path
+ * rejects ids out of range or repeated in a read row before writing anything (IVKIT_ERR_INVALID_ARGUMENT).
+ * threads: worker threads over rows (<= 1: the calling thread only).
+ */
+IVKIT_API ivkit_status_t ivkit_kl_topk_rows(const void* current, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,
+                                            const int32_t* ids, const float* logq, const float* log_rest, int64_t k,
+                                            const void* mask, int32_t mask_kind, float temperature, int32_t direction,
+                                            float* loss, void* grad, ivkit_dtype_t grad_dtype, int32_t threads);
+
+/*
+ * topk_logprobs: what the reference cache keeps of a logits row: its k most likely tokens at temperature T, their
+ * log-probabilities and the log of the other tokens' mass (the inputs ids, logq, log_rest of kl_topk_rows).
+ *   logits   [rows, vocab] dtype, contiguous; math in fp32, sums in double; 1 <= k < vocab <= 2^31 - 1
+ *   ids      [rows, k] int32, written: a top-k set of logits / T per row, by descending value (ties in any order)
+ *   logp     [rows, k] float32, written: log_softmax(logits / T) at ids
+ *   log_rest [rows] float32, written: log(Z_rest / Z), Z = sum_j e^{a_j - max a} (a = logits / T), Z_rest its part off
+ *            ids summed on its own (a rest of 1e-20 keeps its digits), at least log(1e-30) (all rest terms underflowed)
+ * Logits must be finite (-inf entries are fine as long as a row has a finite one).
+ * CPU: one max pass and one streaming pass per row (exp sums and a candidate buffer of about 2k + 1024 entries per
+ * thread, the only allocation), then a sort of the k kept. threads: worker threads over rows (<= 1: the calling thread
+ * only).
+ */
+IVKIT_API ivkit_status_t ivkit_topk_logprobs(const void* logits, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,
+                                             float temperature, int64_t k, int32_t* ids, float* logp, float* log_rest,
+                                             int32_t threads);
+
 /* ---- CUDA library (libivkit_cuda; built with -Pcuda) ----------------------------------------- */
 
 IVKIT_API const char* ivkit_cuda_version(void);
@@ -141,6 +184,21 @@ IVKIT_API ivkit_status_t ivkit_cuda_kl_rows(const void* current, const void* ref
                                             ivkit_dtype_t dtype, const void* mask, int32_t mask_kind, float temperature,
                                             int32_t direction, float* loss, void* grad, ivkit_dtype_t grad_dtype,
                                             void* stream);
+
+/* Same contract as ivkit_kl_topk_rows (no threads argument); one block per row, queued on stream; vocab up to 385024
+ * (IVKIT_ERR_UNSUPPORTED above). The ids are not checked for repeats (the caller's duty); a read row with an id out of
+ * range gets loss NaN, and nothing outside the tensors is read or written. */
+IVKIT_API ivkit_status_t ivkit_cuda_kl_topk_rows(const void* current, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,
+                                                 const int32_t* ids, const float* logq, const float* log_rest, int64_t k,
+                                                 const void* mask, int32_t mask_kind, float temperature,
+                                                 int32_t direction, float* loss, void* grad, ivkit_dtype_t grad_dtype,
+                                                 void* stream);
+
+/* Same contract as ivkit_topk_logprobs (no threads argument); one block per row, queued on stream; k up to 4096
+ * (IVKIT_ERR_UNSUPPORTED above: the kept pairs live in shared memory). */
+IVKIT_API ivkit_status_t ivkit_cuda_topk_logprobs(const void* logits, int64_t rows, int64_t vocab, ivkit_dtype_t dtype,
+                                                  float temperature, int64_t k, int32_t* ids, float* logp,
+                                                  float* log_rest, void* stream);
 
 #ifdef __cplusplus
 }

@@ -4,13 +4,12 @@
 // scaled by 1/T into two small stack buffers, then reduced to KlStats in OpenMP-SIMD loops that the compiler
 // vectorises, accumulating in float over the chunk; chunk statistics are merged in double with kl_merge, the online
 // log-sum-exp), then, when a gradient is requested, a second pass that writes it. Rows are split over `threads`
-// std::threads; an AVX-512 (F/DQ/VL/BW) or AVX2+FMA build of the row loop is picked at run time when the CPU has it
+// std::threads; an AVX-512 (F/DQ/VL/BW) or AVX2+FMA build of the row loop is picked at run time (core/cpu_rows.h)
 // (256 x 32,000 fp32 on one thread, loss only / with gradient: 20.8 / 34.1 ms generic-AVX2 with double chunk sums,
 // 11.0 / 21.6 ms AVX-512 with float chunk sums; a C++ harness over ivkit_kl_rows).
 #include <algorithm>
-#include <thread>
-#include <vector>
 
+#include "core/cpu_rows.h"
 #include "ops/kl_rows/kl_rows_math.h"
 
 namespace ivkit::ops {
@@ -73,15 +72,9 @@ __attribute__((always_inline)) inline void kl_rows_range(const KlArgs& x, int64_
     for (int64_t row = r0; row < r1; ++row) {
         const T* cr = static_cast<const T*>(x.current) + row * V;
         const T* rr = static_cast<const T*>(x.reference) + row * V;
-        float* g32 = x.grad_f32 ? static_cast<float*>(x.grad) + row * V : nullptr;
-        T* gt = x.grad != nullptr && !x.grad_f32 ? static_cast<T*>(x.grad) + row * V : nullptr;
+        const auto [g32, gt] = grad_row<T>(x.grad, x.grad_f32, row, V);
         const float weight = kl_row_weight(x.mask, x.mask_kind, row);
-        if (weight == 0.0f) {  // masked: loss 0, grad 0, nothing read
-            x.loss[row] = 0.0f;
-            if (g32) std::fill(g32, g32 + V, 0.0f);
-            if (gt) std::fill(gt, gt + V, Elem<DT>::store(0.0f));
-            continue;
-        }
+        if (weight == 0.0f && masked_row_host<DT>(x.loss, row, {g32, gt}, V)) continue;  // loss 0, grad 0, nothing read
         KlStats st = kl_empty();
         for (int64_t j0 = 0; j0 < V; j0 += kChunk) {
             const int64_t n = std::min(kChunk, V - j0);
@@ -106,48 +99,10 @@ __attribute__((always_inline)) inline void kl_rows_range(const KlArgs& x, int64_
     }
 }
 
-template <int DT, bool REV>
-__attribute__((target("avx2,fma"))) void kl_rows_range_avx2(const KlArgs& x, int64_t r0, int64_t r1) {
-    kl_rows_range<DT, REV>(x, r0, r1);
-}
-
-template <int DT, bool REV>
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))) void kl_rows_range_avx512(const KlArgs& x, int64_t r0,
-                                                                                           int64_t r1) {
-    kl_rows_range<DT, REV>(x, r0, r1);
-}
-
-template <int DT, bool REV>
-void kl_rows_range_generic(const KlArgs& x, int64_t r0, int64_t r1) {
-    kl_rows_range<DT, REV>(x, r0, r1);
-}
-
-using RangeFn = void (*)(const KlArgs&, int64_t, int64_t);
-
 template <int DT>
-RangeFn pick(bool reverse) {
-    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx512) return reverse ? kl_rows_range_avx512<DT, true> : kl_rows_range_avx512<DT, false>;
-    if (avx2) return reverse ? kl_rows_range_avx2<DT, true> : kl_rows_range_avx2<DT, false>;
-    return reverse ? kl_rows_range_generic<DT, true> : kl_rows_range_generic<DT, false>;
-}
-
-// Splits the rows over up to `threads` threads (the caller runs the first share); small problems stay on one thread.
-void run_rows(RangeFn fn, const KlArgs& x, int64_t rows, int32_t threads) {
-    const int64_t min_elems_per_thread = int64_t{1} << 16;
-    int64_t nt = std::max<int64_t>(1, std::min<int64_t>(threads, rows));
-    nt = std::max<int64_t>(1, std::min<int64_t>(nt, rows * x.vocab / min_elems_per_thread));
-    if (nt == 1) {
-        fn(x, 0, rows);
-        return;
-    }
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(nt - 1));
-    for (int64_t t = 1; t < nt; ++t) pool.emplace_back(fn, std::cref(x), rows * t / nt, rows * (t + 1) / nt);
-    fn(x, 0, rows / nt);
-    for (auto& th : pool) th.join();
+ivkit::RangeFn<KlArgs> pick(bool reverse) {
+    return reverse ? ivkit::pick_isa<KlArgs, kl_rows_range<DT, true>>()
+                   : ivkit::pick_isa<KlArgs, kl_rows_range<DT, false>>();
 }
 
 }  // namespace
@@ -166,9 +121,9 @@ extern "C" IVKIT_API ivkit_status_t ivkit_kl_rows(const void* current, const voi
                        grad != nullptr && grad_dtype == IVKIT_DTYPE_F32};
         const bool reverse = direction == IVKIT_KL_REVERSE;
         switch (dtype) {
-            case IVKIT_DTYPE_F32: run_rows(pick<IVKIT_DTYPE_F32>(reverse), x, rows, threads); break;
-            case IVKIT_DTYPE_BF16: run_rows(pick<IVKIT_DTYPE_BF16>(reverse), x, rows, threads); break;
-            default: run_rows(pick<IVKIT_DTYPE_F16>(reverse), x, rows, threads); break;
+            case IVKIT_DTYPE_F32: ivkit::run_rows(pick<IVKIT_DTYPE_F32>(reverse), x, rows, vocab, threads); break;
+            case IVKIT_DTYPE_BF16: ivkit::run_rows(pick<IVKIT_DTYPE_BF16>(reverse), x, rows, vocab, threads); break;
+            default: ivkit::run_rows(pick<IVKIT_DTYPE_F16>(reverse), x, rows, vocab, threads); break;
         }
     });
 }

@@ -3,6 +3,7 @@
 // per-thread statistics with warp shuffles and one shared-memory step (kl_merge), and thread 0 finishes the row;
 // a second strided loop writes the gradient. Nothing of size vocab is stored apart from the gradient itself.
 #include "cuda/cuda_common.cuh"
+#include "cuda/rows.cuh"
 #include "ops/kl_rows/kl_rows_math.h"
 
 namespace ivkit::ops {
@@ -41,17 +42,10 @@ kl_rows_kernel(const typename Elem<DT>::T* __restrict__ current, const typename 
     const int64_t row = blockIdx.x;
     const T* cr = current + row * vocab;
     const T* rr = reference + row * vocab;
-    float* g32 = grad != nullptr && grad_f32 ? static_cast<float*>(grad) + row * vocab : nullptr;
-    T* gt = grad != nullptr && !grad_f32 ? static_cast<T*>(grad) + row * vocab : nullptr;
+    const auto [g32, gt] = grad_row<T>(grad, grad_f32, row, vocab);
     const float weight = kl_row_weight(mask, mask_kind, row);
-    if (weight == 0.0f) {  // masked: loss 0, grad 0, nothing read (uniform per block: no divergence at barriers)
-        if (threadIdx.x == 0) loss[row] = 0.0f;
-        for (int64_t j = threadIdx.x; j < vocab; j += kThreads) {
-            if (g32) g32[j] = 0.0f;
-            if (gt) gt[j] = Elem<DT>::store(0.0f);
-        }
-        return;
-    }
+    // masked: loss 0, grad 0, nothing read (uniform per block: no divergence at barriers)
+    if (weight == 0.0f && masked_row<DT>(loss, row, {g32, gt}, vocab, kThreads)) return;
     KlStats s = kl_empty();
     for (int64_t j = threadIdx.x; j < vocab; j += kThreads)
         kl_push(s, Elem<DT>::load(cr[j]) * inv_t, Elem<DT>::load(rr[j]) * inv_t, reverse);

@@ -12,6 +12,7 @@
 //   the same online (max, scaled sum) form as the normalisers (see KlStats), so the loss needs one pass over the row
 //   and no softmax is ever stored.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include "core/dtype.h"
@@ -116,6 +117,31 @@ IVKIT_HD float kl_row_weight(const void* mask, int32_t mask_kind, int64_t i) {
     if (mask_kind == IVKIT_MASK_F32) return static_cast<const float*>(mask)[i];
     return 1.0f;
 }
+
+// Row `row` of a KL op's gradient output: g32 when the gradient is float32, gt when it has the logits' dtype (T), both
+// null without a gradient.
+template <class T>
+struct GradRow {
+    float* g32;
+    T* gt;
+};
+
+template <class T>
+IVKIT_HD GradRow<T> grad_row(void* grad, bool grad_f32, int64_t row, int64_t vocab) {
+    return GradRow<T>{grad != nullptr && grad_f32 ? static_cast<float*>(grad) + row * vocab : nullptr,
+                      grad != nullptr && !grad_f32 ? static_cast<T*>(grad) + row * vocab : nullptr};
+}
+
+#if !defined(__CUDACC__)
+// A masked row (weight 0) on the CPU: loss 0 and a zero gradient row; nothing is read. Returns true (the row is done).
+template <int DT>
+inline bool masked_row_host(float* loss, int64_t row, const GradRow<typename Elem<DT>::T>& g, int64_t vocab) {
+    loss[row] = 0.0f;
+    if (g.g32) std::fill(g.g32, g.g32 + vocab, 0.0f);
+    if (g.gt) std::fill(g.gt, g.gt + vocab, Elem<DT>::store(0.0f));
+    return true;
+}
+#endif
 
 inline void kl_rows_check_args(const void* current, const void* reference, int64_t rows, int64_t vocab,
                                ivkit_dtype_t dtype, const void* mask, int32_t mask_kind, float temperature,

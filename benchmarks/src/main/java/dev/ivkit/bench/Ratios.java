@@ -94,6 +94,10 @@ final class Ratios {
                         speedup(r, JmhResults.partner(results, r.name().replace(".kernel", ".composite"), r)));
                 case "GatherHeadsBench.gather", "GatherHeadsBench.accumulate" -> add(out, "kernel speedup over composite", r,
                         speedup(r, JmhResults.partner(results, r.name() + "Composite", r)));
+                case "KlTopkRowsBench.kernel" -> add(out, "kernel speedup over composite", r,
+                        speedup(r, JmhResults.partner(results, "KlTopkRowsBench.composite", r)));
+                case "KlTopkRowsBench.entryKernel" -> add(out, "kernel speedup over composite", r,
+                        speedup(r, JmhResults.partner(results, "KlTopkRowsBench.entryComposite", r)));
                 case "KlRowsBench.fused" -> add(out, "fused speedup over composite", r,
                         speedup(r, JmhResults.partner(results, "KlRowsBench.composite", r)));
                 case "ScanBench.exact" -> add(out, "exact / naive scan rate", r,

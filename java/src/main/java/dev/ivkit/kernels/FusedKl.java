@@ -66,18 +66,74 @@ public final class FusedKl {
      */
     public static Tensor[] lossAndRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             Reduction reduction) {
+        requireArgs(current, reduction);
+        KlRowsResult r;
+        try (NoGradGuard g = new NoGradGuard()) {
+            r = Kernels.klRows(current.detach().contiguous(), reference == null ? null : reference.detach().contiguous(), mask,
+                    temperature, dir, true);
+        }
+        return surrogate(current, mask, r, reduction);
+    }
+
+    /**
+     * The KL of {@link #loss} against a cached top-k reference ({@link Kernels#klTopkRows}: the k cached tokens'
+     * log-probabilities and the log of the rest mass per row), reduced to a scalar whose gradient w.r.t. {@code current}
+     * is the kernel's. Equals {@code loss(current, dense, ...)} with {@code dense} the reference logits that spread the
+     * cached rest mass over the other tokens in the current proportions (ReferenceCache's top-k mode).
+     *
+     * @param current     logits [..., V] that require grad (float32, bfloat16 or float16)
+     * @param ids         int32 [rows, k], rows = current.numel() / V: the cached token ids per row
+     * @param logq        float32 [rows, k]: the reference's log-probabilities at those ids (temperature T)
+     * @param logRest     float32 [rows]: log of the reference's mass on the other tokens
+     * @param mask        null, or one bool/uint8/float32 entry per row (see {@link Kernels#klRows})
+     * @param temperature T &gt; 0
+     * @param dir         {@link KlDirection#REVERSE} for KL(p_cur || q), FORWARD for KL(q || p_cur)
+     * @param reduction   how the per-row values become the scalar loss
+     * @return a 0-dim float32 tensor (the current logits' dtype promoted with float32)
+     */
+    public static Tensor lossTopK(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask, double temperature,
+            KlDirection dir, Reduction reduction) {
+        return lossTopKAndRows(current, ids, logq, logRest, mask, temperature, dir, reduction)[0];
+    }
+
+    /**
+     * {@link #lossTopK} and, detached, the per-row values it reduces (as {@link #lossAndRows}).
+     *
+     * @param current     logits [..., V] that require grad
+     * @param ids         int32 [rows, k]: the cached token ids per row
+     * @param logq        float32 [rows, k]: the reference's log-probabilities at those ids
+     * @param logRest     float32 [rows]: log of the reference's mass on the other tokens
+     * @param mask        null, or one bool/uint8/float32 entry per row
+     * @param temperature T &gt; 0
+     * @param dir         the KL direction
+     * @param reduction   how the per-row values become the scalar loss
+     * @return {the loss as {@link #lossTopK} returns it, the per-row values [rows] float32}
+     */
+    public static Tensor[] lossTopKAndRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
+            double temperature, KlDirection dir, Reduction reduction) {
+        requireArgs(current, reduction);
+        KlRowsResult r;
+        try (NoGradGuard g = new NoGradGuard()) {
+            Tensor c = current.detach().contiguous();
+            r = Kernels.klTopkRows(c, ids, logq, logRest, mask, temperature, dir, true, Torch.dtype(c));
+        }
+        return surrogate(current, mask, r, reduction);
+    }
+
+    private static void requireArgs(Tensor current, Reduction reduction) {
         if (reduction == null) {
             throw new InvalidArgumentException("reduction", "must not be null");
         }
         if (current == null) {
             throw new InvalidArgumentException("current", "must not be null");
         }
-        KlRowsResult r;
+    }
+
+    /** value + (surrogate − surrogate.detach()) of the class comment, from the kernel's per-row losses and gradient. */
+    private static Tensor[] surrogate(Tensor current, Tensor mask, KlRowsResult r, Reduction reduction) {
         Tensor den;
         Tensor value;
         try (NoGradGuard g = new NoGradGuard()) {
-            r = Kernels.klRows(current.detach().contiguous(), reference == null ? null : reference.detach().contiguous(), mask,
-                    temperature, dir, true);
             den = denominator(current, mask, r.loss(), reduction);
             value = r.loss().sum().div(den);
         }

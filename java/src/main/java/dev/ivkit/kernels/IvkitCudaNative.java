@@ -41,4 +41,14 @@ final class IvkitCudaNative {
             @Cast("int64_t") long rows, @Cast("int64_t") long vocab, int dtype, @Cast("const void*") long mask, int maskKind,
             float temperature, int direction, @Cast("float*") long loss, @Cast("void*") long grad, int gradDtype,
             @Cast("void*") long stream);
+
+    static native int ivkit_cuda_kl_topk_rows(@Cast("const void*") long current, @Cast("int64_t") long rows,
+            @Cast("int64_t") long vocab, int dtype, @Cast("const int32_t*") long ids, @Cast("const float*") long logq,
+            @Cast("const float*") long logRest, @Cast("int64_t") long k, @Cast("const void*") long mask, int maskKind,
+            float temperature, int direction, @Cast("float*") long loss, @Cast("void*") long grad, int gradDtype,
+            @Cast("void*") long stream);
+
+    static native int ivkit_cuda_topk_logprobs(@Cast("const void*") long logits, @Cast("int64_t") long rows,
+            @Cast("int64_t") long vocab, int dtype, float temperature, @Cast("int64_t") long k, @Cast("int32_t*") long ids,
+            @Cast("float*") long logp, @Cast("float*") long logRest, @Cast("void*") long stream);
 }

@@ -249,17 +249,9 @@ public final class Kernels {
      */
     public static KlRowsResult klRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             boolean withGrad, torch.ScalarType gradDtype) {
-        if (current == null || current.dim() < 2) {
-            throw new InvalidArgumentException("current", "expected logits [rows, V] or [..., V], got "
-                    + (current == null ? "null" : Torch.shape(current)));
-        }
-        KernelArgs.requireContiguous("current", current);
+        long[] rv = KernelArgs.logits("current", current);
         int dtype = KernelArgs.dtypeCode("current", current);
-        long vocab = current.size(-1);
-        if (vocab < 1) {
-            throw new InvalidArgumentException("current", "vocabulary size must be >= 1, got " + Torch.shape(current));
-        }
-        long rows = current.numel() / vocab;
+        long rows = rv[0], vocab = rv[1];
         if (reference == null || !java.util.Arrays.equals(Torch.sizes(reference), Torch.sizes(current))) {
             throw new InvalidArgumentException("reference", "expected the shape of current " + Torch.shape(current) + ", got "
                     + (reference == null ? "null" : Torch.shape(reference)));
@@ -269,32 +261,8 @@ public final class Kernels {
         }
         KernelArgs.requireContiguous("reference", reference);
         KernelArgs.sameDevice(current, reference, "reference");
-        if (!(temperature > 0) || Double.isInfinite(temperature) || (float) temperature <= 0f) {
-            throw new InvalidArgumentException("temperature", "must be finite and > 0, got " + temperature);
-        }
-        if (dir == null) {
-            throw new InvalidArgumentException("direction", "must not be null");
-        }
-        int maskKind = 0;
-        if (mask != null) {
-            torch.ScalarType mt = Torch.dtype(mask);
-            if (mt == torch.ScalarType.Bool || mt == torch.ScalarType.Byte) {
-                maskKind = 1;
-            } else if (mt == torch.ScalarType.Float) {
-                maskKind = 2;
-            } else {
-                throw new InvalidArgumentException("mask", "unsupported dtype " + mt + " (bool, uint8 or float32)");
-            }
-            if (mask.numel() != rows || !(mask.dim() == 1 || mask.dim() == current.dim() - 1)) {
-                throw new InvalidArgumentException("mask", "expected one entry per row ([" + rows + "] or the leading shape of "
-                        + Torch.shape(current) + "), got " + Torch.shape(mask));
-            }
-            KernelArgs.requireContiguous("mask", mask);
-            KernelArgs.sameDevice(current, mask, "mask");
-        }
-        if (gradDtype != torch.ScalarType.Float && gradDtype != Torch.dtype(current)) {
-            throw new InvalidArgumentException("gradDtype", "must be float32 or current's dtype " + Torch.dtype(current) + ", got " + gradDtype);
-        }
+        KernelArgs.klOptions(temperature, dir, gradDtype, current);
+        int maskKind = KernelArgs.maskKind(mask, rows, current);
         Tensor loss = current.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
         Tensor grad = withGrad ? current.new_empty(Torch.sizes(current), Torch.options(gradDtype)) : null;
         if (current.is_meta()) {
@@ -316,5 +284,65 @@ public final class Kernels {
             }
         }
         return new KlRowsResult(loss, grad);
+    }
+
+    /**
+     * {@link #klTopkRows(Tensor, Tensor, Tensor, Tensor, Tensor, double, KlDirection, boolean, torch.ScalarType)} with
+     * the gradient in the current logits' dtype.
+     *
+     * @param current     logits [rows, V] or [..., V]
+     * @param ids         int32 [rows, k]: the cached token ids per row
+     * @param logq        float32 [rows, k]: their cached log-probabilities
+     * @param logRest     float32 [rows]: the log of the cached rest mass
+     * @param mask        null or one entry per row
+     * @param temperature T, finite and &gt; 0
+     * @param dir         FORWARD or REVERSE
+     * @param withGrad    also write the gradient
+     * @return the per-row loss and the gradient (null without {@code withGrad})
+     */
+    public static KlRowsResult klTopkRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
+            double temperature, KlDirection dir, boolean withGrad) {
+        return klTopkRows(current, ids, logq, logRest, mask, temperature, dir, withGrad,
+                current == null ? null : Torch.dtype(current));
+    }
+
+    /**
+     * The KL of {@link #klRows} against a cached top-k reference (ids, their log-probabilities and the log of the rest
+     * mass, as ReferenceCache keeps them) instead of a reference row: the KL of the two distributions coarse-grained to
+     * the k cached tokens and one rest bucket, equal (value and gradient) to {@code klRows} against the dense reference
+     * that spreads the cached rest mass over the other tokens in the current proportions. Formulas:
+     * native/include/ivkit/ivkit.h, {@code ivkit_kl_topk_rows}.
+     *
+     * @param current     logits [rows, V] or [..., V] (viewed as rows); float32, bfloat16 or float16; contiguous
+     * @param ids         int32 [rows, k], 1 &le; k &lt; V: the cached token ids per row, in range and distinct in a row
+     * @param logq        float32 [rows, k]: the reference's log-probabilities at temperature T at those ids
+     * @param logRest     float32 [rows]: log of the reference's mass on the other V − k tokens
+     * @param mask        null or one entry per row, as in {@link #klRows}; masked rows' ids are not read
+     * @param temperature T, finite and &gt; 0
+     * @param dir         FORWARD for KL(q || p), REVERSE for KL(p || q)
+     * @param withGrad    also write the gradient
+     * @param gradDtype   the gradient's dtype: float32 or current's
+     * @return the per-row loss and the gradient (null without {@code withGrad})
+     * @throws InvalidArgumentException naming the argument (ids out of range or repeated: "ids")
+     */
+    public static KlRowsResult klTopkRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
+            double temperature, KlDirection dir, boolean withGrad, torch.ScalarType gradDtype) {
+        return TopkOps.klTopkRows(current, ids, logq, logRest, mask, temperature, dir, withGrad, gradDtype);
+    }
+
+    /**
+     * The reference cache's entry of each logits row: its k most likely tokens at temperature T, their log-probabilities
+     * {@code log_softmax(logits / T)} and the log of the other tokens' mass (summed on its own in double, so a rest of
+     * 1e-20 keeps its digits; at least log 1e-30). One streaming pass per row on the CPU, a radix select per row on CUDA.
+     *
+     * @param logits      [rows, V] or [..., V] (viewed as rows); float32, bfloat16 or float16; contiguous
+     * @param temperature T, finite and &gt; 0
+     * @param k           tokens kept per row, 1 &le; k &lt; V
+     * @return ids int32 [rows, k] (a top-k set by descending value; ties in any order), logp float32 [rows, k], logRest
+     *         float32 [rows]
+     * @throws UnsupportedException on CUDA for k &gt; 4096, or without the CUDA library
+     */
+    public static TopkLogprobs topkLogprobs(Tensor logits, double temperature, int k) {
+        return TopkOps.topkLogprobs(logits, temperature, k);
     }
 }
