@@ -278,11 +278,16 @@ public final class IvGuidedRegulariser implements Regulariser {
             }
             refHeads[i] = Torch.fromFloats(v, batch.batch, dh);
         }
-        return prepared(batch, cur -> {
+        return prepared(batch, cur -> {   // rows not kept get weight 0 in KlTerms: never read
             Tensor flat = cur.reshape(-1, cur.size(2));
-            Tensor ref = cache.referenceLogits(flat, kept, hits);   // rows not kept: weight 0, never read
-            return KlTerms.of(cfg, batch, cur, w -> FusedKl.lossAndRows(flat, ref, w, cfg.temperature(), cfg.direction(),
-                    FusedKl.Reduction.SUM));
+            if (cache.exact(flat.size(1))) {
+                Tensor ref = cache.referenceLogits(flat, kept, hits);
+                return KlTerms.of(cfg, batch, cur, w -> FusedKl.lossAndRows(flat, ref, w, cfg.temperature(), cfg.direction(),
+                        FusedKl.Reduction.SUM));
+            }
+            Tensor[] top = cache.topkRows((int) flat.size(0), kept, hits, flat);   // one kl_topk_rows pass, O(k) per row
+            return KlTerms.of(cfg, batch, cur, w -> FusedKl.lossTopKAndRows(flat, top[0], top[1], top[2], w, cfg.temperature(),
+                    cfg.direction(), FusedKl.Reduction.SUM));
         }, refHeads);
     }
 

@@ -1,12 +1,13 @@
 package dev.ivkit.train;
 
+import dev.ivkit.kernels.Kernels;
+import dev.ivkit.kernels.TopkLogprobs;
 import dev.ivkit.util.Torch;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -166,14 +167,12 @@ final class ReferenceCache {
             if (exact(vocab)) {
                 width = (int) vocab;
                 values = Torch.toFloatArray(x);
-            } else {
+            } else {   // one streaming pass per row (topk_logprobs): the k best ids, their log-probabilities, the rest
                 width = topK;
-                Tensor lq = x.div(new Scalar(temperature)).log_softmax(1);
-                T_TensorTensor_T top = lq.topk(topK, 1, true, true);
-                Tensor topIds = top.get1();
-                rest = Torch.toFloatArray(lq.scatter(1, topIds, new Scalar(Double.NEGATIVE_INFINITY)).logsumexp(new long[] {1}, false));
-                values = Torch.toFloatArray(top.get0());
-                long[] idl = Torch.toLongArray(topIds);
+                TopkLogprobs top = Kernels.topkLogprobs(x, temperature, topK);
+                rest = Torch.toFloatArray(top.logRest());
+                values = Torch.toFloatArray(top.logp());
+                long[] idl = Torch.toLongArray(top.ids().to(torch.ScalarType.Long));
                 ids = new int[idl.length];
                 for (int i = 0; i < idl.length; i++) {
                     ids[i] = (int) idl[i];
@@ -204,11 +203,50 @@ final class ReferenceCache {
     }
 
     /**
+     * The cached top-k distributions of a batch as {@link dev.ivkit.kernels.FusedKl#lossTopK} takes them: {ids int32
+     * [rows, k], log q [rows, k], log rest mass [rows]} on {@code like}'s device. Rows {@code kept} get their entry's
+     * (in entry order, as {@link #referenceLogits}); every other row gets the ids 0..k−1 and zeros, so its weight in the
+     * KL call must be 0 (such rows are then not read).
+     *
+     * @param rows rows of the batch's logits [rows, V]
+     * @param kept the rows the cached entries describe, in entry order
+     * @param hits the cached entries (top-k mode)
+     * @param like a tensor on the target device
+     * @return the three tensors
+     */
+    Tensor[] topkRows(int rows, long[] kept, Entry[] hits, Tensor like) {
+        int k = topK;
+        long[] ids = new long[rows * k];
+        float[] logq = new float[rows * k], rest = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < k; i++) {
+                ids[r * k + i] = i;
+            }
+        }
+        int at = 0;
+        for (Entry e : hits) {
+            int p = e.logRest().length;
+            for (int j = 0; j < p; j++) {
+                int r = (int) kept[at + j];
+                for (int i = 0; i < k; i++) {
+                    ids[r * k + i] = e.ids()[j * k + i];
+                }
+                System.arraycopy(e.values(), j * k, logq, r * k, k);
+                rest[r] = e.logRest()[j];
+            }
+            at += p;
+        }
+        return new Tensor[] {Torch.onDevice(torch.tensor(ids).reshape(rows, k).to(torch.ScalarType.Int), like),
+            Torch.onDevice(Torch.fromFloats(logq, rows, k), like), Torch.onDevice(Torch.fromFloats(rest, rows), like)};
+    }
+
+    /**
      * The reference logits a cached batch is compared with, detached: rows {@code kept} of {@code current} get their
      * cached entry's distribution (the exact logits, or in top-k mode T · log q̃ with q̃ the cached top-k probabilities
      * and the cached rest mass spread in the current proportions, so that the fused KL against it is the coarse-grained
      * KL, value and gradient); every other row is {@code current}'s own (a KL of 0: padding, or rows no term reads).
-     * Top-k mode costs three passes over [rows, V] (temperature scaling, log-sum-exp, the shift) and no reference forward.
+     * Top-k mode costs several passes over [rows, V] and no reference forward; training uses {@link #topkRows} and the
+     * kl_topk_rows kernel instead, which gives the same KL (this dense form is its composite reference in the tests).
      *
      * @param current the training logits [rows, V] (only read)
      * @param kept    the rows of {@code current} the cached entries describe, in entry order

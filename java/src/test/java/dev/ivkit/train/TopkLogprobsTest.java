@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,7 +71,7 @@ class TopkLogprobsTest {
     private static void check(Tensor x, int k, double t, String what) {
         int rows = (int) x.size(0);
         TopkLogprobs got = Kernels.topkLogprobs(x, t, k);
-        ReferenceCache.Entry e = KlTopkRowsTest.put(new ReferenceCache(k, t, true), x);
+        ReferenceCache.Entry e = composite(x, k, t);
         int[] ids = Arrays.stream(Torch.toLongArray(got.ids().to(torch.ScalarType.Long))).mapToInt(v -> (int) v).toArray();
         float[] logp = Torch.toFloatArray(got.logp());
         // a top-k set per row, by descending value: distinct ids whose logits are, as a multiset, the composite's top-k
@@ -98,6 +99,19 @@ class TopkLogprobsTest {
         Tensor off = torch.ones_like(p).scatter(1, got.ids().to(torch.ScalarType.Long), new Scalar(0.0));
         Tensor rest64 = p.mul(off).sum(new long[] {1}, false, new ScalarTypeOptional()).log();
         Compare.assertClose(rest64, got.logRest(), 1e-6, 2e-6 + 4e-7 * scale, what + ": logRest vs fp64");
+    }
+
+    /**
+     * The entry the reference cache made with libtorch before the kernel: log_softmax(x / T), topk, and the rest's
+     * log-sum-exp after scattering -inf over the kept ids (one row per logits row).
+     */
+    static ReferenceCache.Entry composite(Tensor x, int k, double t) {
+        Tensor lq = x.to(torch.ScalarType.Float).div(new Scalar(t)).log_softmax(1);
+        T_TensorTensor_T top = lq.topk(k, 1, true, true);
+        float[] rest = Torch.toFloatArray(lq.scatter(1, top.get1(), new Scalar(Double.NEGATIVE_INFINITY))
+                .logsumexp(new long[] {1}, false));
+        int[] ids = Arrays.stream(Torch.toLongArray(top.get1())).mapToInt(v -> (int) v).toArray();
+        return new ReferenceCache.Entry(ids, Torch.toFloatArray(top.get0()), rest, new float[0][]);
     }
 
     @Test
