@@ -1,11 +1,14 @@
 // kl_topk_rows, CPU path. Contract and math in kl_topk_rows_math.h.
 //
 // First the cached ids of every row that will be read are checked (in range, distinct in the row), so a rejected call
-// writes nothing. Then per row: a max pass over the logits, an exp-sum pass (sum in double; with a float32 gradient
-// the e_j are kept in the gradient row, so the write pass is a scaling), k fix-ups over the cached ids, and for the
+// writes nothing. Then per row: a max pass over the logits, an exp-sum pass (in blocks of 1,024: scaled into a float
+// buffer, exponentiated, summed in float within the block and in double across blocks; with a float32 gradient the e_j
+// are kept in the gradient row, so the write pass is a scaling), k fix-ups over the cached ids, and for the
 // gradient one write pass (e_j * c_rest) followed by the k ids' own values. The rest sum skips the ids through a byte
 // map of the vocabulary (one per thread, the only allocation; the ids are marked before the pass and cleared after).
-// Rows are split over `threads` std::threads; an AVX2 build of the row loop is picked at run time when the CPU has it.
+// Rows are split over `threads` std::threads; an AVX-512 or AVX2 build of the row loop is picked at run time
+// (core/cpu_rows.h). 256 x 32,000 fp32, k 64, one thread, with gradient: 33 ms with a per-element double loop (not
+// vectorised), 10 ms with the blocks (a C++ harness over ivkit_kl_topk_rows).
 #include <algorithm>
 #include <vector>
 
@@ -14,6 +17,8 @@
 
 namespace ivkit::ops {
 namespace {
+
+constexpr int64_t kBlock = 1024;  // elements per block of the exp-sum pass (stack buffers; float sums within a block)
 
 struct TopkArgs {
     const void* current;
@@ -36,6 +41,7 @@ __attribute__((always_inline)) inline void topk_rows_range(const TopkArgs& x, in
     const float inv_t = x.inv_t;
     std::vector<uint8_t> in_top(static_cast<size_t>(V), 0);
     uint8_t* top = in_top.data();
+    alignas(64) float xb[kBlock], eb[kBlock];
     for (int64_t row = r0; row < r1; ++row) {
         const T* cr = static_cast<const T*>(x.current) + row * V;
         const auto [g32, gt] = grad_row<T>(x.grad, x.grad_f32, row, V);
@@ -46,21 +52,21 @@ __attribute__((always_inline)) inline void topk_rows_range(const TopkArgs& x, in
         const float* lq = x.logq + row * K;
         for (int64_t i = 0; i < K; ++i) top[id[i]] = 1;
         double z = 0.0, z_rest = 0.0;
-        if (g32) {
-#pragma omp simd reduction(+ : z, z_rest)
-            for (int64_t j = 0; j < V; ++j) {
-                const float e = topk_e(Elem<DT>::load(cr[j]), inv_t, m);
-                g32[j] = e;
-                z += e;
-                z_rest += top[j] ? 0.0f : e;
+        for (int64_t j0 = 0; j0 < V; j0 += kBlock) {  // blocks: vectorised loops over float buffers, float block sums
+            const int64_t n = std::min(kBlock, V - j0);
+            float* e = g32 ? g32 + j0 : eb;
+            for (int64_t j = 0; j < n; ++j) xb[j] = Elem<DT>::load(cr[j0 + j]) * inv_t - m;
+#pragma omp simd
+            for (int64_t j = 0; j < n; ++j) e[j] = kl_exp(xb[j]);
+            float zb = 0.0f, zr = 0.0f;
+            const uint8_t* tb = top + j0;
+#pragma omp simd reduction(+ : zb, zr)
+            for (int64_t j = 0; j < n; ++j) {
+                zb += e[j];
+                zr += tb[j] ? 0.0f : e[j];
             }
-        } else {
-#pragma omp simd reduction(+ : z, z_rest)
-            for (int64_t j = 0; j < V; ++j) {
-                const float e = topk_e(Elem<DT>::load(cr[j]), inv_t, m);
-                z += e;
-                z_rest += top[j] ? 0.0f : e;
-            }
+            z += zb;
+            z_rest += zr;
         }
         for (int64_t i = 0; i < K; ++i) top[id[i]] = 0;
         const double lz = std::log(z);
