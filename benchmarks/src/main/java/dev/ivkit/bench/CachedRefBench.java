@@ -148,10 +148,8 @@ public class CachedRefBench {
                 TrainBatch b = batches.get(s);
                 Regulariser.Prepared prep = reg == null ? null : reg.prepare(m, b, s, batches.size());
                 RunResult r = m.forward(b.tokens, b.mask, prep == null ? HookPlan.empty() : prep.trainingPlan(), null, LogitsMode.ALL);
-                Tensor loss = b.crossEntropy(r.logits());
-                if (prep != null) {
-                    loss = loss.add(prep.terms(r).total());
-                }
+                // as the Trainer: with a regulariser its whole loss (the CE folded into the fused KL)
+                Tensor loss = prep == null ? b.crossEntropy(r.logits()) : prep.loss(r, b, 1, 1).total();
                 loss.backward();
                 sum += loss.item_double();
             }

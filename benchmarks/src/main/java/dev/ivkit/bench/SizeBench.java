@@ -230,7 +230,7 @@ public final class SizeBench {
                     } else {
                         Regulariser.Prepared prep = reg.prepare(m, batch, 100, 100);
                         RunResult r = m.forward(batch.tokens, batch.mask, prep.trainingPlan(), null, LogitsMode.ALL);
-                        loss = batch.crossEntropy(r.logits()).add(prep.terms(r).total());
+                        loss = prep.loss(r, batch, 1, 1).total();   // as the Trainer: the CE folded into the fused KL
                     }
                     loss.backward();
                     loss.item_double();

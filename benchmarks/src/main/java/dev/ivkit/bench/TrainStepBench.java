@@ -168,7 +168,7 @@ public class TrainStepBench {
         try (PointerScope s = new PointerScope()) {
             Regulariser.Prepared prep = reg.prepare(m, batch, 100, 100);
             RunResult r = m.forward(batch.tokens, batch.mask, prep.trainingPlan(), null, LogitsMode.ALL);
-            Tensor loss = batch.crossEntropy(r.logits()).add(prep.terms(r).total());
+            Tensor loss = prep.loss(r, batch, 1, 1).total();   // as the Trainer: the CE folded into the fused KL
             loss.backward();
             return loss.item_double();
         }

@@ -66,13 +66,30 @@ public final class FusedKl {
      */
     public static Tensor[] lossAndRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             Reduction reduction) {
+        return lossAndRows(current, reference, mask, temperature, dir, reduction, null);
+    }
+
+    /**
+     * {@link #lossAndRows(Tensor, Tensor, Tensor, double, KlDirection, Reduction)} with {@code fold}'s value and gradient rows added to the returned loss (see {@link Fold}).
+     *
+     * @param current     logits [rows, V] that require grad
+     * @param reference   logits of the same shape, dtype and device (treated as constant)
+     * @param mask        null, or one bool/uint8/float32 entry per row
+     * @param temperature T &gt; 0
+     * @param dir         the KL direction
+     * @param reduction   how the per-row values become the scalar loss
+     * @param fold        another loss's value and gradient to carry in the same surrogate, or null
+     * @return {the loss plus the fold's value, with the sum of both gradients; the KL's per-row values [rows] float32}
+     */
+    public static Tensor[] lossAndRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
+            Reduction reduction, Fold fold) {
         requireArgs(current, reduction);
         KlRowsResult r;
         try (NoGradGuard g = new NoGradGuard()) {
             r = Kernels.klRows(current.detach().contiguous(), reference == null ? null : reference.detach().contiguous(), mask,
                     temperature, dir, true);
         }
-        return surrogate(current, mask, r, reduction);
+        return surrogate(current, mask, r, reduction, fold);
     }
 
     /**
@@ -111,13 +128,33 @@ public final class FusedKl {
      */
     public static Tensor[] lossTopKAndRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
             double temperature, KlDirection dir, Reduction reduction) {
+        return lossTopKAndRows(current, ids, logq, logRest, mask, temperature, dir, reduction, null);
+    }
+
+    /**
+     * {@link #lossTopKAndRows(Tensor, Tensor, Tensor, Tensor, Tensor, double, KlDirection, Reduction)} with
+     * {@code fold}'s value and gradient rows added to the returned loss (see {@link Fold}).
+     *
+     * @param current     logits [rows, V] that require grad
+     * @param ids         int32 [rows, k]: the cached token ids per row
+     * @param logq        float32 [rows, k]: the reference's log-probabilities at those ids
+     * @param logRest     float32 [rows]: log of the reference's mass on the other tokens
+     * @param mask        null, or one bool/uint8/float32 entry per row
+     * @param temperature T &gt; 0
+     * @param dir         the KL direction
+     * @param reduction   how the per-row values become the scalar loss
+     * @param fold        another loss's value and gradient to carry in the same surrogate, or null
+     * @return {the loss plus the fold's value, with the sum of both gradients; the KL's per-row values [rows] float32}
+     */
+    public static Tensor[] lossTopKAndRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
+            double temperature, KlDirection dir, Reduction reduction, Fold fold) {
         requireArgs(current, reduction);
         KlRowsResult r;
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor c = current.detach().contiguous();
             r = Kernels.klTopkRows(c, ids, logq, logRest, mask, temperature, dir, true, Torch.dtype(c));
         }
-        return surrogate(current, mask, r, reduction);
+        return surrogate(current, mask, r, reduction, fold);
     }
 
     private static void requireArgs(Tensor current, Reduction reduction) {
@@ -130,12 +167,18 @@ public final class FusedKl {
     }
 
     /** value + (surrogate − surrogate.detach()) of the class comment, from the kernel's per-row losses and gradient. */
-    private static Tensor[] surrogate(Tensor current, Tensor mask, KlRowsResult r, Reduction reduction) {
+    private static Tensor[] surrogate(Tensor current, Tensor mask, KlRowsResult r, Reduction reduction, Fold fold) {
         Tensor den;
         Tensor value;
         try (NoGradGuard g = new NoGradGuard()) {
             den = denominator(current, mask, r.loss(), reduction);
             value = r.loss().sum().div(den);
+            if (fold != null) {   // in place into the kernel's fresh gradient: one [rows, V] gradient for both losses
+                Tensor rows = reduction == Reduction.SUM ? fold.rows() : fold.rows().mul(den);   // the surrogate divides by den
+                r.grad().reshape(-1, r.grad().size(-1)).index_add_(0, Torch.onDevice(fold.index(), current),
+                        rows.to(Torch.dtype(r.grad())));
+                value = value.add(fold.value());
+            }
         }
         // a dot product, not current * grad: no [rows, V] product is materialised; its backward is grad * (1 / den)
         // (meta tensors: libtorch 2.10's C++ build has no meta kernel for dot; the product's sum has the same shape)
@@ -144,6 +187,18 @@ public final class FusedKl {
         Tensor surrogate = dot.to(torch.ScalarType.Float).div(den);
         return new Tensor[] {surrogate.sub(surrogate.detach()).add(value), r.loss()};
     }
+
+    /**
+     * Another loss of the same logits, already evaluated, whose value and gradient ride in the KL's surrogate: the
+     * result's value gets {@code value} added and its gradient w.r.t. the current logits gets {@code rows} added at the
+     * rows {@code index} (whatever the mask), so one [rows, V] gradient reaches autograd instead of two. Applied in
+     * place to the kernel's fresh gradient; the fold's tensors are not changed.
+     *
+     * @param index int64 [n]: rows of the current logits (viewed as [rows, V]); duplicates add up
+     * @param rows  [n, V]: the other loss's gradient at those rows (any floating dtype; cast to the gradient's)
+     * @param value 0-dim float32: the other loss's value, on the logits' device
+     */
+    public record Fold(Tensor index, Tensor rows, Tensor value) {}
 
     /** A 0-dim float32 tensor on the logits' device; never 0 (an all-masked MEAN gives value 0 and gradient 0). */
     private static Tensor denominator(Tensor current, Tensor mask, Tensor loss, Reduction reduction) {

@@ -3,19 +3,13 @@ package dev.ivkit.train;
 import dev.ivkit.util.Torch;
 import dev.ivkit.KlDirection;
 import dev.ivkit.InvalidArgumentException;
-import dev.ivkit.hooks.HookPlan;
-import dev.ivkit.hooks.HookSite;
-import dev.ivkit.hooks.Positions;
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.kernels.FusedKl;
 import dev.ivkit.model.LlamaModel;
-import dev.ivkit.model.RunResult;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.function.Function;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -34,7 +28,8 @@ import org.bytedeco.pytorch.global.torch;
  * </ul>
  * Cost: one no-grad forward plus, for the positions from the batch's first answer-predicting position on, a pass
  * from layer L up with the IV ({@link ReferencePass}: the IV cannot change earlier positions), instead of the authors'
- * two full reference passes; both KL terms in one fused kernel call over the logits ({@link KlTerms}).
+ * two full reference passes; both KL terms in one fused kernel call over the logits ({@link KlTerms}), which with the
+ * gates off also carries the answer CE's gradient ({@link Regulariser.Prepared#loss}; {@code IvPrepared}).
  *
  * <p><b>Reference cache</b> ({@link Config#referenceCacheTopK()} &gt; 0; off by default): the
  * reference sees frozen weights and an example's fixed tokens, so it is computed on an example's first visit and kept
@@ -253,8 +248,8 @@ public final class IvGuidedRegulariser implements Regulariser {
 
     /** The terms against an exact reference {logits [batch, len, V] or null, heads...}. */
     private Prepared exact(TrainBatch batch, Tensor[] ref) {
-        return prepared(batch, cur -> KlTerms.of(cfg, batch, cur, w -> FusedKl.lossAndRows(cur.reshape(-1, cur.size(2)),
-                ref[0].reshape(-1, cur.size(2)), w, cfg.temperature(), cfg.direction(), FusedKl.Reduction.SUM)),
+        return new IvPrepared(cfg, batch, (cur, fold) -> w -> FusedKl.lossAndRows(cur.reshape(-1, cur.size(2)),
+                ref[0].reshape(-1, cur.size(2)), w, cfg.temperature(), cfg.direction(), FusedKl.Reduction.SUM, fold),
                 Arrays.copyOfRange(ref, 1, ref.length));
     }
 
@@ -278,16 +273,15 @@ public final class IvGuidedRegulariser implements Regulariser {
             }
             refHeads[i] = Torch.fromFloats(v, batch.batch, dh);
         }
-        return prepared(batch, cur -> {   // rows not kept get weight 0 in KlTerms: never read
+        return new IvPrepared(cfg, batch, (cur, fold) -> {   // rows not kept get weight 0 in KlTerms: never read
             Tensor flat = cur.reshape(-1, cur.size(2));
             if (cache.exact(flat.size(1))) {
                 Tensor ref = cache.referenceLogits(flat, kept, hits);
-                return KlTerms.of(cfg, batch, cur, w -> FusedKl.lossAndRows(flat, ref, w, cfg.temperature(), cfg.direction(),
-                        FusedKl.Reduction.SUM));
+                return w -> FusedKl.lossAndRows(flat, ref, w, cfg.temperature(), cfg.direction(), FusedKl.Reduction.SUM, fold);
             }
             Tensor[] top = cache.topkRows((int) flat.size(0), kept, hits, flat);   // one kl_topk_rows pass, O(k) per row
-            return KlTerms.of(cfg, batch, cur, w -> FusedKl.lossTopKAndRows(flat, top[0], top[1], top[2], w, cfg.temperature(),
-                    cfg.direction(), FusedKl.Reduction.SUM));
+            return w -> FusedKl.lossTopKAndRows(flat, top[0], top[1], top[2], w, cfg.temperature(), cfg.direction(),
+                    FusedKl.Reduction.SUM, fold);
         }, refHeads);
     }
 
@@ -304,55 +298,6 @@ public final class IvGuidedRegulariser implements Regulariser {
             headLayers.add(h.layer());
         }
         return headLayers;
-    }
-
-    /** The batch's terms, given the function from the training logits to the two KL terms and the reference heads. */
-    private Prepared prepared(TrainBatch batch, Function<Tensor, KlTerms.Value> klFor, Tensor[] refHeads) {
-        HookPlan.Builder tp = HookPlan.builder();
-        if (cfg.alphaPr() > 0) {
-            for (int l : headLayers(cfg)) {
-                tp.capture(HookSite.attnZ(l), Positions.of(batch.predict));
-            }
-        }
-        return new Prepared() {
-            @Override
-            public HookPlan trainingPlan() {
-                return tp.build();
-            }
-
-            @Override
-            public Terms terms(RunResult training) {
-                Tensor total = torch.zeros(new long[] {}, dev.ivkit.util.Torch.options(torch.ScalarType.Float));
-                double kl1 = 0, kl2 = 0, pr = 0;
-                if (klOn()) {
-                    KlTerms.Value kl = klFor.apply(training.logits());           // logits [batch, len, vocab]
-                    kl1 = kl.kl1();
-                    kl2 = kl.kl2();
-                    total = total.add(kl.total());
-                }
-                if (cfg.alphaPr() > 0) {
-                    Tensor sum = torch.zeros(new long[] {}, dev.ivkit.util.Torch.options(torch.ScalarType.Float));
-                    for (int i = 0; i < refHeads.length; i++) {
-                        HeadRanking.Head h = cfg.heads().get(i);
-                        Tensor z = training.capture(HookSite.attnZ(h.layer())).select(1, h.head());
-                        Tensor d = z.to(torch.ScalarType.Float).sub(Torch.onDevice(refHeads[i], z).to(torch.ScalarType.Float));
-                        sum = sum.add(gate(d.mul(d).mean(), 0.01));
-                    }
-                    Tensor term = sum.mul(new Scalar(cfg.alphaPr()));
-                    pr = Torch.item(term);
-                    total = total.add(term);
-                }
-                return new Terms(total, kl1, kl2, pr);
-            }
-        };
-    }
-
-    /** With gates on, a term below its threshold contributes nothing (value and gradient), as in the authors' code. */
-    private Tensor gate(Tensor term, double threshold) {
-        if (!cfg.gates() || Torch.item(term) > threshold) {
-            return term;
-        }
-        return term.mul(new Scalar(0.0));
     }
 
     static Tensor predictIndex(TrainBatch b) {

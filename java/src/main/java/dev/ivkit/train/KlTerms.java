@@ -26,10 +26,12 @@ final class KlTerms {
      * @param cfg    the regulariser's settings (α1, α2, gates)
      * @param batch  the batch (its mask and answer-predicting positions)
      * @param device a tensor on the logits' device
+     * @param scale  a factor on every row weight: the returned total is the scaled terms (value and gradient), the
+     *               logged kl1 and kl2 stay unscaled
      * @param kl     from row weights [B·len] float32 to {the weighted KL summed over rows, with gradient; the per-row
      *               weighted values [B·len]}
      */
-    static Value of(IvGuidedRegulariser.Config cfg, TrainBatch batch, Tensor device, Function<Tensor, Tensor[]> kl) {
+    static Value of(IvGuidedRegulariser.Config cfg, TrainBatch batch, Tensor device, double scale, Function<Tensor, Tensor[]> kl) {
         int rows = batch.batch * batch.len;
         float[] w1 = new float[rows], w2 = new float[rows];
         long[] mask = Torch.toLongArray(batch.mask);
@@ -41,7 +43,7 @@ final class KlTerms {
                 w2[i] = mask[i] == 0 ? 0 : (float) (cfg.alpha2() / batch.batch);
             }
         }
-        Value v = call(batch, device, kl, w1, w2, true, true);
+        Value v = call(device, kl, scale, w1, w2, true, true);
         boolean keep1 = !cfg.gates() || cfg.alpha1() == 0 || v.kl1() / cfg.alpha1() > 0.1;
         boolean keep2 = !cfg.gates() || cfg.alpha2() == 0 || v.kl2() / cfg.alpha2() > 0.1;
         if (keep1 && keep2) {
@@ -50,14 +52,15 @@ final class KlTerms {
         if (!keep1 && !keep2) {
             return new Value(v.total().mul(new Scalar(0.0)), 0, 0);
         }
-        return call(batch, device, kl, w1, w2, keep1, keep2);
+        return call(device, kl, scale, w1, w2, keep1, keep2);
     }
 
-    private static Value call(TrainBatch batch, Tensor device, Function<Tensor, Tensor[]> kl, float[] w1, float[] w2,
+    /** One kernel call with the kept terms' weights times {@code scale}; kl1 and kl2 split out unscaled. */
+    private static Value call(Tensor device, Function<Tensor, Tensor[]> kl, double scale, float[] w1, float[] w2,
             boolean use1, boolean use2) {
         float[] w = new float[w1.length];
         for (int i = 0; i < w.length; i++) {
-            w[i] = (use1 ? w1[i] : 0) + (use2 ? w2[i] : 0);
+            w[i] = (float) (((use1 ? w1[i] : 0) + (use2 ? w2[i] : 0)) * scale);
         }
         Tensor[] out = kl.apply(Torch.onDevice(Torch.fromFloats(w, w.length), device));
         float[] perRow = Torch.toFloatArray(out[1]);

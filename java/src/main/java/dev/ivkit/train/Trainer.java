@@ -265,29 +265,30 @@ public final class Trainer {
                 TrainBatch b = TrainBatch.of(ex);
                 Regulariser.Prepared prep = reg == null ? null : reg.prepare(model, b, step, total);
                 RunResult r = model.forward(b.tokens, b.mask, prep == null ? HookPlan.empty() : prep.trainingPlan(), null, LogitsMode.ALL);
-                Tensor ce = b.crossEntropy(r.logits());
-                Tensor loss = ce;
-                Regulariser.Terms terms = prep == null ? null : prep.terms(r);
-                if (terms != null) {
-                    loss = loss.add(terms.total());
+                // with N ranks the loss is weighted by the rank's shares: the mean over ranks is the global micro-batch's
+                double ceScale = world > 1 ? tokShare * world : 1, termsScale = world > 1 ? exShare * world : 1;
+                Tensor loss;
+                double ce;
+                Regulariser.Terms terms = null;
+                if (prep == null) {
+                    Tensor c = b.crossEntropy(r.logits());
+                    loss = world > 1 ? c.mul(new Scalar(ceScale)) : c;
+                    ce = c.item_double();
+                } else {
+                    Regulariser.Loss l = prep.loss(r, b, ceScale, termsScale);
+                    loss = l.total();
+                    ce = l.ce();
+                    terms = l.terms();
                 }
-                double lv = loss.item_double();
+                double lv = world == 1 ? loss.item_double()
+                        : ce * tokShare + (terms == null ? 0 : terms.total().item_double() * exShare);
                 if (!Double.isFinite(lv)) {
                     throw new TrainingDivergedException("loss is " + lv + " at step " + step + " (micro-batch " + m
                             + "); stopped before the update, the last checkpoint in " + out + " is intact");
                 }
-                if (world > 1) {   // the mean over ranks of these is the global micro-batch's loss
-                    loss = ce.mul(new Scalar(tokShare * world));
-                    if (terms != null) {
-                        loss = loss.add(terms.total().mul(new Scalar(exShare * world)));
-                        lv = ce.item_double() * tokShare + terms.total().item_double() * exShare;
-                    } else {
-                        lv = ce.item_double() * tokShare;
-                    }
-                }
                 loss.div(new Scalar(micro)).backward();
                 sums[0] += lv / micro;
-                sums[1] += ce.item_double() * tokShare / micro;
+                sums[1] += ce * tokShare / micro;
                 if (terms != null) {
                     sums[2] += terms.kl1() * exShare / micro;
                     sums[3] += terms.kl2() * exShare / micro;

@@ -96,7 +96,7 @@ class DeviceParityTest {
                         new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0)));
                 Regulariser.Prepared prep = reg.prepare(m, b, 0, 1);
                 var r = m.forward(b.tokens, b.mask, prep.trainingPlan(), null, LogitsMode.ALL);
-                Tensor total = b.crossEntropy(r.logits()).add(prep.terms(r).total());
+                Tensor total = prep.loss(r, b, 1, 1).total();   // as the Trainer: the CE folded into the fused KL
                 loss[0] = total.item_double();
                 total.backward();
                 List<Tensor> grads = new ArrayList<>();

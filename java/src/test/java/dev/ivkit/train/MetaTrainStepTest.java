@@ -37,14 +37,15 @@ class MetaTrainStepTest {
             List<TokenizedPrompt> ex = TrainData.sst2(tok, "train", 0, 3);   // different lengths: left padding
             Tensor iv = torch.randn(m.config().dModel());                    // host vector, like a loaded IV
             List<HeadRanking.Head> heads = List.of(new HeadRanking.Head(1, 3, 0), new HeadRanking.Head(4, 6, 0));
-            IvGuidedRegulariser reg = new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv, 2,
-                    IvGuidedRegulariser.Site.ATTN_OUT, 1.0, 1.0, 1.0, 2.0, KlDirection.REVERSE, true, heads, IvSchedule.defaults()));
-            try (AdamW opt = new AdamW(a.parameters(), 0.9, 0.999, 1e-8, 0.01)) {
+            for (boolean gates : new boolean[] {true, false}) {   // gates: CE and terms apart; none: the CE folded into the KL
+              IvGuidedRegulariser reg = new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv, 2,
+                    IvGuidedRegulariser.Site.ATTN_OUT, 1.0, 1.0, 1.0, 2.0, KlDirection.REVERSE, gates, heads, IvSchedule.defaults()));
+              try (AdamW opt = new AdamW(a.parameters(), 0.9, 0.999, 1e-8, 0.01)) {
                 m.setTraining(true);
                 TrainBatch b = TrainBatch.of(ex);
                 Regulariser.Prepared prep = reg.prepare(m, b, 5, 10);   // mid-ramp: the IV is added
                 RunResult r = m.forward(b.tokens, b.mask, prep.trainingPlan(), null, LogitsMode.ALL);
-                Tensor loss = b.crossEntropy(r.logits()).add(prep.terms(r).total());
+                Tensor loss = prep.loss(r, b, 1, 1).total();   // as the Trainer
                 assertTrue(loss.is_meta());
                 loss.backward();
                 AdamW.clipGradNorm(a.parameters(), 1.0);
@@ -52,6 +53,7 @@ class MetaTrainStepTest {
                 opt.zeroGrad();
                 assertEquals(1, opt.stepCount());
                 assertTrue(opt.state().values().stream().allMatch(Tensor::is_meta), "optimizer state on the model's device");
+              }
             }
         }
     }
