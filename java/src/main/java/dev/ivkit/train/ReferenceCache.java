@@ -163,16 +163,20 @@ final class ReferenceCache {
         int width = 0;
         if (logits != null) {
             long vocab = logits.size(1);
-            Tensor x = logits.index_select(0, Torch.onDevice(torch.tensor(flat), logits)).to(torch.ScalarType.Float);
+            Tensor idx = Torch.onDevice(torch.tensor(flat), logits);
             if (exact(vocab)) {
                 width = (int) vocab;
-                values = Torch.toFloatArray(x);
-            } else {   // one streaming pass per row (topk_logprobs): the k best ids, their log-probabilities, the rest
+                values = Torch.toFloatArray(logits.index_select(0, idx).to(torch.ScalarType.Float));
+            } else {   // one streaming pass per row (topk_logprobs); most rows kept: all rows, no copy of the logits
                 width = topK;
-                TopkLogprobs top = Kernels.topkLogprobs(x, temperature, topK);
-                rest = Torch.toFloatArray(top.logRest());
-                values = Torch.toFloatArray(top.logp());
-                long[] idl = Torch.toLongArray(top.ids().to(torch.ScalarType.Long));
+                boolean most = 2L * n >= logits.size(0);
+                TopkLogprobs top = Kernels.topkLogprobs(most ? logits.contiguous() : logits.index_select(0, idx), temperature, topK);
+                Tensor lr = most ? top.logRest().index_select(0, idx) : top.logRest();
+                Tensor lp = most ? top.logp().index_select(0, idx) : top.logp();
+                Tensor ti = most ? top.ids().index_select(0, idx) : top.ids();
+                rest = Torch.toFloatArray(lr);
+                values = Torch.toFloatArray(lp);
+                long[] idl = Torch.toLongArray(ti.to(torch.ScalarType.Long));
                 ids = new int[idl.length];
                 for (int i = 0; i < idl.length; i++) {
                     ids[i] = (int) idl[i];
