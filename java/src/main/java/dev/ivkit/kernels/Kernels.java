@@ -264,7 +264,7 @@ public final class Kernels {
         KernelArgs.klOptions(temperature, dir, gradDtype, current);
         int maskKind = KernelArgs.maskKind(mask, rows, current);
         Tensor loss = current.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
-        Tensor grad = withGrad ? current.new_empty(Torch.sizes(current), Torch.options(gradDtype)) : null;
+        Tensor grad = withGrad ? GradBuffer.take(current, gradDtype) : null;
         if (current.is_meta()) {
             return new KlRowsResult(loss, grad);  // shape-only tensors: arguments checked, no work
         }

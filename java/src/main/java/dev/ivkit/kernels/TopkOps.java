@@ -20,7 +20,7 @@ final class TopkOps {
         KernelArgs.klOptions(temperature, dir, gradDtype, current);
         int maskKind = KernelArgs.maskKind(mask, rows, current);
         Tensor loss = current.new_empty(new long[] {rows}, Torch.options(torch.ScalarType.Float));
-        Tensor grad = withGrad ? current.new_empty(Torch.sizes(current), Torch.options(gradDtype)) : null;
+        Tensor grad = withGrad ? GradBuffer.take(current, gradDtype) : null;
         if (current.is_meta() || rows == 0) {
             return new KlRowsResult(loss, grad);  // shape-only tensors or no rows: arguments checked, no work
         }
