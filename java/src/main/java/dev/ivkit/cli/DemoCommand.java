@@ -62,6 +62,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--alpha-pr", description = "weight of iv-guided's head-output preservation; default 1")
     Double alphaPr;
 
+    @Option(names = "--reference-cache", defaultValue = "off", description = "the KL regularisers' reference cache (lwf, "
+            + "lwf-pr, iv-guided, iv-guided-nopr): off (default), exact or K, as `ivkit train --reference-cache`")
+    String referenceCache;
+
     @Option(names = "--quick", description = "a much smaller run (a few queries and steps; for tests)")
     boolean quick;
 
@@ -95,13 +99,15 @@ final class DemoCommand implements Callable<Integer> {
             DemoSettings s = quick ? DemoSettings.quick(seeds) : full ? DemoSettings.study(seeds) : DemoSettings.full(seeds);
             s = s.with(methods != null ? methods : s.methods(), klDirection(kl))
                     .withSequence(fineTuneTasks != null ? fineTuneTasks : s.fineTuneTasks(), sweep != null ? sweep : s.sweep());
-            s = s.withWeights(alpha1 != null ? alpha1 : s.alpha1(), alpha2 != null ? alpha2 : s.alpha2(), alphaPr != null ? alphaPr : s.alphaPr());
+            s = s.withWeights(alpha1 != null ? alpha1 : s.alpha1(), alpha2 != null ? alpha2 : s.alpha2(), alphaPr != null ? alphaPr : s.alphaPr())
+                    .withReferenceCache(TrainCommand.referenceCacheTopK(referenceCache));
             summary = new Demo(dir, out, s, System.err, where).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
                     + (quick ? " --quick" : "") + (full ? " --full" : "")
                     + (fineTuneTasks != null ? " --fine-tune-tasks " + fineTuneTasks : "")
                     + (sweep != null ? " --sweep " + String.join(",", sweep.stream().map(String::valueOf).toList()) : "") + (methods != null ? " --methods " + String.join(",", methods) : "")
                     + (kl.equals("reverse") ? "" : " --kl " + kl) + (alpha1 != null ? " --alpha1 " + alpha1 : "")
                     + (alpha2 != null ? " --alpha2 " + alpha2 : "") + (alphaPr != null ? " --alpha-pr " + alphaPr : "")
+                    + (referenceCache.equals("off") ? "" : " --reference-cache " + referenceCache)
                     + (where.equals(Device.CPU) ? "" : " --device " + where),
                     new Main.Version().getVersion()[0]));
         }

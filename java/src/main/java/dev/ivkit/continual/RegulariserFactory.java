@@ -26,9 +26,27 @@ import org.bytedeco.pytorch.global.torch;
  * @param ivSite      where the IV is added in the reference pass (IV-guided)
  * @param ewcLambda   EWC strength
  * @param oloraLambda O-LoRA strength
+ * @param referenceCacheTopK the KL regularisers' reference cache (0: off; see {@link IvGuidedRegulariser.Config})
  */
 public record RegulariserFactory(double alpha1, double alpha2, double alphaPr, double temperature, KlDirection kl,
-        IvGuidedRegulariser.Site ivSite, double ewcLambda, double oloraLambda) {
+        IvGuidedRegulariser.Site ivSite, double ewcLambda, double oloraLambda, int referenceCacheTopK) {
+    /**
+     * The factory without a reference cache; the parameters are the canonical constructor's.
+     *
+     * @param alpha1      weight of the KL at the answer-predicting position
+     * @param alpha2      weight of the KL over real positions
+     * @param alphaPr     weight of head preservation
+     * @param temperature KL temperature
+     * @param kl          KL direction
+     * @param ivSite      where the IV is added in the reference pass
+     * @param ewcLambda   EWC strength
+     * @param oloraLambda O-LoRA strength
+     */
+    public RegulariserFactory(double alpha1, double alpha2, double alphaPr, double temperature, KlDirection kl,
+            IvGuidedRegulariser.Site ivSite, double ewcLambda, double oloraLambda) {
+        this(alpha1, alpha2, alphaPr, temperature, kl, ivSite, ewcLambda, oloraLambda, 0);
+    }
+
     /**
      * The regulariser of {@code method} for the next task, or null where the method trains without one.
      *
@@ -42,13 +60,13 @@ public record RegulariserFactory(double alpha1, double alpha2, double alphaPr, d
         return switch (method) {
             case NAIVE, REPLAY -> null;
             case IV_GUIDED -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), ivLayer, ivSite, alpha1, alpha2,
-                    alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(), null));
+                    alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(), null, referenceCacheTopK));
             case LWF -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
                     IvGuidedRegulariser.Site.ATTN_OUT, alpha1, alpha2, 0, temperature, kl, false, List.of(),
-                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
+                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0), referenceCacheTopK));
             case LWF_PR -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), ivLayer,
                     ivSite, alpha1, alpha2, alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(),
-                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0)));
+                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0), referenceCacheTopK));
             case EWC -> fisher == null ? null : new EwcRegulariser(fisher, ewcLambda);
             case OLORA -> previousA.isEmpty() ? null : new OLoraRegulariser(previousA, oloraLambda);
         };

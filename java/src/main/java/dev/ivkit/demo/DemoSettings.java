@@ -26,10 +26,13 @@ import java.util.List;
  * @param fineTuneTasks how many of the organism's held-out tasks form the fine-tuning sequence, in their order
  * @param sweep         regulariser strengths of the frontier sweep: every scale λ adds the variants {@code lwf@λ} and
  *                      {@code iv-guided@λ}, whose regulariser weights are λ times the run's (empty: no sweep)
+ * @param referenceCacheTopK the KL regularisers' reference cache (lwf, lwf-pr, iv-guided, iv-guided-nopr): 0 off (the
+ *                      default), {@link dev.ivkit.train.IvGuidedRegulariser#EXACT_CACHE} full rows, else the top-k kept
  */
 public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<Integer> ivHeadChoices, int probePerTask,
         int trainExamples, int epochs, int batch, double lr, List<String> loraTargets, int seeds, List<String> methods,
-        KlDirection klDirection, double alpha1, double alpha2, double alphaPr, int fineTuneTasks, List<Double> sweep) {
+        KlDirection klDirection, double alpha1, double alpha2, double alphaPr, int fineTuneTasks, List<Double> sweep,
+        int referenceCacheTopK) {
     /**
      * Every method of the demo, in the order of its tables: the baselines (lwf-pr = lwf with iv-guided's head
      * preservation, the ablation that isolates the IV), then iv-guided and iv-guided without head preservation.
@@ -57,6 +60,9 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
         }
         if (loraTargets == null || loraTargets.isEmpty()) {
             throw new InvalidArgumentException("loraTargets", "need at least one projection");
+        }
+        if (referenceCacheTopK < 0) {
+            throw new InvalidArgumentException("reference-cache", "must be >= 0 (0: off), got " + referenceCacheTopK);
         }
         if (methods == null || methods.isEmpty() || !METHODS.containsAll(methods)) {
             throw new InvalidArgumentException("methods", "must be a non-empty subset of " + METHODS + ", got " + methods);
@@ -87,7 +93,7 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
      */
     public static DemoSettings full(int seeds) {
         return new DemoSettings(40, 20, 8, List.of(4, 8, 16), 12, 512, 3, 16, 1e-3, ALL_PROJECTIONS, seeds, DEFAULT_METHODS,
-                KlDirection.REVERSE, ALPHA1, ALPHA2, ALPHA_PR, 2, List.of());
+                KlDirection.REVERSE, ALPHA1, ALPHA2, ALPHA_PR, 2, List.of(), 0);
     }
 
     /**
@@ -97,31 +103,37 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
     public static DemoSettings study(int seeds) {
         DemoSettings d = full(seeds);
         return new DemoSettings(d.evalPerTask, d.valPerTask, d.ivPrompts, d.ivHeadChoices, d.probePerTask, d.trainExamples, d.epochs,
-                d.batch, d.lr, d.loraTargets, seeds, METHODS, d.klDirection, d.alpha1, d.alpha2, d.alphaPr, 4, FULL_SWEEP);
+                d.batch, d.lr, d.loraTargets, seeds, METHODS, d.klDirection, d.alpha1, d.alpha2, d.alphaPr, 4, FULL_SWEEP, 0);
     }
 
     /** A much smaller run (tests): a handful of queries and 4 steps per task. */
     public static DemoSettings quick(int seeds) {
         return new DemoSettings(6, 4, 2, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds, DEFAULT_METHODS, KlDirection.REVERSE,
-                ALPHA1, ALPHA2, ALPHA_PR, 2, List.of());
+                ALPHA1, ALPHA2, ALPHA_PR, 2, List.of(), 0);
     }
 
     /** The same run restricted to some methods and with a KL direction. */
     public DemoSettings with(List<String> methodIds, KlDirection direction) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methodIds, direction, alpha1, alpha2, alphaPr, fineTuneTasks, sweep);
+                loraTargets, seeds, methodIds, direction, alpha1, alpha2, alphaPr, fineTuneTasks, sweep, referenceCacheTopK);
     }
 
     /** The same run with other regulariser weights (the KL terms and head preservation). */
     public DemoSettings withWeights(double a1, double a2, double pr) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methods, klDirection, a1, a2, pr, fineTuneTasks, sweep);
+                loraTargets, seeds, methods, klDirection, a1, a2, pr, fineTuneTasks, sweep, referenceCacheTopK);
     }
 
     /** The same run over the first {@code n} held-out tasks and with the frontier sweep {@code scales}. */
     public DemoSettings withSequence(int n, List<Double> scales) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, n, scales);
+                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, n, scales, referenceCacheTopK);
+    }
+
+    /** The same run with the KL regularisers' reference cache: 0 off, else the top-k kept (≥ V: full rows). */
+    public DemoSettings withReferenceCache(int topK) {
+        return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
+                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, fineTuneTasks, sweep, topK);
     }
 
     /** Every run's method variant: the methods, then per sweep scale λ the variants {@code lwf@λ} and {@code iv-guided@λ}. */
