@@ -26,9 +26,9 @@ public final class ResultsTable {
     static final double ROOFLINE_TARGET = 0.60;
     /** Forward time with hook_z captured at every layer, as a multiple of the plain forward's. */
     static final double CAPTURE_TARGET = 1.05;
-    /** EXACT scan speed as a multiple of NAIVE's, at 10-shot prompts. */
-    static final double SCAN_TARGET = 30;
-    /** IV-guided training step time as a multiple of a plain LoRA step's. */
+    /** EXACT scan speed-up over NAIVE as a share of the ideal FLOP ratio, random22M at 10-shot prompts (issue 19). */
+    static final double SCAN_IDEAL_SHARE = 0.80;
+    /** IV-guided training time as a multiple of plain LoRA's over a 3-epoch run with the reference cache (issue 19). */
     static final double TRAIN_STEP_TARGET = 1.25;
     /** Organism pretraining gradient: two row shards on two threads ≤ this × one shard's time (OrganismStepBench). */
     static final double SHARD_TARGET = 0.8;
@@ -164,6 +164,21 @@ public final class ResultsTable {
             }
         }
         for (Result r : results) {
+            if (r.name().equals("CachedRefBench.paired")) {
+                threeEpochRow(t, r);
+            }
+        }
+        for (Result r : results) {
+            if (r.name().equals("KlTopkRowsBench.kernel")) {
+                speedupRow(t, "KL fwd+bwd against a cached top-" + r.param("k") + ", fp32 " + r.param("shape").replace("x", " rows × V ")
+                        + " (kl_topk_rows vs dense rebuild + kl_rows)", r, partner(results, "KlTopkRowsBench.composite", r));
+            }
+            if (r.name().equals("KlTopkRowsBench.entryKernel")) {
+                speedupRow(t, "reference-cache entries, top-" + r.param("k") + " of fp32 " + r.param("shape").replace("x", " rows × V ")
+                        + " (topk_logprobs vs log_softmax + topk + scatter + logsumexp)", r, partner(results, "KlTopkRowsBench.entryComposite", r));
+            }
+        }
+        for (Result r : results) {
             if (r.name().equals("OrganismStepBench.paired")) {
                 shardRow(t, r);
             }
@@ -244,7 +259,6 @@ public final class ResultsTable {
                 Double.isNaN(ratio) ? "—" : ratio <= CAPTURE_TARGET ? "met" : "not met");
     }
 
-    /** An IV-guided training micro-step against a plain LoRA one (time per step): ratio, target ≤ TRAIN_STEP_TARGET. */
     /** IV-guided against plain LoRA micro-step; the ratio from the paired benchmark's counters when the run has them. */
     private static void trainStepRow(StringBuilder t, Result iv, Result plain, Result paired) {
         String unit = unit(iv.primary().unit());
@@ -254,8 +268,19 @@ public final class ResultsTable {
         row(t, "LoRA train micro-step " + iv.param("model") + ", 4×64 tokens, IV-guided vs plain (fwd+bwd, no update)",
                 "IV-guided " + figure(iv.primary(), unit) + (plain == null ? "" : ", plain " + figure(plain.primary(), unit)),
                 Double.isNaN(ratio) ? "—" : String.format(Locale.ROOT, "%.2f× plain time", ratio) + (isPaired ? " (paired)" : ""),
-                String.format(Locale.ROOT, "≤ %.2f×", TRAIN_STEP_TARGET),
-                Double.isNaN(ratio) ? "—" : ratio <= TRAIN_STEP_TARGET ? "met" : "not met");
+                "— (the target is the 3-epoch run's)", "—");
+    }
+
+    /** A 3-epoch IV-guided run with and without the reference cache against plain LoRA (CachedRefBench.paired). */
+    private static void threeEpochRow(StringBuilder t, Result r) {
+        double cached = value(Ratios.threeEpochsOverPlain(r, "cachedNs")), uncached = value(Ratios.threeEpochsOverPlain(r, "uncachedNs"));
+        String k = r.param("topK");
+        row(t, "LoRA training, 3 epochs over 8 examples (batch 4) " + r.param("model") + ", IV-guided with the reference cache (k = "
+                        + k + ") and without, vs plain (fwd+bwd, no update)",
+                "paired call " + figure(r.primary(), unit(r.primary().unit())) + " (all three runs)",
+                Double.isNaN(cached) ? "—" : String.format(Locale.ROOT, "%.2f× plain time with the cache, %.2f× without (paired)", cached, uncached),
+                String.format(Locale.ROOT, "≤ %.2f× (with the cache)", TRAIN_STEP_TARGET),
+                Double.isNaN(cached) ? "—" : cached <= TRAIN_STEP_TARGET ? "met" : "not met");
     }
 
     /** The organism's gradient on two row shards against one shard, timed back to back (aux counters): ratio ≤ SHARD_TARGET. */
@@ -280,9 +305,11 @@ public final class ResultsTable {
         }
         double speedup = Ratios.exactOverNaive(exact, naive).value();
         double ideal = (naive.secondary().get("flops").p50() / naive.primary().p50()) / (exact.secondary().get("flops").p50() / ops);
+        boolean target = exact.param("model").equals("random22M");   // the issue's target is random22M's
         row(t, what, "exact " + msPerCall(exact.primary()) + ", naive " + msPerCall(naive.primary()),
-                String.format(Locale.ROOT, "%.1f× faster than naive (ideal FLOP ratio %.1f×)", speedup, ideal),
-                String.format(Locale.ROOT, "≥ %.0f×", SCAN_TARGET), speedup >= SCAN_TARGET ? "met" : "not met");
+                String.format(Locale.ROOT, "%.1f× faster than naive = %.2f of the ideal FLOP ratio %.1f×", speedup, speedup / ideal, ideal),
+                target ? String.format(Locale.ROOT, "≥ %.2f of ideal", SCAN_IDEAL_SHARE) : "—",
+                !target ? "—" : speedup / ideal >= SCAN_IDEAL_SHARE ? "met" : "not met");
     }
 
     /** A rate in calls/s as ms per call: median [fastest–slowest]. */
