@@ -28,12 +28,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The reference cache's top-k KL on a revisit, forward + backward to the current logits: {@link FusedKl#lossTopK}
- * (native kl_topk_rows + the surrogate identity) against what ReferenceCache does today, its dense reference
- * ({@code referenceLogits}: the cached arrays to tensors, log-sum-exp, gather, the rest shift, scatter; restated here
- * op for op since ReferenceCache is package-private) followed by {@link FusedKl#loss}. Both from the same cached
+ * (native kl_topk_rows + the surrogate identity) against what ReferenceCache did before the kernel, a dense reference
+ * (the cached arrays to tensors, log-sum-exp, gather, the rest shift, scatter) followed by {@link FusedKl#loss}. Both from the same cached
  * entry (Java arrays, as the cache keeps them: the kernel path also pays their copy into tensors). T = 2, REVERSE,
  * 'batchmean', fp32. {@code entryKernel} / {@code entryComposite}: making that entry from reference logits,
- * {@link Kernels#topkLogprobs} against ReferenceCache.put's libtorch ops (log_softmax, topk, scatter of -inf, logsumexp),
+ * {@link Kernels#topkLogprobs} against the libtorch ops ReferenceCache.put used before it (log_softmax, topk, scatter of -inf, logsumexp),
  * both ending in Java arrays as the cache keeps them.
  *
  * <p>HOW TO RUN: {@code java -jar benchmarks/target/benchmarks.jar KlTopkRowsBench}.
@@ -127,7 +126,7 @@ public class KlTopkRowsBench {
         }
     }
 
-    /** ReferenceCache.referenceLogits' top-k branch with every row kept: T · log q̃, q̃ the cached top-k + spread rest. */
+    /** The dense reference with every row kept: T · log q̃, q̃ the cached top-k + the rest spread in the current proportions. */
     private Tensor denseReference(Tensor x) {
         Scalar t = new Scalar(T);
         Tensor id = torch.tensor(ids).reshape(rows, k);

@@ -276,7 +276,7 @@ public final class IvGuidedRegulariser implements Regulariser {
         return new IvPrepared(cfg, batch, (cur, fold) -> {   // rows not kept get weight 0 in KlTerms: never read
             Tensor flat = cur.reshape(-1, cur.size(2));
             if (cache.exact(flat.size(1))) {
-                Tensor ref = cache.referenceLogits(flat, kept, hits);
+                Tensor ref = cache.exactLogits(flat, kept, hits);
                 return w -> FusedKl.lossAndRows(flat, ref, w, cfg.temperature(), cfg.direction(), FusedKl.Reduction.SUM, fold);
             }
             Tensor[] top = cache.topkRows((int) flat.size(0), kept, hits, flat);   // one kl_topk_rows pass, O(k) per row
@@ -299,13 +299,4 @@ public final class IvGuidedRegulariser implements Regulariser {
         }
         return headLayers;
     }
-
-    static Tensor predictIndex(TrainBatch b) {
-        long[] idx = new long[b.batch];
-        for (int r = 0; r < b.batch; r++) {
-            idx[r] = (long) r * b.len + b.predict[r];
-        }
-        return torch.tensor(idx);
-    }
-
 }

@@ -6,8 +6,6 @@ import dev.ivkit.util.Torch;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -209,7 +207,7 @@ final class ReferenceCache {
     /**
      * The cached top-k distributions of a batch as {@link dev.ivkit.kernels.FusedKl#lossTopK} takes them: {ids int32
      * [rows, k], log q [rows, k], log rest mass [rows]} on {@code like}'s device. Rows {@code kept} get their entry's
-     * (in entry order, as {@link #referenceLogits}); every other row gets the ids 0..k−1 and zeros, so its weight in the
+     * (in entry order, as {@link #exactLogits}); every other row gets the ids 0..k−1 and zeros, so its weight in the
      * KL call must be 0 (such rows are then not read).
      *
      * @param rows rows of the batch's logits [rows, V]
@@ -245,69 +243,32 @@ final class ReferenceCache {
     }
 
     /**
-     * The reference logits a cached batch is compared with, detached: rows {@code kept} of {@code current} get their
-     * cached entry's distribution (the exact logits, or in top-k mode T · log q̃ with q̃ the cached top-k probabilities
-     * and the cached rest mass spread in the current proportions, so that the fused KL against it is the coarse-grained
-     * KL, value and gradient); every other row is {@code current}'s own (a KL of 0: padding, or rows no term reads).
-     * Top-k mode costs several passes over [rows, V] and no reference forward; training uses {@link #topkRows} and the
-     * kl_topk_rows kernel instead, which gives the same KL (this dense form is its composite reference in the tests).
+     * Exact mode: the reference logits a cached batch is compared with, detached: rows {@code kept} of {@code current}
+     * get their entry's cached logits, every other row is {@code current}'s own (a KL of 0: padding, or rows no term
+     * reads). Top-k entries are compared by {@link #topkRows} and the kl_topk_rows kernel instead.
      *
      * @param current the training logits [rows, V] (only read)
      * @param kept    the rows of {@code current} the cached entries describe, in entry order
-     * @param hits    the cached entries, each covering its run of {@code kept}
+     * @param hits    the cached entries (exact mode), each covering its run of {@code kept}
      * @return reference logits [rows, V] of {@code current}'s dtype and device
+     * @throws IllegalStateException in top-k mode
      */
-    Tensor referenceLogits(Tensor current, long[] kept, Entry[] hits) {
+    Tensor exactLogits(Tensor current, long[] kept, Entry[] hits) {
         Tensor x = current.detach();
         long vocab = x.size(1);
-        int rows = (int) x.size(0), width = exact(vocab) ? (int) vocab : topK, n = kept.length;
+        if (!exact(vocab)) {
+            throw new IllegalStateException("exactLogits: the cache keeps the top " + topK + " of " + vocab + " tokens");
+        }
+        int n = kept.length, width = (int) vocab;
         float[] values = new float[n * width];
         int at = 0;
         for (Entry e : hits) {
             System.arraycopy(e.values(), 0, values, at * width, e.values().length);
             at += e.values().length / width;
         }
-        Tensor vals = Torch.onDevice(Torch.fromFloats(values, n, width), x);
-        if (exact(vocab)) {
-            Tensor dense = x.clone();
-            dense.index_copy_(0, Torch.onDevice(torch.tensor(kept), x), vals.to(x.scalar_type()));
-            return dense;
-        }
-        long[] ids = new long[rows * width];
-        float[] logQ = new float[rows], isKept = new float[rows];
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < width; i++) {
-                ids[r * width + i] = i;   // rows without an entry: any ids, their own values are written back
-            }
-        }
-        at = 0;
-        for (Entry e : hits) {
-            int p = e.logRest().length;
-            for (int j = 0; j < p; j++) {
-                int r = (int) kept[at + j];
-                isKept[r] = 1;
-                logQ[r] = e.logRest()[j];
-                for (int i = 0; i < width; i++) {
-                    ids[r * width + i] = e.ids()[j * width + i];
-                }
-            }
-            at += p;
-        }
-        Scalar t = new Scalar(temperature);
-        Tensor xf = x.to(torch.ScalarType.Float);
-        Tensor id = Torch.onDevice(torch.tensor(ids).reshape(rows, width), x);
-        Tensor keptMask = Torch.onDevice(Torch.fromFloats(isKept, rows, 1), x).to(torch.ScalarType.Bool);
-        Tensor lse = xf.div(t).logsumexp(new long[] {1}, true);                                         // [rows, 1]
-        Tensor xTop = Torch.gather(xf, 1, id);                                                          // [rows, k]
-        Tensor logPRest = xTop.div(t).sub(lse).exp().sum(new long[] {1}, true, new ScalarTypeOptional()).neg()
-                .add(new Scalar(1)).clamp_min(new Scalar(1e-12)).log();
-        // rest: T·log(Q · p_j / P) = x_j + T·(log Q − lse − log P); rows without an entry: shift 0
-        Tensor shift = torch.where(keptMask, Torch.onDevice(Torch.fromFloats(logQ, rows, 1), x).sub(lse).sub(logPRest).mul(t),
-                torch.zeros_like(lse));
-        Tensor top = Torch.onDevice(torch.zeros(new long[] {rows, width}, Torch.options(torch.ScalarType.Float)), x);
-        top.index_copy_(0, Torch.onDevice(torch.tensor(kept), x), vals.mul(t));
-        Tensor dense = xf.add(shift);
-        dense.scatter_(1, id, torch.where(keptMask, top, xTop));
-        return dense.to(x.scalar_type());
+        Tensor dense = x.clone();
+        dense.index_copy_(0, Torch.onDevice(torch.tensor(kept), x), Torch.onDevice(Torch.fromFloats(values, n, width), x)
+                .to(x.scalar_type()));
+        return dense;
     }
 }

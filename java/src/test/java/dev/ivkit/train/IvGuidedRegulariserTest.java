@@ -78,7 +78,7 @@ class IvGuidedRegulariserTest {
                 Tensor lp = cur.logits().div(new Scalar(T)).log_softmax(2), lq = refLogits.div(new Scalar(T)).log_softmax(2);
                 Tensor klPos = dir == KlDirection.REVERSE ? lp.exp().mul(lp.sub(lq)).sum(new long[] {2}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
                         : lq.exp().mul(lq.sub(lp)).sum(new long[] {2}, false, new org.bytedeco.pytorch.ScalarTypeOptional());   // [B, T]
-                Tensor kl1 = klPos.reshape(-1).index_select(0, IvGuidedRegulariser.predictIndex(b)).mean();
+                Tensor kl1 = klPos.reshape(-1).index_select(0, TrainData.predictIndex(b)).mean();
                 Tensor kl2 = klPos.mul(b.mask.to(torch.ScalarType.Float)).sum().div(new Scalar(b.batch));
                 Tensor d1 = cur.capture(HookSite.attnZ(1)).select(1, 3).sub(refZ1), d4 = cur.capture(HookSite.attnZ(4)).select(1, 6).sub(refZ4);
                 Tensor pr = d1.mul(d1).mean().add(d4.mul(d4).mean());

@@ -23,11 +23,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link Kernels#klTopkRows} and {@link FusedKl#lossTopK} against what they replace: the dense reference of
- * {@link ReferenceCache#referenceLogits} followed by the fused KL ({@link Kernels#klRows} / {@link FusedKl#loss}), the
- * entries made by {@link ReferenceCache#put} from reference logits; and against an fp64 dense reference
- * ({@link TopkDense}). Both directions, float and bool masks, float32 and bfloat16, V = 1000 and 32000, |logits| ~ 1e3
- * and a current rest mass of ~1e-13.
+ * {@link Kernels#klTopkRows} and {@link FusedKl#lossTopK} against what they replace: a dense reference q̃ of the cached
+ * entry ({@link TopkDense}, rounded to the logits' dtype) followed by the fused KL ({@link Kernels#klRows} /
+ * {@link FusedKl#loss}), the entries made by {@link ReferenceCache#put} from reference logits; and against the fp64
+ * KL of that dense reference ({@link TopkDense}). Both directions, float and bool masks, float32 and bfloat16, V = 1000
+ * and 32000, |logits| ~ 1e3 and a current rest mass of ~1e-13.
  */
 class KlTopkRowsTest {
     @BeforeAll
@@ -43,9 +43,11 @@ class KlTopkRowsTest {
         ReferenceCache cache = new ReferenceCache(k, t, true);
         ReferenceCache.Entry e = put(cache, ref);
         long[] ids = Arrays.stream(e.ids()).asLongStream().toArray();
-        Tensor dense = cache.referenceLogits(current, allRows(rows), new ReferenceCache.Entry[] {e});
-        return new Cached(torch.tensor(ids).reshape(rows, k).to(torch.ScalarType.Int), Torch.fromFloats(e.values(), rows, k),
-                Torch.fromFloats(e.logRest(), rows), dense);
+        Tensor id = torch.tensor(ids).reshape(rows, k).to(torch.ScalarType.Int), logq = Torch.fromFloats(e.values(), rows, k),
+                logRest = Torch.fromFloats(e.logRest(), rows);
+        // the dense reference q̃ (built in fp64, rounded to the logits' dtype as a dense reference would be) for kl_rows
+        Tensor dense = TopkDense.referenceLogits(current, id, logq, logRest, t).to(current.scalar_type());
+        return new Cached(id, logq, logRest, dense);
     }
 
     /** The entry {@link ReferenceCache#put} makes of every row of {@code ref}, as one example with no preserved heads. */

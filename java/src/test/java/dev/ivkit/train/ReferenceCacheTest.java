@@ -285,7 +285,7 @@ class ReferenceCacheTest {
         Tensor lxHat = pq[4].sub(pq[2]), lyHat = pq[5].sub(pq[3]);
         Tensor within = lxHat.exp().mul(lxHat.sub(lyHat)).masked_fill(top, new Scalar(0)).sum(new long[] {1}, false,
                 new org.bytedeco.pytorch.ScalarTypeOptional()).mul(pq[2].exp().reshape(-1));
-        Tensor predictIdx = IvGuidedRegulariser.predictIndex(b), mask = b.mask.reshape(-1).to(torch.ScalarType.Float);
+        Tensor predictIdx = TrainData.predictIndex(b), mask = b.mask.reshape(-1).to(torch.ScalarType.Float);
         Tensor kl1 = row.index_select(0, predictIdx).mean(), kl2 = row.mul(mask).sum().div(new Scalar(b.batch));
         Tensor total = kl1.add(kl2);
         return new Coarse(kl1.item_double(), kl2.item_double(), within.detach().index_select(0, predictIdx).mean().item_double(),

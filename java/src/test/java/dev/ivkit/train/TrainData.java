@@ -15,6 +15,15 @@ import java.util.List;
 public final class TrainData {
     private TrainData() {}
 
+    /** The flat rows (row · len + position) of each example's answer-predicting position in logits [batch · len, V]. */
+    public static org.bytedeco.pytorch.Tensor predictIndex(TrainBatch b) {
+        long[] idx = new long[b.batch];
+        for (int r = 0; r < b.batch; r++) {
+            idx[r] = (long) r * b.len + b.predict[r];
+        }
+        return org.bytedeco.pytorch.global.torch.tensor(idx);
+    }
+
     public static List<TokenizedPrompt> sst2(Tokenizer tok, String split, int from, int count) {
         Path sapo = SharedData.require("superni/sapo");
         TaskDataset ds = TaskDataset.loadSuperNiSapo(sapo.resolve("task363_sst2_polarity_classification"), split,
