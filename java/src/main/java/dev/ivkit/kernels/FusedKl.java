@@ -49,32 +49,17 @@ public final class FusedKl {
      */
     public static Tensor loss(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
             Reduction reduction) {
-        return lossAndRows(current, reference, mask, temperature, dir, reduction)[0];
+        return lossAndRows(current, reference, mask, temperature, dir, reduction, null)[0];
     }
 
     /**
      * {@link #loss} and, detached, the per-row values it reduces (each row's KL times its mask weight, before the
-     * reduction's denominator): callers that weight rows of several terms in one call split the terms from these.
+     * reduction's denominator: callers that weight rows of several terms in one call split the terms from these), with
+     * {@code fold}'s value and gradient rows carried in the same surrogate (see {@link Fold}).
      *
-     * @param current     logits [..., V] that require grad (float32, bfloat16 or float16)
+     * @param current     logits [rows, V] that require grad (float32, bfloat16 or float16)
      * @param reference   logits of the same shape, dtype and device (treated as constant)
      * @param mask        null, or one bool/uint8/float32 entry per row (see {@link Kernels#klRows})
-     * @param temperature T &gt; 0
-     * @param dir         the KL direction
-     * @param reduction   how the per-row values become the scalar loss
-     * @return {the loss as {@link #loss} returns it, the per-row values [rows] float32}
-     */
-    public static Tensor[] lossAndRows(Tensor current, Tensor reference, Tensor mask, double temperature, KlDirection dir,
-            Reduction reduction) {
-        return lossAndRows(current, reference, mask, temperature, dir, reduction, null);
-    }
-
-    /**
-     * {@link #lossAndRows(Tensor, Tensor, Tensor, double, KlDirection, Reduction)} with {@code fold}'s value and gradient rows added to the returned loss (see {@link Fold}).
-     *
-     * @param current     logits [rows, V] that require grad
-     * @param reference   logits of the same shape, dtype and device (treated as constant)
-     * @param mask        null, or one bool/uint8/float32 entry per row
      * @param temperature T &gt; 0
      * @param dir         the KL direction
      * @param reduction   how the per-row values become the scalar loss
@@ -110,30 +95,12 @@ public final class FusedKl {
      */
     public static Tensor lossTopK(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask, double temperature,
             KlDirection dir, Reduction reduction) {
-        return lossTopKAndRows(current, ids, logq, logRest, mask, temperature, dir, reduction)[0];
+        return lossTopKAndRows(current, ids, logq, logRest, mask, temperature, dir, reduction, null)[0];
     }
 
     /**
-     * {@link #lossTopK} and, detached, the per-row values it reduces (as {@link #lossAndRows}).
-     *
-     * @param current     logits [..., V] that require grad
-     * @param ids         int32 [rows, k]: the cached token ids per row
-     * @param logq        float32 [rows, k]: the reference's log-probabilities at those ids
-     * @param logRest     float32 [rows]: log of the reference's mass on the other tokens
-     * @param mask        null, or one bool/uint8/float32 entry per row
-     * @param temperature T &gt; 0
-     * @param dir         the KL direction
-     * @param reduction   how the per-row values become the scalar loss
-     * @return {the loss as {@link #lossTopK} returns it, the per-row values [rows] float32}
-     */
-    public static Tensor[] lossTopKAndRows(Tensor current, Tensor ids, Tensor logq, Tensor logRest, Tensor mask,
-            double temperature, KlDirection dir, Reduction reduction) {
-        return lossTopKAndRows(current, ids, logq, logRest, mask, temperature, dir, reduction, null);
-    }
-
-    /**
-     * {@link #lossTopKAndRows(Tensor, Tensor, Tensor, Tensor, Tensor, double, KlDirection, Reduction)} with
-     * {@code fold}'s value and gradient rows added to the returned loss (see {@link Fold}).
+     * {@link #lossTopK} and, detached, the per-row values it reduces, with {@code fold} carried in the same surrogate (as
+     * {@link #lossAndRows}).
      *
      * @param current     logits [rows, V] that require grad
      * @param ids         int32 [rows, k]: the cached token ids per row
