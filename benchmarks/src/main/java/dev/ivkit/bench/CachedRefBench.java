@@ -1,6 +1,7 @@
 package dev.ivkit.bench;
 
 import dev.ivkit.KlDirection;
+import dev.ivkit.MatmulPrecision;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.iv.HeadRanking;
@@ -50,7 +51,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * plainFirstEpochNs} is the first epoch's ratio (every reference computed), the rest that of the two epochs reusing them.
  *
  * <p>HOW TO RUN: {@code java -jar benchmarks/target/benchmarks.jar CachedRefBench} ({@code -p topK=exact} for the
- * exact full-row cache).
+ * exact full-row cache, {@code -p precision=reduced} for the reduced-precision reference GEMMs alone).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -70,6 +71,13 @@ public class CachedRefBench {
     /** Tokens per position the cache keeps: a number, or {@code exact} for full rows. */
     @Param({"64"})
     public String topK;
+
+    /**
+     * Precision of the reference pass's float32 GEMMs ({@link MatmulPrecision}): {@code full} (IEEE) or {@code reduced}
+     * (bfloat16 products, float32 sums, on CPUs with bfloat16 GEMMs) in both IV-guided runs.
+     */
+    @Param({"full", "reduced"})
+    public String precision;
 
     /** Wall time of the three 3-epoch runs, summed over one iteration. */
     @State(Scope.Thread)
@@ -118,11 +126,16 @@ public class CachedRefBench {
         List<HeadRanking.Head> heads = TrainStepBench.preservedHeads(m);
         Tensor iv = TrainStepBench.randomIv(m);
         IvSchedule constant = new IvSchedule(IvSchedule.Kind.CONSTANT, 1, 0);
+        MatmulPrecision products = switch (precision) {
+            case "full" -> MatmulPrecision.FULL;
+            case "reduced" -> MatmulPrecision.REDUCED;
+            default -> throw new IllegalArgumentException("precision: full or reduced, got '" + precision + "'");
+        };
         int k = topK.equals("exact") ? IvGuidedRegulariser.EXACT_CACHE : Integer.parseInt(topK);
         uncached = new IvGuidedRegulariser.Config(iv, m.config().nLayers() / 3, IvGuidedRegulariser.Site.ATTN_OUT, 20, 0.1, 1, 2,
-                KlDirection.REVERSE, false, heads, constant, 0);
+                KlDirection.REVERSE, false, heads, constant, 0, products);
         cached = new IvGuidedRegulariser.Config(iv, m.config().nLayers() / 3, IvGuidedRegulariser.Site.ATTN_OUT, 20, 0.1, 1, 2,
-                KlDirection.REVERSE, false, heads, constant, k);
+                KlDirection.REVERSE, false, heads, constant, k, products);
     }
 
     @TearDown(Level.Trial)

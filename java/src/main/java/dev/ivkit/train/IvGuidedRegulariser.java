@@ -2,6 +2,7 @@ package dev.ivkit.train;
 
 import dev.ivkit.util.Torch;
 import dev.ivkit.KlDirection;
+import dev.ivkit.MatmulPrecision;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.kernels.FusedKl;
@@ -72,9 +73,11 @@ public final class IvGuidedRegulariser implements Regulariser {
      * @param schedule    the IV's strength over training; null for {@link IvSchedule#defaults()}
      * @param referenceCacheTopK tokens per position kept by the reference cache; 0 turns the cache off, a value ≥ the
      *                    vocabulary size (e.g. {@link #EXACT_CACHE}) keeps full rows (exact)
+     * @param referencePrecision precision of the reference pass's float32 GEMMs; null for {@link MatmulPrecision#FULL}
      */
     public record Config(Tensor iv, int layer, Site site, double alpha1, double alpha2, double alphaPr, double temperature,
-            KlDirection direction, boolean gates, List<HeadRanking.Head> heads, IvSchedule schedule, int referenceCacheTopK) {
+            KlDirection direction, boolean gates, List<HeadRanking.Head> heads, IvSchedule schedule, int referenceCacheTopK,
+            MatmulPrecision referencePrecision) {
         /**
          * Checks the settings, copies {@code heads} (null: none) and fills in the default schedule.
          *
@@ -90,6 +93,7 @@ public final class IvGuidedRegulariser implements Regulariser {
          * @param heads       the selected heads to preserve
          * @param schedule    the IV's strength over training, or null
          * @param referenceCacheTopK tokens per position the reference cache keeps (0: no cache; ≥ V: exact)
+         * @param referencePrecision precision of the reference pass's float32 GEMMs, or null for full
          * @throws InvalidArgumentException when the temperature is not positive, a weight or
          *                                  {@code referenceCacheTopK} is negative, or the KL terms lack a vector or head
          *                                  preservation lacks heads
@@ -112,6 +116,29 @@ public final class IvGuidedRegulariser implements Regulariser {
             }
             heads = heads == null ? List.of() : List.copyOf(heads);
             schedule = schedule == null ? IvSchedule.defaults() : schedule;
+            referencePrecision = referencePrecision == null ? MatmulPrecision.FULL : referencePrecision;
+        }
+
+        /**
+         * The settings with full-precision reference GEMMs; the parameters are those of the canonical constructor.
+         *
+         * @param iv          the instruction vector [d_model]
+         * @param layer       the layer L the vector is added at
+         * @param site        where in layer L it is added
+         * @param alpha1      weight of the KL at the answer-predicting position
+         * @param alpha2      weight of the KL summed over each example's real positions
+         * @param alphaPr     weight of head preservation
+         * @param temperature softmax temperature
+         * @param direction   which KL direction is taken
+         * @param gates       whether the authors' hard gates apply
+         * @param heads       the selected heads to preserve
+         * @param schedule    the IV's strength over training, or null
+         * @param referenceCacheTopK tokens per position the reference cache keeps (0: no cache; ≥ V: exact)
+         */
+        public Config(Tensor iv, int layer, Site site, double alpha1, double alpha2, double alphaPr, double temperature,
+                KlDirection direction, boolean gates, List<HeadRanking.Head> heads, IvSchedule schedule, int referenceCacheTopK) {
+            this(iv, layer, site, alpha1, alpha2, alphaPr, temperature, direction, gates, heads, schedule, referenceCacheTopK,
+                    MatmulPrecision.FULL);
         }
 
         /**

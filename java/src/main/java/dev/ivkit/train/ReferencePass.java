@@ -1,5 +1,6 @@
 package dev.ivkit.train;
 
+import dev.ivkit.MatmulPrecision;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
 import dev.ivkit.hooks.Positions;
@@ -9,6 +10,7 @@ import dev.ivkit.model.KvCache;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.RunResult;
+import dev.ivkit.util.ReducedMatmul;
 import java.util.TreeSet;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -22,7 +24,8 @@ import org.bytedeco.pytorch.Tensor;
  * final hidden states, those before s the reference's), rewinds the cache to s and runs the suffix [s, len) again from
  * layer L with the IV, whose final hidden states overwrite the rest before one lm_head GEMM over every position. That
  * is one forward plus (len − s) positions of layers L and up, instead of a forward up to the last preserved head plus
- * a second one of every position from layer L.
+ * a second one of every position from layer L. With {@link MatmulPrecision#REDUCED} the whole pass (logits and the
+ * preserved heads' outputs) runs its float32 GEMMs with reduced-precision products ({@link ReducedMatmul}).
  */
 final class ReferencePass {
     private ReferencePass() {}
@@ -41,7 +44,8 @@ final class ReferencePass {
             s = Math.min(s, p);
         }
         int rows = (int) tokens.size(0), len = (int) tokens.size(1);
-        try (NoGradGuard g = new NoGradGuard()) {
+        try (NoGradGuard g = new NoGradGuard();
+                ReducedMatmul products = ReducedMatmul.enter(cfg.referencePrecision() == MatmulPrecision.REDUCED)) {
             model.setAdapterEnabled(false);
             if (!klOn && cfg.alphaPr() > 0) {
                 RunResult ref = model.forward(tokens, mask, headPlan(headLayers, Positions.of(predict)).build(), null, LogitsMode.NONE);
