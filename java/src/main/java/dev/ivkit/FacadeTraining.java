@@ -178,7 +178,7 @@ final class FacadeTraining {
         return new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), layer, g.site().lib,
                 g.alpha1() == null ? 20 : g.alpha1(), g.alpha2() == null ? 0.1 : g.alpha2(),
                 g.alphaPr() == null ? 1 : g.alphaPr(), g.temperature(), g.kl().lib, g.gates(), iv.heads(), schedule,
-                g.referenceCacheTopK()));
+                g.referenceCacheTopK(), g.referencePrecision()));
     }
 
     /** Every setting that shapes the run (not resume, not outDir), for refusing a resume with other settings. */
@@ -197,7 +197,8 @@ final class FacadeTraining {
                 String.valueOf(o.maxSamples), Integer.toString(o.evalSamples), Integer.toString(o.evalEvery),
                 Integer.toString(o.checkpointEvery))
                 // the cache changes the numbers (top-k) but not an uncached run's fingerprint
-                + (g.referenceCacheTopK() == 0 ? "" : "|reference-cache=" + g.referenceCacheTopK());
+                + (g.referenceCacheTopK() == 0 ? "" : "|reference-cache=" + g.referenceCacheTopK())
+                + (g.referencePrecision() == MatmulPrecision.FULL ? "" : "|reference-precision=" + g.referencePrecision());
     }
 
     /** The IV's values and heads, summarised: a resume with another vector is refused. */

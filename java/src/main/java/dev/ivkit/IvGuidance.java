@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param gates       the IV authors' hard gates
  * @param referenceCacheTopK tokens per position the reference cache keeps (0: no cache; ≥ V: exact; see
  *                    {@link dev.ivkit.train.IvGuidedRegulariser})
+ * @param referencePrecision precision of the reference pass's float32 GEMMs (null: {@link MatmulPrecision#FULL})
  */
 public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSite site,
         TrainOptions.IvScheduleKind schedule, Double alpha1, Double alpha2, Double alphaPr, double temperature,
-        TrainOptions.Kl kl, boolean gates, int referenceCacheTopK) {
+        TrainOptions.Kl kl, boolean gates, int referenceCacheTopK, MatmulPrecision referencePrecision) {
     /**
      * Checks that the weights are only given with a vector.
      *
@@ -38,6 +39,7 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
      * @param kl          direction of the KL terms
      * @param gates       the IV authors' hard gates
      * @param referenceCacheTopK tokens per position the reference cache keeps (0: no cache)
+     * @param referencePrecision precision of the reference pass's float32 GEMMs, or null for full
      * @throws InvalidArgumentException naming {@code iv} when alpha1, alpha2 or alphaPr is set without a vector,
      *                                  naming {@code referenceCacheTopK} when it is negative
      */
@@ -48,6 +50,7 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
         if (iv == null && (alpha1 != null || alpha2 != null || alphaPr != null)) {
             throw new InvalidArgumentException("iv", "alpha1 / alpha2 / alphaPr need an instruction vector");
         }
+        referencePrecision = referencePrecision == null ? MatmulPrecision.FULL : referencePrecision;
     }
 
     /** @return whether a vector is given (training is IV-guided) */
@@ -73,6 +76,7 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
         private TrainOptions.Kl kl = TrainOptions.Kl.REVERSE;
         private boolean gates;
         private int referenceCacheTopK = dev.ivkit.train.IvGuidedRegulariser.DEFAULT_CACHE_TOP_K;
+        private MatmulPrecision referencePrecision = MatmulPrecision.FULL;
 
         Builder(java.nio.file.Path task) {
             super(task);
@@ -182,10 +186,21 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
             return self();
         }
 
+        /**
+         * @param referencePrecision the reference pass's float32 GEMMs: {@link MatmulPrecision#REDUCED} uses bfloat16
+         *                           products with float32 sums where the CPU has bfloat16 GEMMs (TF32 on CUDA); default
+         *                           {@link MatmulPrecision#FULL}
+         * @return this builder
+         */
+        public B referencePrecision(MatmulPrecision referencePrecision) {
+            this.referencePrecision = Objects.requireNonNull(referencePrecision, "referencePrecision");
+            return self();
+        }
+
         /** @return the IV-guidance part as set so far (checked) */
         IvGuidance ivGuidance() {
             return new IvGuidance(iv, ivLayer, ivSite, ivSchedule, alpha1, alpha2, alphaPr, temperature, kl, gates,
-                    referenceCacheTopK);
+                    referenceCacheTopK, referencePrecision);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.ivkit.cli;
 
+import dev.ivkit.MatmulPrecision;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.demo.Demo;
 import dev.ivkit.demo.DemoSettings;
@@ -66,6 +67,10 @@ final class DemoCommand implements Callable<Integer> {
             + "lwf-pr, iv-guided, iv-guided-nopr): off (default), exact or K, as `ivkit train --reference-cache`")
     String referenceCache;
 
+    @Option(names = "--reference-precision", defaultValue = "full", description = "the KL regularisers' reference GEMMs: "
+            + "full (default) or reduced, as `ivkit train --reference-precision`")
+    String referencePrecision;
+
     @Option(names = "--quick", description = "a much smaller run (a few queries and steps; for tests)")
     boolean quick;
 
@@ -80,6 +85,7 @@ final class DemoCommand implements Callable<Integer> {
             throw new InvalidArgumentException("seeds", "must be positive, got " + seeds);
         }
         klDirection(kl);   // bad options fail before the organism is loaded or pretrained
+        MatmulPrecision products = TrainCommand.referencePrecision(referencePrecision);
         Device where = Device.parse(device).requireAvailable();
         checkWeight("--alpha1", alpha1);
         checkWeight("--alpha2", alpha2);
@@ -100,7 +106,7 @@ final class DemoCommand implements Callable<Integer> {
             s = s.with(methods != null ? methods : s.methods(), klDirection(kl))
                     .withSequence(fineTuneTasks != null ? fineTuneTasks : s.fineTuneTasks(), sweep != null ? sweep : s.sweep());
             s = s.withWeights(alpha1 != null ? alpha1 : s.alpha1(), alpha2 != null ? alpha2 : s.alpha2(), alphaPr != null ? alphaPr : s.alphaPr())
-                    .withReferenceCache(TrainCommand.referenceCacheTopK(referenceCache));
+                    .withReferenceCache(TrainCommand.referenceCacheTopK(referenceCache)).withReferencePrecision(products);
             summary = new Demo(dir, out, s, System.err, where).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
                     + (quick ? " --quick" : "") + (full ? " --full" : "")
                     + (fineTuneTasks != null ? " --fine-tune-tasks " + fineTuneTasks : "")
@@ -108,6 +114,7 @@ final class DemoCommand implements Callable<Integer> {
                     + (kl.equals("reverse") ? "" : " --kl " + kl) + (alpha1 != null ? " --alpha1 " + alpha1 : "")
                     + (alpha2 != null ? " --alpha2 " + alpha2 : "") + (alphaPr != null ? " --alpha-pr " + alphaPr : "")
                     + (referenceCache.equals("off") ? "" : " --reference-cache " + referenceCache)
+                    + (referencePrecision.equals("full") ? "" : " --reference-precision " + referencePrecision)
                     + (where.equals(Device.CPU) ? "" : " --device " + where),
                     new Main.Version().getVersion()[0]));
         }

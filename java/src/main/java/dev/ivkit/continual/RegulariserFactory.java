@@ -1,6 +1,7 @@
 package dev.ivkit.continual;
 
 import dev.ivkit.KlDirection;
+import dev.ivkit.MatmulPrecision;
 import dev.ivkit.iv.InstructionVector;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.train.IvGuidedRegulariser;
@@ -27,9 +28,11 @@ import org.bytedeco.pytorch.global.torch;
  * @param ewcLambda   EWC strength
  * @param oloraLambda O-LoRA strength
  * @param referenceCacheTopK the KL regularisers' reference cache (0: off; see {@link IvGuidedRegulariser.Config})
+ * @param referencePrecision precision of the KL regularisers' reference GEMMs (null: full)
  */
 public record RegulariserFactory(double alpha1, double alpha2, double alphaPr, double temperature, KlDirection kl,
-        IvGuidedRegulariser.Site ivSite, double ewcLambda, double oloraLambda, int referenceCacheTopK) {
+        IvGuidedRegulariser.Site ivSite, double ewcLambda, double oloraLambda, int referenceCacheTopK,
+        MatmulPrecision referencePrecision) {
     /**
      * The factory without a reference cache; the parameters are the canonical constructor's.
      *
@@ -44,7 +47,7 @@ public record RegulariserFactory(double alpha1, double alpha2, double alphaPr, d
      */
     public RegulariserFactory(double alpha1, double alpha2, double alphaPr, double temperature, KlDirection kl,
             IvGuidedRegulariser.Site ivSite, double ewcLambda, double oloraLambda) {
-        this(alpha1, alpha2, alphaPr, temperature, kl, ivSite, ewcLambda, oloraLambda, 0);
+        this(alpha1, alpha2, alphaPr, temperature, kl, ivSite, ewcLambda, oloraLambda, 0, MatmulPrecision.FULL);
     }
 
     /**
@@ -60,13 +63,13 @@ public record RegulariserFactory(double alpha1, double alpha2, double alphaPr, d
         return switch (method) {
             case NAIVE, REPLAY -> null;
             case IV_GUIDED -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(iv.vector(), ivLayer, ivSite, alpha1, alpha2,
-                    alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(), null, referenceCacheTopK));
+                    alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(), null, referenceCacheTopK, referencePrecision));
             case LWF -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), 0,
                     IvGuidedRegulariser.Site.ATTN_OUT, alpha1, alpha2, 0, temperature, kl, false, List.of(),
-                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0), referenceCacheTopK));
+                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0), referenceCacheTopK, referencePrecision));
             case LWF_PR -> new IvGuidedRegulariser(new IvGuidedRegulariser.Config(torch.zeros(model.config().dModel()), ivLayer,
                     ivSite, alpha1, alpha2, alphaPr, temperature, kl, false, alphaPr > 0 ? iv.heads() : List.of(),
-                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0), referenceCacheTopK));
+                    new IvSchedule(IvSchedule.Kind.CONSTANT, 0, 0), referenceCacheTopK, referencePrecision));
             case EWC -> fisher == null ? null : new EwcRegulariser(fisher, ewcLambda);
             case OLORA -> previousA.isEmpty() ? null : new OLoraRegulariser(previousA, oloraLambda);
         };

@@ -245,7 +245,8 @@ final class ContinualStage {
         double l = scale(id);
         boolean pr = base.equals("iv-guided") || base.equals("lwf-pr");
         return new RegulariserFactory(l * s.alpha1(), l * s.alpha2(), pr ? l * s.alphaPr() : 0, Demo.TEMPERATURE,
-                s.klDirection(), IvGuidedRegulariser.Site.RESID_POST, EWC_LAMBDA, OLORA_LAMBDA, s.referenceCacheTopK());
+                s.klDirection(), IvGuidedRegulariser.Site.RESID_POST, EWC_LAMBDA, OLORA_LAMBDA, s.referenceCacheTopK(),
+                s.referencePrecision());
     }
 
     /** EWC, replay and O-LoRA settings: the continual runner's defaults ({@code SequenceSpec.Hyper}). */

@@ -2,6 +2,7 @@ package dev.ivkit.demo;
 
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.KlDirection;
+import dev.ivkit.MatmulPrecision;
 import java.util.List;
 
 /**
@@ -28,11 +29,12 @@ import java.util.List;
  *                      {@code iv-guided@λ}, whose regulariser weights are λ times the run's (empty: no sweep)
  * @param referenceCacheTopK the KL regularisers' reference cache (lwf, lwf-pr, iv-guided, iv-guided-nopr): 0 off (the
  *                      default), {@link dev.ivkit.train.IvGuidedRegulariser#EXACT_CACHE} full rows, else the top-k kept
+ * @param referencePrecision precision of those regularisers' reference GEMMs (null: {@link MatmulPrecision#FULL})
  */
 public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<Integer> ivHeadChoices, int probePerTask,
         int trainExamples, int epochs, int batch, double lr, List<String> loraTargets, int seeds, List<String> methods,
         KlDirection klDirection, double alpha1, double alpha2, double alphaPr, int fineTuneTasks, List<Double> sweep,
-        int referenceCacheTopK) {
+        int referenceCacheTopK, MatmulPrecision referencePrecision) {
     /**
      * Every method of the demo, in the order of its tables: the baselines (lwf-pr = lwf with iv-guided's head
      * preservation, the ablation that isolates the IV), then iv-guided and iv-guided without head preservation.
@@ -80,6 +82,7 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
             throw new InvalidArgumentException("fineTuneTasks", "must be positive, got " + fineTuneTasks);
         }
         sweep = sweep == null ? List.of() : List.copyOf(sweep);
+        referencePrecision = referencePrecision == null ? MatmulPrecision.FULL : referencePrecision;
         for (double l : sweep) {
             if (!(l > 0) || !Double.isFinite(l)) {
                 throw new InvalidArgumentException("sweep", "every scale must be a finite number > 0, got " + l);
@@ -93,7 +96,7 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
      */
     public static DemoSettings full(int seeds) {
         return new DemoSettings(40, 20, 8, List.of(4, 8, 16), 12, 512, 3, 16, 1e-3, ALL_PROJECTIONS, seeds, DEFAULT_METHODS,
-                KlDirection.REVERSE, ALPHA1, ALPHA2, ALPHA_PR, 2, List.of(), 0);
+                KlDirection.REVERSE, ALPHA1, ALPHA2, ALPHA_PR, 2, List.of(), 0, MatmulPrecision.FULL);
     }
 
     /**
@@ -103,37 +106,43 @@ public record DemoSettings(int evalPerTask, int valPerTask, int ivPrompts, List<
     public static DemoSettings study(int seeds) {
         DemoSettings d = full(seeds);
         return new DemoSettings(d.evalPerTask, d.valPerTask, d.ivPrompts, d.ivHeadChoices, d.probePerTask, d.trainExamples, d.epochs,
-                d.batch, d.lr, d.loraTargets, seeds, METHODS, d.klDirection, d.alpha1, d.alpha2, d.alphaPr, 4, FULL_SWEEP, 0);
+                d.batch, d.lr, d.loraTargets, seeds, METHODS, d.klDirection, d.alpha1, d.alpha2, d.alphaPr, 4, FULL_SWEEP, 0, MatmulPrecision.FULL);
     }
 
     /** A much smaller run (tests): a handful of queries and 4 steps per task. */
     public static DemoSettings quick(int seeds) {
         return new DemoSettings(6, 4, 2, List.of(2, 4), 3, 32, 1, 8, 1e-3, ALL_PROJECTIONS, seeds, DEFAULT_METHODS, KlDirection.REVERSE,
-                ALPHA1, ALPHA2, ALPHA_PR, 2, List.of(), 0);
+                ALPHA1, ALPHA2, ALPHA_PR, 2, List.of(), 0, MatmulPrecision.FULL);
     }
 
     /** The same run restricted to some methods and with a KL direction. */
     public DemoSettings with(List<String> methodIds, KlDirection direction) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methodIds, direction, alpha1, alpha2, alphaPr, fineTuneTasks, sweep, referenceCacheTopK);
+                loraTargets, seeds, methodIds, direction, alpha1, alpha2, alphaPr, fineTuneTasks, sweep, referenceCacheTopK, referencePrecision);
     }
 
     /** The same run with other regulariser weights (the KL terms and head preservation). */
     public DemoSettings withWeights(double a1, double a2, double pr) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methods, klDirection, a1, a2, pr, fineTuneTasks, sweep, referenceCacheTopK);
+                loraTargets, seeds, methods, klDirection, a1, a2, pr, fineTuneTasks, sweep, referenceCacheTopK, referencePrecision);
     }
 
     /** The same run over the first {@code n} held-out tasks and with the frontier sweep {@code scales}. */
     public DemoSettings withSequence(int n, List<Double> scales) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, n, scales, referenceCacheTopK);
+                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, n, scales, referenceCacheTopK, referencePrecision);
     }
 
     /** The same run with the KL regularisers' reference cache: 0 off, else the top-k kept (≥ V: full rows). */
     public DemoSettings withReferenceCache(int topK) {
         return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
-                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, fineTuneTasks, sweep, topK);
+                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, fineTuneTasks, sweep, topK, referencePrecision);
+    }
+
+    /** The same run with the KL regularisers' reference GEMMs at {@code precision}. */
+    public DemoSettings withReferencePrecision(MatmulPrecision precision) {
+        return new DemoSettings(evalPerTask, valPerTask, ivPrompts, ivHeadChoices, probePerTask, trainExamples, epochs, batch, lr,
+                loraTargets, seeds, methods, klDirection, alpha1, alpha2, alphaPr, fineTuneTasks, sweep, referenceCacheTopK, precision);
     }
 
     /** Every run's method variant: the methods, then per sweep scale λ the variants {@code lwf@λ} and {@code iv-guided@λ}. */

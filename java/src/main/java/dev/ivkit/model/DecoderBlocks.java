@@ -32,6 +32,7 @@ final class DecoderBlocks {
     final Rope rope;
     final LoraSlot lora = new LoraSlot();
     final LogitsWorkspace logitsWorkspace = new LogitsWorkspace(LogitsWorkspace.MAX_BYTES);
+    final ReducedWeights reduced = new ReducedWeights();
 
     @SuppressWarnings("unchecked")
     DecoderBlocks(ModelConfig cfg, torch.ScalarType dtype, Layer[] layers, Tensor finalNorm, Tensor lmHead, Device device) {
@@ -52,7 +53,7 @@ final class DecoderBlocks {
         this.attnScale = 1.0 / Math.sqrt(cfg.headDim());
     }
 
-    /** The same layers with new RoPE tables, an empty LoRA slot and its own logits workspace. */
+    /** The same layers with new RoPE tables, an empty LoRA slot, its own logits workspace and reduced-weight copies. */
     DecoderBlocks replica() {
         return new DecoderBlocks(cfg, dtype, layers, finalNorm, lmHead, device);
     }
@@ -131,6 +132,9 @@ final class DecoderBlocks {
     }
 
     private Tensor head(Tensor in, LogitsBuffer buffer) {
+        if (ReducedWeights.applies(in, lmHead)) {
+            return reduced.linear("lm_head", in, lmHead, null);   // a reduced-products scope (reference passes)
+        }
         boolean needsGrad = GradMode.is_enabled() && (in.requires_grad() || lmHead.requires_grad());
         if (buffer == LogitsBuffer.WORKSPACE && !needsGrad && !in.is_meta()) {
             long d = in.size(-1), rows = in.numel() / d, vocab = lmHead.size(0);
@@ -187,9 +191,12 @@ final class DecoderBlocks {
     }
 
 
-    /** A projection of layer l: x W^T (+ b), plus the LoRA update when an enabled adapter targets this module. */
+    /**
+     * A projection of layer l: x W^T (+ b) (bfloat16 products inside a reduced-products scope, {@link ReducedWeights}),
+     * plus the LoRA update when an enabled adapter targets this module.
+     */
     private Tensor proj(int l, String module, Tensor x, Tensor w, Tensor b) {
-        Tensor y = linear(x, w, b);
+        Tensor y = ReducedWeights.applies(x, w) ? reduced.linear(modulePaths[l].get(module), x, w, b) : linear(x, w, b);
         Tensor delta = lora.delta(modulePaths[l].get(module), x);
         return delta == null ? y : y.add(delta.to(dtype));
     }
@@ -202,5 +209,6 @@ final class DecoderBlocks {
     void close() {
         rope.close();
         logitsWorkspace.close();
+        reduced.close();
     }
 }

@@ -102,7 +102,7 @@ class TrainCommandTest {
     }
 
     @Test
-    void exactReferenceCacheTrainsLikeNoCacheAndBadValuesAreRefused(@TempDir Path tmp) throws Exception {
+    void exactReferenceCacheTrainsLikeNoCacheReducedProductsCloselyAndBadValuesAreRefused(@TempDir Path tmp) throws Exception {
         try (LlamaModel m = ModelLoader.load(SharedData.stories260K().resolve("stories260K.bin"), null)) {
             iv(tmp.resolve("iv"), m);
         }
@@ -124,5 +124,24 @@ class TrainCommandTest {
         CliTest.Run bad = CliTest.run(args(tmp.resolve("bad"), "--iv", ivDir, "--reference-cache", "-3"));
         assertEquals(Main.EXIT_BAD_INPUT, bad.code());
         assertTrue(bad.err().contains("reference-cache") && bad.err().strip().lines().count() == 1, bad.err());
+        CliTest.Run badPrecision = CliTest.run(args(tmp.resolve("bad2"), "--iv", ivDir, "--reference-precision", "half"));
+        assertEquals(Main.EXIT_BAD_INPUT, badPrecision.code());
+        assertTrue(badPrecision.err().contains("reference-precision") && badPrecision.err().strip().lines().count() == 1,
+                badPrecision.err());
+        // reduced reference products: the first logged loss within 1 % of the full run's (the reference's bfloat16
+        // rounding moves the KL terms by ~1e-4 relative: ReducedReferenceTest)
+        CliTest.Run reduced = CliTest.run(args(tmp.resolve("reduced"), "--iv", ivDir, "--reference-precision", "reduced"));
+        assertEquals(0, reduced.code(), reduced.err());
+        List<String> full = Files.readAllLines(tmp.resolve("off/metrics.jsonl"));
+        List<String> red = Files.readAllLines(tmp.resolve("reduced/metrics.jsonl"));
+        assertEquals(full.size(), red.size());
+        int first = 0;
+        while (!full.get(first).contains("\"loss\"")) {
+            first++;
+        }
+        JsonObject f0 = JsonParser.parseString(full.get(first)).getAsJsonObject();
+        JsonObject r0 = JsonParser.parseString(red.get(first)).getAsJsonObject();
+        assertEquals(f0.get("loss").getAsDouble(), r0.get("loss").getAsDouble(), 0.01 * Math.abs(f0.get("loss").getAsDouble()),
+                "first logged loss with reduced reference products");
     }
 }
