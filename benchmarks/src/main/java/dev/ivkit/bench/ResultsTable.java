@@ -275,8 +275,10 @@ public final class ResultsTable {
     private static void threeEpochRow(StringBuilder t, Result r) {
         double cached = value(Ratios.threeEpochsOverPlain(r, "cachedNs")), uncached = value(Ratios.threeEpochsOverPlain(r, "uncachedNs"));
         String k = r.param("topK");
+        String products = r.param("precision") == null || r.param("precision").equals("full") ? ""
+                : ", " + r.param("precision") + " reference GEMMs (bfloat16 products)";
         row(t, "LoRA training, 3 epochs over 8 examples (batch 4) " + r.param("model") + ", IV-guided with the reference cache (k = "
-                        + k + ") and without, vs plain (fwd+bwd, no update)",
+                        + k + ") and without" + products + ", vs plain (fwd+bwd, no update)",
                 "paired call " + figure(r.primary(), unit(r.primary().unit())) + " (all three runs)",
                 Double.isNaN(cached) ? "—" : String.format(Locale.ROOT, "%.2f× plain time with the cache, %.2f× without (paired)", cached, uncached),
                 String.format(Locale.ROOT, "≤ %.2f× (with the cache)", TRAIN_STEP_TARGET),

@@ -301,6 +301,17 @@ public final class LlamaModel implements AutoCloseable {
         return blocks.logitsWorkspace.bytes();
     }
 
+    /**
+     * Bytes of the bfloat16 weight copies that reduced-products passes ({@link dev.ivkit.util.ReducedMatmul}) made and
+     * this instance keeps: 0 until one ran, at most half the float32 projection and lm_head weights, 0 after
+     * {@link #close()}.
+     *
+     * @return the copies' size in bytes
+     */
+    public long reducedWeightBytes() {
+        return blocks.reduced.bytes();
+    }
+
     // ---- LoRA (state and arithmetic in LoraSlot) ------------------------------------------------------------------
 
     /**

@@ -98,6 +98,14 @@ class ReducedReferenceTest {
             System.out.printf("reduced lm_head: max |Δ logit| %.3g (bf16 GEMMs on this CPU: %s)%n",
                     torch.max(reduced.sub(full).abs()).item_double(), ReducedMatmul.cpuHasBf16Gemm());
         }
+        LlamaModel m = ModelLoader.load(SharedData.stories260K().resolve("stories260K.bin"), null);
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard(); ReducedMatmul r = ReducedMatmul.enter(true)) {
+            m.unembed(torch.randn(2, m.config().dModel()));
+        }
+        long lmHead = 2L * m.config().vocabSize() * m.config().dModel();
+        assertEquals(ReducedMatmul.cpuHasBf16Gemm() ? lmHead : 0, m.reducedWeightBytes(), "the lm_head's copy outlives the scope");
+        m.close();
+        assertEquals(0, m.reducedWeightBytes(), "freed by close");
     }
 
     /**
@@ -142,6 +150,10 @@ class ReducedReferenceTest {
                 m.mergeAdapter();
             }
             assertReducedClose(m, b, iv, heads, "after a merge");
+            var c = m.config();
+            long projections = (long) c.dModel() * c.headDim() * (2L * c.nHeads() + 2L * c.nKvHeads()) + 3L * c.dModel() * c.hiddenDim();
+            long copies = ReducedMatmul.cpuHasBf16Gemm() ? 2 * (c.nLayers() * projections + (long) c.vocabSize() * c.dModel()) : 0;
+            assertEquals(copies, m.reducedWeightBytes(), "one bfloat16 copy per weight, the merged ones replaced");
         }
     }
 
