@@ -188,7 +188,7 @@ public record IvGuidance(InstructionVector iv, Integer layer, TrainOptions.IvSit
 
         /**
          * @param referencePrecision the reference pass's float32 GEMMs: {@link MatmulPrecision#REDUCED} uses bfloat16
-         *                           products with float32 sums where the CPU has bfloat16 GEMMs (TF32 on CUDA); default
+         *                           products with float32 sums on CUDA and on CPUs with bfloat16 GEMMs; default
          *                           {@link MatmulPrecision#FULL}
          * @return this builder
          */

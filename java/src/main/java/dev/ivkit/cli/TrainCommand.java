@@ -95,8 +95,8 @@ final class TrainCommand implements Callable<Integer> {
     String referenceCache;
 
     @Option(names = "--reference-precision", defaultValue = "full", description = "the reference pass's float32 GEMMs: "
-            + "full (IEEE, default) or reduced (bfloat16 products with float32 sums on CPUs with AMX/AVX512-BF16, 3-4x faster "
-            + "GEMMs there; TF32 on CUDA)")
+            + "full (IEEE, default) or reduced (bfloat16 products with float32 sums on CUDA and on CPUs with AMX/AVX512-BF16, "
+            + "3x faster GEMMs measured there; elsewhere IEEE)")
     String referencePrecision;
 
     @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
