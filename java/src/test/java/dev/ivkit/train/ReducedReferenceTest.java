@@ -4,17 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ivkit.KlDirection;
 import dev.ivkit.MatmulPrecision;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.HeadRanking;
+import dev.ivkit.kernels.Cuda;
+import dev.ivkit.model.Device;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.testutil.SharedData;
 import dev.ivkit.util.ReducedMatmul;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -85,16 +89,10 @@ class ReducedReferenceTest {
             try (ReducedMatmul r = ReducedMatmul.enter(true)) {
                 reduced = m.unembed(h);
             }
-            Tensor w = m.unembed(torch.eye(m.config().dModel())).t();   // [V, d]: the lm_head's weight, read through the model
-            Tensor absSum = torch.matmul(h.abs(), w.abs().t());
-            Tensor bound = absSum.mul(new Scalar(Math.pow(2, -7) + Math.pow(2, -16) + 1e-5)).add(new Scalar(1e-6))
-                    .add(full.abs().mul(new Scalar(Math.pow(2, -8))));
             if (!ReducedMatmul.cpuHasBf16Gemm()) {
                 assertTrue(torch.equal(reduced, full), "no bfloat16 GEMMs here: IEEE products");
             }
-            Tensor excess = reduced.sub(full).abs().sub(bound);
-            assertTrue(torch.max(excess).item_double() <= 0, "reduced lm_head beyond the bfloat16 bound by "
-                    + torch.max(excess).item_double());
+            assertWithinBf16Bound(m, h, full, reduced, "CPU");
             System.out.printf("reduced lm_head: max |Δ logit| %.3g (bf16 GEMMs on this CPU: %s)%n",
                     torch.max(reduced.sub(full).abs()).item_double(), ReducedMatmul.cpuHasBf16Gemm());
         }
@@ -106,6 +104,38 @@ class ReducedReferenceTest {
         assertEquals(ReducedMatmul.cpuHasBf16Gemm() ? lmHead : 0, m.reducedWeightBytes(), "the lm_head's copy outlives the scope");
         m.close();
         assertEquals(0, m.reducedWeightBytes(), "freed by close");
+    }
+
+    /** The same bound on CUDA (runs only where a GPU is present): the reduced lm_head there against the CPU's full one. */
+    @Test
+    void reducedLmHeadOnCudaIsWithinTheBfloat16RoundingBound() {
+        assumeTrue(Cuda.available(), "no usable CUDA: " + Cuda.reason());
+        Path bin = SharedData.stories260K().resolve("stories260K.bin");
+        try (PointerScope s = new PointerScope();
+             LlamaModel cpu = ModelLoader.load(bin, null);
+             LlamaModel gpu = ModelLoader.load(bin, null, Device.cuda(0), null);
+             NoGradGuard g = new NoGradGuard()) {
+            torch.manual_seed(4);
+            Tensor h = torch.randn(37, cpu.config().dModel()).mul(new Scalar(2));
+            Tensor full = cpu.unembed(h);
+            Tensor reduced;
+            try (ReducedMatmul r = ReducedMatmul.enter(true)) {
+                reduced = gpu.unembed(h.cuda());
+            }
+            assertTrue(reduced.is_cuda() && gpu.reducedWeightBytes() > 0, "the reduced path ran on the device");
+            assertWithinBf16Bound(cpu, h, full, reduced.cpu(), "CUDA");
+        }
+    }
+
+    /** |reduced − full| within the bound of the class comment of {@link #reducedLmHeadIsWithinTheBfloat16RoundingBound}. */
+    private static void assertWithinBf16Bound(LlamaModel m, Tensor h, Tensor full, Tensor reduced, String where) {
+        Tensor w = m.unembed(torch.eye(m.config().dModel())).t();   // [V, d]: the lm_head's weight, read through the model
+        Tensor absSum = torch.matmul(h.abs(), w.abs().t());
+        Tensor bound = absSum.mul(new Scalar(Math.pow(2, -7) + Math.pow(2, -16) + 1e-5)).add(new Scalar(1e-6))
+                .add(full.abs().mul(new Scalar(Math.pow(2, -8))));
+        Tensor excess = reduced.sub(full).abs().sub(bound);
+        assertTrue(torch.max(excess).item_double() <= 0, where + ": reduced lm_head beyond the bfloat16 bound by "
+                + torch.max(excess).item_double());
     }
 
     /**
