@@ -127,7 +127,7 @@ class ReducedReferenceTest {
         }
     }
 
-    /** |reduced − full| within the bound of the class comment of {@link #reducedLmHeadIsWithinTheBfloat16RoundingBound}. */
+    /** |reduced − full| within the bound stated on {@link #reducedLmHeadIsWithinTheBfloat16RoundingBound}. */
     private static void assertWithinBf16Bound(LlamaModel m, Tensor h, Tensor full, Tensor reduced, String where) {
         Tensor w = m.unembed(torch.eye(m.config().dModel())).t();   // [V, d]: the lm_head's weight, read through the model
         Tensor absSum = torch.matmul(h.abs(), w.abs().t());
