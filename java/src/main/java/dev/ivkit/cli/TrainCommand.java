@@ -2,6 +2,7 @@ package dev.ivkit.cli;
 
 import dev.ivkit.KlDirection;
 import dev.ivkit.MatmulPrecision;
+import dev.ivkit.train.ReferenceOptions;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.Splits;
 import dev.ivkit.data.TaskDataset;
@@ -257,33 +258,14 @@ final class TrainCommand implements Callable<Integer> {
                 referenceCacheTopK(referenceCache), referencePrecision(referencePrecision)));
     }
 
-    /** The {@code --reference-precision} value: full or reduced. */
-    static MatmulPrecision referencePrecision(String v) {
-        return switch (v) {
-            case "full" -> MatmulPrecision.FULL;
-            case "reduced" -> MatmulPrecision.REDUCED;
-            default -> throw new InvalidArgumentException("reference-precision", "must be full or reduced, got " + v);
-        };
-    }
-
     /** The {@code --reference-cache} value as a top-k size: off = 0, exact = every token, else a positive integer. */
     static int referenceCacheTopK(String v) {
-        switch (v) {
-            case "off":
-                return 0;
-            case "exact":
-                return IvGuidedRegulariser.EXACT_CACHE;
-            default:
-                try {
-                    int k = Integer.parseInt(v);
-                    if (k > 0) {
-                        return k;
-                    }
-                } catch (NumberFormatException e) {
-                    // reported below
-                }
-                throw new InvalidArgumentException("reference-cache", "must be off, exact or a positive integer, got " + v);
-        }
+        return ReferenceOptions.cacheTopK(v, "reference-cache");
+    }
+
+    /** The {@code --reference-precision} value: full or reduced. */
+    static MatmulPrecision referencePrecision(String v) {
+        return ReferenceOptions.precision(v, "reference-precision");
     }
 
     private static int recordedLayer(InstructionVector iv, int layers) {

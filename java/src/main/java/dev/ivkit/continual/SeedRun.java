@@ -3,7 +3,6 @@ package dev.ivkit.continual;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.data.prompt.TokenizedPrompt;
 import dev.ivkit.iv.InstructionVector;
-import dev.ivkit.KlDirection;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LoraAdapter;
 import dev.ivkit.model.LoraConfig;
@@ -12,7 +11,6 @@ import dev.ivkit.model.tokenizer.Tokenizer;
 import dev.ivkit.results.RecoveryScore;
 import dev.ivkit.results.Spread;
 import dev.ivkit.results.StudyFiles;
-import dev.ivkit.train.IvGuidedRegulariser;
 import dev.ivkit.train.Regulariser;
 import dev.ivkit.train.TrainConfig;
 import dev.ivkit.util.AtomicFiles;
@@ -85,8 +83,7 @@ final class SeedRun {
             if (method == Method.EWC && st.completed > 0) {
                 memory.restoreFisher(Safetensors.readAll(dir.resolve("fisher-" + (st.completed - 1) + ".safetensors")));
             }
-            RegulariserFactory regs = new RegulariserFactory(h.alpha1, h.alpha2, h.alphaPr, h.temperature, KlDirection.REVERSE,
-                    IvGuidedRegulariser.Site.ATTN_OUT, h.ewcLambda, h.oloraLambda);
+            RegulariserFactory regs = h.regularisers();
             for (int k = st.completed; k < tasks.size(); k++) {
                 TaskData task = tasks.get(k);
                 int taskIndex = k;

@@ -5,6 +5,9 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.IvkitException;
+import dev.ivkit.KlDirection;
+import dev.ivkit.train.IvGuidedRegulariser;
+import dev.ivkit.train.ReferenceOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -88,6 +91,21 @@ public final class SequenceSpec {
         public int replayPerTask = 64;
         public double replayRatio = 0.2;
         public double oloraLambda = 0.5;
+        /**
+         * The KL regularisers' reference cache: off, exact or a top-k size (ReferenceOptions; README); null = off.
+         * Unset fields stay out of the spec's JSON, so specs without them keep their fingerprint (resumable runs).
+         */
+        public String referenceCache;
+        /** Precision of their reference GEMMs: full or reduced; null = full. */
+        public String referencePrecision;
+
+        /** The regularisers of these settings (IV added at attn_out, the authors' reverse KL). */
+        public RegulariserFactory regularisers() {
+            return new RegulariserFactory(alpha1, alpha2, alphaPr, temperature, KlDirection.REVERSE,
+                    IvGuidedRegulariser.Site.ATTN_OUT, ewcLambda, oloraLambda,
+                    ReferenceOptions.cacheTopK(referenceCache == null ? "off" : referenceCache, "hyper.reference_cache"),
+                    ReferenceOptions.precision(referencePrecision == null ? "full" : referencePrecision, "hyper.reference_precision"));
+        }
     }
 
     /** Multiple-choice general-capability sets (paths relative to the data root; 0 = skip a set). */
@@ -200,5 +218,9 @@ public final class SequenceSpec {
         for (String m : methods) {
             Method.parse(m);
         }
+        if (hyper == null) {
+            throw new InvalidArgumentException("spec", where + ": hyper must be an object");
+        }
+        hyper.regularisers();   // a bad reference_cache / reference_precision fails here, naming the field
     }
 }
