@@ -64,6 +64,14 @@ final class ContinualCommand implements Callable<Integer> {
     @Option(names = "--epochs", description = "epochs per task (overrides the spec)")
     Integer epochs;
 
+    @Option(names = "--reference-cache", description = "the KL regularisers' reference cache: off, exact or K, as `ivkit train "
+            + "--reference-cache` (overrides the spec's hyper.reference_cache)")
+    String referenceCache;
+
+    @Option(names = "--reference-precision", description = "their reference GEMMs: full or reduced, as `ivkit train "
+            + "--reference-precision` (overrides the spec's hyper.reference_precision)")
+    String referencePrecision;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}): where the "
             + "model, its adapters and every training step live")
     String device;
@@ -104,6 +112,14 @@ final class ContinualCommand implements Callable<Integer> {
         }
         if (epochs != null) {
             s.hyper.epochs = epochs;
+        }
+        if (referenceCache != null) {
+            TrainCommand.referenceCacheTopK(referenceCache);   // refused naming the option, not the spec field
+            s.hyper.referenceCache = referenceCache;
+        }
+        if (referencePrecision != null) {
+            TrainCommand.referencePrecision(referencePrecision);
+            s.hyper.referencePrecision = referencePrecision;
         }
         s = s.copy();   // re-validates
         List<Long> seedList = new ArrayList<>(s.seeds);
