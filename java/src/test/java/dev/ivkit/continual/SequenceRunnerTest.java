@@ -73,6 +73,42 @@ class SequenceRunnerTest {
         SequenceSpec.parse(em.replace("\"em\"", "\"first_token\""), "x");   // the first token needs no generation
     }
 
+    /**
+     * The continual runner with the exact reference cache (2 epochs per task, so the second epoch re-visits every
+     * example): the same accuracies as without it and train losses within float rounding (the cache's rows are the
+     * uncached pass's logits; only the order of some sums differs). A top-8 cache, whose KL is coarse-grained, moves the
+     * iv-guided losses: the setting reaches the runner's regularisers.
+     */
+    @Test
+    void exactReferenceCacheInTheContinualRunnerMatchesNoCache(@TempDir Path tmp) throws Exception {
+        SequenceSpec s = tinySeq1();
+        s.hyper.epochs = 2;
+        List<Method> methods = List.of(Method.IV_GUIDED, Method.LWF);
+        JsonObject off = JsonParser.parseString(Files.readString(runner(s.copy(), tmp.resolve("off")).run(methods, List.of(1L))))
+                .getAsJsonObject().getAsJsonObject("methods");
+        s.hyper.referenceCache = "exact";
+        JsonObject exact = JsonParser.parseString(Files.readString(runner(s.copy(), tmp.resolve("exact")).run(methods, List.of(1L))))
+                .getAsJsonObject().getAsJsonObject("methods");
+        for (Method m : methods) {
+            JsonObject a = off.getAsJsonObject(m.id).getAsJsonObject("seeds").getAsJsonObject("1");
+            JsonObject b = exact.getAsJsonObject(m.id).getAsJsonObject("seeds").getAsJsonObject("1");
+            assertEquals(a.get("accuracy_matrix"), b.get("accuracy_matrix"), m.id);
+            JsonArray la = a.getAsJsonArray("train_loss_last"), lb = b.getAsJsonArray("train_loss_last");
+            assertEquals(la.size(), lb.size(), m.id);
+            for (int i = 0; i < la.size(); i++) {
+                double x = la.get(i).getAsDouble();
+                assertEquals(x, lb.get(i).getAsDouble(), 1e-5 * Math.abs(x) + 1e-7, m.id + " task " + i + " last train loss");
+            }
+        }
+        s.hyper.referenceCache = "8";
+        JsonObject top8 = JsonParser.parseString(Files.readString(runner(s.copy(), tmp.resolve("top8")).run(List.of(Method.IV_GUIDED),
+                List.of(1L)))).getAsJsonObject().getAsJsonObject("methods");
+        JsonArray la = off.getAsJsonObject("iv-guided").getAsJsonObject("seeds").getAsJsonObject("1").getAsJsonArray("train_loss_last");
+        JsonArray l8 = top8.getAsJsonObject("iv-guided").getAsJsonObject("seeds").getAsJsonObject("1").getAsJsonArray("train_loss_last");
+        assertTrue(Math.abs(la.get(0).getAsDouble() - l8.get(0).getAsDouble()) > 1e-4 * Math.abs(la.get(0).getAsDouble()),
+                "top-8 cache: the first task's last loss " + l8.get(0) + " vs " + la.get(0));
+    }
+
     @Test
     void twoTasksOfSeq1EndToEndAndAResumedRunWritesTheSameResults(@TempDir Path tmp) throws Exception {
         SequenceSpec s = tinySeq1();
