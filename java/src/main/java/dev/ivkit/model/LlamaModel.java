@@ -301,13 +301,7 @@ public final class LlamaModel implements AutoCloseable {
         return blocks.logitsWorkspace.bytes();
     }
 
-    /**
-     * Bytes of the bfloat16 weight copies that reduced-products passes ({@link dev.ivkit.util.ReducedMatmul}) made and
-     * this instance keeps: 0 until one ran, at most half the float32 projection and lm_head weights, 0 after
-     * {@link #close()}.
-     *
-     * @return the copies' size in bytes
-     */
+    /** @return bytes of the bfloat16 weight copies kept for reduced-products passes (≤ half the float32 weights; 0 after close) */
     public long reducedWeightBytes() {
         return blocks.reduced.bytes();
     }
