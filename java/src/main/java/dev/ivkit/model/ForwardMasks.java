@@ -26,12 +26,8 @@ final class ForwardMasks {
         }
     }
 
-    /**
-     * Left-padding count per row from a [batch, pos] bool mask; anything but zeros-then-ones is an error, and so is a
-     * row of padding only unless {@code allowEmptyRows} (a chunk of a longer sequence fed through a KV cache, whose
-     * real tokens come in a later chunk; its count is then {@code seqLen}, so no hook can be placed in it).
-     */
-    static long[] leftPadding(Tensor mask, int batch, int seqLen, boolean allowEmptyRows) {
+    /** Left-padding count per row from a [batch, pos] bool mask; anything but zeros-then-ones is an error. */
+    static long[] leftPadding(Tensor mask, int batch, int seqLen) {
         long[] m = Torch.toLongArray(mask);
         long[] pad = new long[batch];
         for (int b = 0; b < batch; b++) {
@@ -39,7 +35,7 @@ final class ForwardMasks {
             while (p < seqLen && m[b * seqLen + p] == 0) {
                 p++;
             }
-            if (p == seqLen && !allowEmptyRows) {
+            if (p == seqLen) {
                 throw new InvalidArgumentException("attentionMask", "row " + b + " has no real token");
             }
             for (int i = p; i < seqLen; i++) {

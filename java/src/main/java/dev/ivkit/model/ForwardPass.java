@@ -85,7 +85,7 @@ final class ForwardPass {
             mask = here(attentionMask).to(torch.ScalarType.Bool);
         }
         // padding is read from the caller's mask where it lives (a host mask: no device round trip); meta has no values
-        long[] padding = attentionMask == null || attentionMask.is_meta() ? null : ForwardMasks.leftPadding(attentionMask, batch, seqLen, cache != null);
+        long[] padding = attentionMask == null || attentionMask.is_meta() ? null : ForwardMasks.leftPadding(attentionMask, batch, seqLen);
         plan.validate(hookShape(), batch, seqLen, padding);
 
         // rotary positions: count of real tokens before each position (left padding shifts them), clamped at 0

@@ -24,8 +24,9 @@ import org.bytedeco.pytorch.Tensor;
  * final hidden states, those before s the reference's), rewinds the cache to s and runs the suffix [s, len) again from
  * layer L with the IV, whose final hidden states overwrite the rest before one lm_head GEMM over every position. That
  * is one forward plus (len − s) positions of layers L and up, instead of a forward up to the last preserved head plus
- * a second one of every position from layer L. With {@link MatmulPrecision#REDUCED} the whole pass (logits and the
- * preserved heads' outputs) runs its float32 GEMMs with reduced-precision products ({@link ReducedMatmul}).
+ * a second one of every position from layer L. At strength 0 (LwF, a ramp's first steps) it is one plain forward
+ * without a cache. With {@link MatmulPrecision#REDUCED} the whole pass (logits and the preserved heads' outputs) runs
+ * its float32 GEMMs with reduced-precision products ({@link ReducedMatmul}).
  */
 final class ReferencePass {
     private ReferencePass() {}
@@ -50,6 +51,11 @@ final class ReferencePass {
             if (!klOn && cfg.alphaPr() > 0) {
                 RunResult ref = model.forward(tokens, mask, headPlan(headLayers, Positions.of(predict)).build(), null, LogitsMode.NONE);
                 heads(cfg, ref, out);
+            } else if (klOn && strength == 0) {   // no IV to add (LwF, a ramp's first steps): one plain forward, no cache
+                RunResult ref = model.forward(tokens, mask, headPlan(cfg.alphaPr() > 0 ? headLayers : new TreeSet<>(),
+                        Positions.of(predict)).build(), null, LogitsMode.ALL);
+                heads(cfg, ref, out);
+                out[0] = ref.logits();
             } else if (klOn) {
                 try (KvCache cache = model.newCache(rows, len)) {
                     HookPlan.Builder plain = headPlan(cfg.alphaPr() > 0 ? headLayers : new TreeSet<>(), Positions.of(predict))
@@ -57,23 +63,22 @@ final class ReferencePass {
                     RunResult ref = model.forward(tokens, mask, plain.build(), cache, LogitsMode.NONE);
                     heads(cfg, ref, out);
                     Tensor hidden = ref.capture(HookSite.lnFinal());   // [rows, len, d_model]
-                    if (strength != 0) {   // the suffix again from layer L, with the IV, over the rewound cache
-                        cache.truncate((int) s);
-                        long[] at = new long[predict.length];
-                        for (int r = 0; r < at.length; r++) {
-                            at[r] = predict[r] - s;
-                        }
-                        HookSite site = switch (cfg.site()) {
-                            case ATTN_OUT -> HookSite.attnOut(cfg.layer());
-                            case RESID_MID -> HookSite.residMid(cfg.layer());
-                            case RESID_POST -> HookSite.residPost(cfg.layer());
-                        };
-                        HookPlan withIv = HookPlan.builder().add(new ResidualAdd(site, Positions.of(at), cfg.iv(), (float) strength, null))
-                                .capture(HookSite.lnFinal()).build();
-                        RunResult iv = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())).narrow(1, s, len - s),
-                                mask == null ? null : mask.narrow(1, s, len - s), withIv, cache, LogitsMode.NONE);
-                        hidden.narrow(1, s, len - s).copy_(iv.capture(HookSite.lnFinal()));
+                    // the suffix again from layer L, with the IV, over the rewound cache
+                    cache.truncate((int) s);
+                    long[] at = new long[predict.length];
+                    for (int r = 0; r < at.length; r++) {
+                        at[r] = predict[r] - s;
                     }
+                    HookSite site = switch (cfg.site()) {
+                        case ATTN_OUT -> HookSite.attnOut(cfg.layer());
+                        case RESID_MID -> HookSite.residMid(cfg.layer());
+                        case RESID_POST -> HookSite.residPost(cfg.layer());
+                    };
+                    HookPlan withIv = HookPlan.builder().add(new ResidualAdd(site, Positions.of(at), cfg.iv(), (float) strength, null))
+                            .capture(HookSite.lnFinal()).build();
+                    RunResult iv = model.forwardFrom(cfg.layer(), ref.capture(HookSite.residPre(cfg.layer())).narrow(1, s, len - s),
+                            mask == null ? null : mask.narrow(1, s, len - s), withIv, cache, LogitsMode.NONE);
+                    hidden.narrow(1, s, len - s).copy_(iv.capture(HookSite.lnFinal()));
                     out[0] = model.unembed(hidden);   // one lm_head GEMM over every position
                 }
             }
