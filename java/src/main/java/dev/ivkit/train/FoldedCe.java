@@ -5,7 +5,6 @@ import dev.ivkit.util.Torch;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * The answer-token cross-entropy of {@link TrainBatch#crossEntropy} (float32, mean over the answer tokens) evaluated
@@ -34,8 +33,7 @@ final class FoldedCe {
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor index = Torch.onDevice(batch.labelIndex, logits);
             Tensor labels = Torch.onDevice(batch.labels, logits).unsqueeze(1);
-            Tensor lp = Torch.rows(logits.detach().reshape(-1, logits.size(2)), index).to(torch.ScalarType.Float)
-                    .log_softmax(1);                                                                  // [answers, V]
+            Tensor lp = batch.answerLogSoftmax(logits.detach());                                      // [answers, V]
             Tensor picked = Torch.gather(lp, 1, labels);
             Tensor ce = picked.mean().neg();
             Tensor grad = lp.exp_();                                                                  // softmax, in place

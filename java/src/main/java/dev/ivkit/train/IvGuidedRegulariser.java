@@ -242,9 +242,10 @@ public final class IvGuidedRegulariser implements Regulariser {
         if (cache == null || (!klOn() && cfg.alphaPr() == 0) || (klOn() && strength != cfg.schedule().peak())) {
             return exact(batch, reference(model, batch.tokens, batch.mask, batch.predict, strength));
         }
-        long[] tokens = Torch.toLongArray(batch.tokens), mask = Torch.toLongArray(batch.mask);
+        long[] tokens = batch.hostTokens, mask = batch.hostMask;
         int b = batch.batch, len = batch.len;
         ReferenceCache.Key[] keys = new ReferenceCache.Key[b];
+        ReferenceCache.Entry[] hits = new ReferenceCache.Entry[b];
         int[] offset = new int[b];
         List<Integer> miss = new ArrayList<>();
         for (int r = 0; r < b; r++) {
@@ -253,12 +254,13 @@ public final class IvGuidedRegulariser implements Regulariser {
             }
             keys[r] = new ReferenceCache.Key(Arrays.copyOfRange(tokens, r * len + offset[r], (r + 1) * len),
                     batch.predict[r] - offset[r], strength);
-            if (cache.get(keys[r]) == null) {
+            hits[r] = cache.get(keys[r]);
+            if (hits[r] == null) {
                 miss.add(r);
             }
         }
         if (miss.isEmpty()) {
-            return cachedPrepared(batch, keys, offset);
+            return cachedPrepared(batch, hits, offset);
         }
         // a row not cached yet: the exact reference of the whole batch, as without the cache; its new rows are stored
         Tensor[] ref = reference(model, batch.tokens, batch.mask, batch.predict, strength);
@@ -286,11 +288,9 @@ public final class IvGuidedRegulariser implements Regulariser {
     }
 
     /** A batch all of whose rows are cached: no reference forward; the KL against the cached distributions. */
-    private Prepared cachedPrepared(TrainBatch batch, ReferenceCache.Key[] keys, int[] offset) {
-        ReferenceCache.Entry[] hits = new ReferenceCache.Entry[batch.batch];
+    private Prepared cachedPrepared(TrainBatch batch, ReferenceCache.Entry[] hits, int[] offset) {
         List<Long> rows = new ArrayList<>();
         for (int r = 0; r < hits.length; r++) {
-            hits[r] = cache.get(keys[r]);
             for (long f : cache.keptRows(r, batch.len, offset[r], batch.predict[r])) {
                 rows.add(f);
             }

@@ -34,7 +34,7 @@ final class KlTerms {
     static Value of(IvGuidedRegulariser.Config cfg, TrainBatch batch, Tensor device, double scale, Function<Tensor, Tensor[]> kl) {
         int rows = batch.batch * batch.len;
         float[] w1 = new float[rows], w2 = new float[rows];
-        long[] mask = Torch.toLongArray(batch.mask);
+        long[] mask = batch.hostMask;
         for (int r = 0; r < batch.batch; r++) {
             w1[r * batch.len + (int) batch.predict[r]] = (float) (cfg.alpha1() / batch.batch);
         }

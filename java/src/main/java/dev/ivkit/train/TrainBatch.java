@@ -30,11 +30,15 @@ public final class TrainBatch {
     public final int answerTokens;
     /** The number of real (non-padding) tokens over all rows. */
     public final int realTokens;
+    /** {@link #tokens} and {@link #mask} as built on the host, row-major (read, never written): no copies back per step. */
+    final long[] hostTokens, hostMask;
 
-    private TrainBatch(Tensor tokens, Tensor mask, Tensor labelIndex, Tensor labels, long[] predict, int batch, int len,
+    private TrainBatch(long[] hostTokens, long[] hostMask, Tensor labelIndex, Tensor labels, long[] predict, int batch, int len,
             int answerTokens, int realTokens) {
-        this.tokens = tokens;
-        this.mask = mask;
+        this.hostTokens = hostTokens;
+        this.hostMask = hostMask;
+        this.tokens = torch.tensor(hostTokens).reshape(batch, len);
+        this.mask = torch.tensor(hostMask).reshape(batch, len);
         this.labelIndex = labelIndex;
         this.labels = labels;
         this.predict = predict;
@@ -75,8 +79,7 @@ public final class TrainBatch {
                 k++;
             }
         }
-        return new TrainBatch(torch.tensor(ids).reshape(b, len), torch.tensor(mask).reshape(b, len), torch.tensor(idx),
-                torch.tensor(lab), predict, b, len, answers, real);
+        return new TrainBatch(ids, mask, torch.tensor(idx), torch.tensor(lab), predict, b, len, answers, real);
     }
 
     /**
@@ -86,9 +89,12 @@ public final class TrainBatch {
      * @return a scalar float32 tensor, differentiable through {@code logits}
      */
     public Tensor crossEntropy(Tensor logits) {
-        Tensor flat = Torch.rows(logits.reshape(-1, logits.size(2)), Torch.onDevice(labelIndex, logits))
-                .to(torch.ScalarType.Float);                                                        // [answers, V]
-        Tensor lp = Torch.gather(flat.log_softmax(1), 1, Torch.onDevice(labels, logits).unsqueeze(1));
-        return lp.mean().neg();
+        return Torch.gather(answerLogSoftmax(logits), 1, Torch.onDevice(labels, logits).unsqueeze(1)).mean().neg();
+    }
+
+    /** The float32 log-softmax of the rows of {@code logits} [batch, len, V] that predict answer tokens: [answers, V]. */
+    Tensor answerLogSoftmax(Tensor logits) {
+        return Torch.rows(logits.reshape(-1, logits.size(2)), Torch.onDevice(labelIndex, logits)).to(torch.ScalarType.Float)
+                .log_softmax(1);
     }
 }
