@@ -86,6 +86,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         klDirection(kl);   // bad options fail before the organism is loaded or pretrained
         MatmulPrecision products = TrainCommand.referencePrecision(referencePrecision);
+        int cacheTopK = TrainCommand.referenceCacheTopK(referenceCache);
         Device where = Device.parse(device).requireAvailable();
         checkWeight("--alpha1", alpha1);
         checkWeight("--alpha2", alpha2);
@@ -106,7 +107,7 @@ final class DemoCommand implements Callable<Integer> {
             s = s.with(methods != null ? methods : s.methods(), klDirection(kl))
                     .withSequence(fineTuneTasks != null ? fineTuneTasks : s.fineTuneTasks(), sweep != null ? sweep : s.sweep());
             s = s.withWeights(alpha1 != null ? alpha1 : s.alpha1(), alpha2 != null ? alpha2 : s.alpha2(), alphaPr != null ? alphaPr : s.alphaPr())
-                    .withReferenceCache(TrainCommand.referenceCacheTopK(referenceCache)).withReferencePrecision(products);
+                    .withReferenceCache(cacheTopK).withReferencePrecision(products);
             summary = new Demo(dir, out, s, System.err, where).run(org, new ReportWriter.Footer("ivkit demo --out " + out + " --seeds " + seeds
                     + (quick ? " --quick" : "") + (full ? " --full" : "")
                     + (fineTuneTasks != null ? " --fine-tune-tasks " + fineTuneTasks : "")

@@ -122,15 +122,16 @@ final class DecoderBlocks {
         };
     }
 
-    /**
-     * in [..., d_model] times the lm_head transposed: the same GEMM as {@code torch.linear} (bit-identical), written
-     * into the workspace when asked and no gradient is needed (out= variants have no autograd), else a fresh tensor.
-     */
     /** The lm_head GEMM on final-norm outputs [..., d_model], into a fresh tensor. */
     Tensor unembed(Tensor normed) {
         return head(normed, LogitsBuffer.FRESH);
     }
 
+    /**
+     * in [..., d_model] times the lm_head transposed: the same GEMM as {@code torch.linear} (bit-identical), written
+     * into the workspace when asked and no gradient is needed (out= variants have no autograd), else a fresh tensor;
+     * bfloat16 products inside a reduced-products scope ({@link ReducedWeights}).
+     */
     private Tensor head(Tensor in, LogitsBuffer buffer) {
         if (ReducedWeights.applies(in, lmHead)) {
             return reduced.linear("lm_head", in, lmHead, null);   // a reduced-products scope (reference passes)
