@@ -64,8 +64,13 @@ public final class MethodMemory implements AutoCloseable {
     /** EWC: adds the Fisher of task's first examples on the updated model to the sum; other methods: nothing. */
     public void afterTask(LlamaModel model, List<TokenizedPrompt> own) {
         if (method == Method.EWC) {
-            fisher = EwcRegulariser.accumulate(fisher, EwcRegulariser.estimateFisher(model,
-                    own.subList(0, Math.min(ewcExamples, own.size())), loraTargets));
+            // estimateFisher's tensors are retained (they outlive the caller's scopes); once added to the sum, released
+            Map<String, Tensor> task = EwcRegulariser.estimateFisher(model, own.subList(0, Math.min(ewcExamples, own.size())), loraTargets);
+            Map<String, Tensor> sum = EwcRegulariser.accumulate(fisher, task);
+            if (sum != task) {
+                task.values().forEach(Tensor::releaseReference);
+            }
+            fisher = sum;
         }
     }
 
@@ -74,8 +79,9 @@ public final class MethodMemory implements AutoCloseable {
         return fisher;
     }
 
-    /** Restores EWC's summed Fisher (a resumed run reads it from its file). */
+    /** Restores EWC's summed Fisher (a resumed run reads it from its file); its tensors are retained until close. */
     public void restoreFisher(Map<String, Tensor> f) {
+        f.values().forEach(Tensor::retainReference);
         fisher = f;
     }
 
@@ -85,5 +91,9 @@ public final class MethodMemory implements AutoCloseable {
             as.values().forEach(Tensor::releaseReference);
         }
         previousA.clear();
+        if (fisher != null) {
+            fisher.values().forEach(Tensor::releaseReference);
+            fisher = null;
+        }
     }
 }
