@@ -1,6 +1,7 @@
 package dev.ivkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -11,6 +12,7 @@ import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.testutil.SharedData;
 import dev.ivkit.testutil.TestModels;
+import dev.ivkit.util.ReducedMatmul;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -121,6 +123,16 @@ class TrainCommandTest {
                 }
             }
         }
+        // a top-8 cache (coarse-grained KL on revisits) moves the later KL terms: the option reaches the regulariser
+        CliTest.Run top8 = CliTest.run(args(tmp.resolve("top8"), "--iv", ivDir, "--reference-cache", "8"));
+        assertEquals(0, top8.code(), top8.err());
+        List<String> coarse = Files.readAllLines(tmp.resolve("top8/metrics.jsonl"));
+        boolean moved = false;
+        for (int i = 0; i < want.size(); i++) {
+            JsonObject w = JsonParser.parseString(want.get(i)).getAsJsonObject(), c = JsonParser.parseString(coarse.get(i)).getAsJsonObject();
+            moved |= w.has("kl2") && Math.abs(w.get("kl2").getAsDouble() - c.get("kl2").getAsDouble()) > 1e-4 * Math.abs(w.get("kl2").getAsDouble());
+        }
+        assertTrue(moved, "a top-8 cache changes some logged kl2");
         CliTest.Run bad = CliTest.run(args(tmp.resolve("bad"), "--iv", ivDir, "--reference-cache", "-3"));
         assertEquals(Main.EXIT_BAD_INPUT, bad.code());
         assertTrue(bad.err().contains("reference-cache") && bad.err().strip().lines().count() == 1, bad.err());
@@ -128,8 +140,9 @@ class TrainCommandTest {
         assertEquals(Main.EXIT_BAD_INPUT, badPrecision.code());
         assertTrue(badPrecision.err().contains("reference-precision") && badPrecision.err().strip().lines().count() == 1,
                 badPrecision.err());
-        // reduced reference products: the first logged loss within 1 % of the full run's (the reference's bfloat16
-        // rounding moves the KL terms by ~1e-4 relative: ReducedReferenceTest)
+        // reduced reference products: the first logged loss within 1.5 % of the full run's (measured 0.5 %: kl1 7.20 ->
+        // 7.13, kl2 0.038 -> 0.041; the current model puts its mass where the IV-shifted reference finds tokens
+        // unlikely, and there the reference's bfloat16 log-probabilities move most: ReducedReferenceTest)
         CliTest.Run reduced = CliTest.run(args(tmp.resolve("reduced"), "--iv", ivDir, "--reference-precision", "reduced"));
         assertEquals(0, reduced.code(), reduced.err());
         List<String> full = Files.readAllLines(tmp.resolve("off/metrics.jsonl"));
@@ -141,7 +154,10 @@ class TrainCommandTest {
         }
         JsonObject f0 = JsonParser.parseString(full.get(first)).getAsJsonObject();
         JsonObject r0 = JsonParser.parseString(red.get(first)).getAsJsonObject();
-        assertEquals(f0.get("loss").getAsDouble(), r0.get("loss").getAsDouble(), 0.01 * Math.abs(f0.get("loss").getAsDouble()),
-                "first logged loss with reduced reference products");
+        double x = f0.get("loss").getAsDouble(), y = r0.get("loss").getAsDouble();
+        assertEquals(x, y, 0.015 * Math.abs(x), "first logged loss with reduced reference products");
+        if (ReducedMatmul.cpuHasBf16Gemm()) {
+            assertNotEquals(x, y, "the reduced products ran");
+        }
     }
 }
