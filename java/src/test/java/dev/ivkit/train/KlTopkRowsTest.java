@@ -180,17 +180,18 @@ class KlTopkRowsTest {
     void largeLogitsAndTinyRestMass(KlDirection dir) {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(17);
-            // |logits| up to 1e3: log-probabilities of ~1e3 / T carry fp32 rounding of ~1e-4 in both implementations
+            // |logits| up to 1e3: the kernel within 1e-5 relative of fp64 (measured: loss 3e-5 of 630, grad 2e-8); the fp32
+            // composite's own rounding of log-probabilities of ~1e3 / T puts it 2.4e-6 off in the gradient
             Tensor cur = torch.rand(4, 3001).mul(new Scalar(2e3)).sub(new Scalar(1e3));
             Tensor ref = torch.rand(4, 3001).mul(new Scalar(2e3)).sub(new Scalar(1e3));
             Cached c = cache(ref, cur, 32, 2.0);
             KlRowsResult got = Kernels.klTopkRows(cur, c.ids(), c.logq(), c.logRest(), null, 2.0, dir, true, torch.ScalarType.Float);
             Tensor[] exact = TopkDense.valueAndGrad(cur, c.ids(), c.logq(), c.logRest(), null, 2.0, dir);
             KlRowsResult want = Kernels.klRows(cur, c.dense(), null, 2.0, dir, true);
-            Compare.assertClose(exact[0], got.loss(), 1e-5, 1e-3, dir + " loss at ±1e3 vs fp64");
-            Compare.assertClose(exact[1], got.grad(), 1e-5, 1e-3, dir + " grad at ±1e3 vs fp64");
-            Compare.assertClose(want.loss(), got.loss(), 1e-5, 1e-3, dir + " loss at ±1e3 vs composite");
-            Compare.assertClose(want.grad(), got.grad(), 1e-5, 1e-3, dir + " grad at ±1e3 vs composite");
+            Compare.assertClose(exact[0], got.loss(), 1e-5, 1e-6, dir + " loss at ±1e3 vs fp64");
+            Compare.assertClose(exact[1], got.grad(), 1e-5, 1e-7, dir + " grad at ±1e3 vs fp64");
+            Compare.assertClose(want.loss(), got.loss(), 1e-5, 1e-5, dir + " loss at ±1e3 vs composite");
+            Compare.assertClose(want.grad(), got.grad(), 1e-5, 1e-5, dir + " grad at ±1e3 vs composite");
 
             // the cached ids 30 above the rest (T = 1): the current rest mass P ~ 1e-13, which 1 − Σ p_i in fp32 loses (the
             // composite clamps it at 1e-12 and renormalises: not compared here); the fp64 reference sums it directly
@@ -200,8 +201,8 @@ class KlTopkRowsTest {
                     .add(new Scalar(30.0)));
             KlRowsResult tiny = Kernels.klTopkRows(cur2, c2.ids(), c2.logq(), c2.logRest(), null, 1.0, dir, true, torch.ScalarType.Float);
             Tensor[] exact2 = TopkDense.valueAndGrad(cur2, c2.ids(), c2.logq(), c2.logRest(), null, 1.0, dir);
-            Compare.assertClose(exact2[0], tiny.loss(), 1e-6, 1e-5, dir + " loss, rest mass ~1e-10, vs fp64");
-            Compare.assertClose(exact2[1], tiny.grad(), 1e-5, 1e-6, dir + " grad, rest mass ~1e-10, vs fp64");
+            Compare.assertClose(exact2[0], tiny.loss(), 1e-6, 1e-5, dir + " loss, rest mass ~1e-13, vs fp64");
+            Compare.assertClose(exact2[1], tiny.grad(), 1e-5, 1e-6, dir + " grad, rest mass ~1e-13, vs fp64");
         }
     }
 }

@@ -141,10 +141,11 @@ class ReducedReferenceTest {
     /**
      * The whole reduced reference pass (IV added, 3 preserved heads) on stories260K against the full one: the reference
      * log-probabilities at T = 2 within 0.25 of every token at every real position and the KL between the two reference
-     * distributions at most 2e-3 per position, the heads within 2 % of their scale; the same after an adapter is merged
+     * distributions at most 2e-3 per position, the heads within 5 % of their scale; the same after an adapter is merged
      * into the weights in place (the bfloat16 copies must follow the new weights: stale copies measured max KL 0.32,
      * max |Δ log p| 1.99). Measured on an AMX CPU: max |Δ log p| 0.084 / 0.096 (on unlikely tokens), max KL 5.9e-4 /
-     * 3.1e-4, mean KL 8.4e-5 / 8.2e-5 per position before / after the merge. Stated tolerances 2.5–3.5× the measured
+     * 3.1e-4, mean KL 8.4e-5 / 8.2e-5 per position, heads up to 2.0 % / 1.8 % of their max |z| before / after the
+     * merge (the 2 % this test first had sat at the measured figure). Stated tolerances 2.5–3.5× the measured
      * figures: bfloat16 products and results propagate through 5 layers and the lm_head, and no closed bound exists.
      */
     @Test
@@ -210,7 +211,7 @@ class ReducedReferenceTest {
         for (int i = 1; i < got[0].length; i++) {
             double scale = torch.max(got[0][i].abs()).item_double();
             double diff = torch.max(got[1][i].sub(got[0][i]).abs()).item_double();
-            assertTrue(diff <= 0.02 * scale, what + ": head " + i + " moved by " + diff + " of scale " + scale);
+            assertTrue(diff <= 0.05 * scale, what + ": head " + i + " moved by " + diff + " of scale " + scale);
         }
     }
 }

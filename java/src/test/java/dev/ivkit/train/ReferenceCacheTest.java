@@ -118,7 +118,7 @@ class ReferenceCacheTest {
                     assertSameTerms(step(plain, m, a, b, i, 10), step(cached, m, a, b, i, 10), 1e-6, dir + " α2 " + alpha2 + " batch " + i);
                 }
                 // the mixed batch {1, 6, 3} runs the exact reference of all its rows (only 6 is new): 7 examples + 2
-                assertEquals(9, cached.referenceRows(), "one reference row per example, a mixed batch all its rows");
+                assertEquals(9, cached.referenceRows(), "a reference row per first visit, plus a mixed batch's cached rows (by design)");
                 assertEquals(14, plain.referenceRows());
                 assertEquals(7, cached.cachedExamples());
               }

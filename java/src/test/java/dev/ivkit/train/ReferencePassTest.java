@@ -75,7 +75,9 @@ class ReferencePassTest {
                             m.setAdapterEnabled(true);
                             // real positions only: padding rows' logits are never read (masked out of the KL)
                             Tensor real = b.mask.to(torch.ScalarType.Bool).unsqueeze(2);
-                            Compare.assertClose(logits.mul(real), got[0].mul(real), 1e-4, 1e-5, what + ": logits");
+                            // the KV-cached suffix's attention and the spliced lm_head sum in another order: measured
+                            // max |Δ| 1.3e-5 on these logits
+                            Compare.assertClose(logits.mul(real), got[0].mul(real), 1e-5, 3e-5, what + ": logits");
                             Compare.assertClose(z.capture(HookSite.attnZ(1)).select(1, 3), got[1], 1e-5, 1e-6, what + ": head 1.3");
                             Compare.assertClose(z.capture(HookSite.attnZ(2)).select(1, 0), got[2], 1e-5, 1e-6, what + ": head 2.0");
                             Compare.assertClose(z.capture(HookSite.attnZ(4)).select(1, 6), got[3], 1e-5, 1e-6, what + ": head 4.6");
