@@ -3,10 +3,9 @@ package dev.ivkit.kernels;
 import dev.ivkit.KlDirection;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.ivkit.testutil.Errors.assertField;
 
-import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.testutil.Compare;
 import dev.ivkit.util.Torch;
 import java.util.stream.Stream;
@@ -217,11 +216,6 @@ class KlRowsTest {
             assertField("reduction", () -> FusedKl.loss(s, t, null, 1, KlDirection.FORWARD, null));
             assertField("temperature", () -> FusedKl.loss(s, t, null, 0, KlDirection.FORWARD, FusedKl.Reduction.MEAN));
         }
-    }
-
-    private static void assertField(String field, org.junit.jupiter.api.function.Executable call) {
-        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, call);
-        assertEquals(field, e.field(), e.getMessage());
     }
 
     @Test

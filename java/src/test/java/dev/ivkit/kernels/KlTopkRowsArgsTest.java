@@ -1,8 +1,8 @@
 package dev.ivkit.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.ivkit.testutil.Errors.assertField;
 
 import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.KlDirection;
@@ -67,12 +67,6 @@ class KlTopkRowsArgsTest {
             e = assertField("ids", () -> Kernels.klTopkRows(s, dup, lq, lr, null, 1, f, true, fl));
             assertTrue(e.getMessage().contains("twice"), e.getMessage());
         }
-    }
-
-    private static InvalidArgumentException assertField(String field, org.junit.jupiter.api.function.Executable call) {
-        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, call);
-        assertEquals(field, e.field(), e.getMessage());
-        return e;
     }
 
     @Test

@@ -1,9 +1,8 @@
 package dev.ivkit.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static dev.ivkit.testutil.Errors.assertField;
 
-import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.hooks.HeadPatch;
 import dev.ivkit.hooks.HookPlan;
 import dev.ivkit.hooks.HookSite;
@@ -102,9 +101,5 @@ class SuffixForwardTest {
             assertEquals(null, ok.logits());
             assertEquals(3, ok.capture(HookSite.residPre(1)).dim());
         }
-    }
-
-    private static void assertField(String field, org.junit.jupiter.api.function.Executable call) {
-        assertEquals(field, assertThrows(InvalidArgumentException.class, call).field());
     }
 }

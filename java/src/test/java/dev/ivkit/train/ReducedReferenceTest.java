@@ -155,14 +155,8 @@ class ReducedReferenceTest {
             Random rng = new Random(11);
             List<TokenizedPrompt> ex = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
-                int[] p = new int[8 + rng.nextInt(40)], t = new int[1 + rng.nextInt(5)];
-                for (int j = 0; j < p.length; j++) {
-                    p[j] = 3 + rng.nextInt(509);
-                }
-                for (int j = 0; j < t.length; j++) {
-                    t[j] = 3 + rng.nextInt(509);
-                }
-                ex.add(new TokenizedPrompt(p, t));
+                int n = 8 + rng.nextInt(40), answer = 1 + rng.nextInt(5);
+                ex.add(TrainData.randomPrompt(rng, n, answer));
             }
             TrainBatch b = TrainBatch.of(ex);
             torch.manual_seed(5);

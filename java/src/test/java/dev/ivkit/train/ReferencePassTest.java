@@ -12,7 +12,6 @@ import dev.ivkit.iv.HeadRanking;
 import dev.ivkit.model.LlamaModel;
 import dev.ivkit.model.LogitsMode;
 import dev.ivkit.model.LoraAdapter;
-import dev.ivkit.model.LoraConfig;
 import dev.ivkit.model.ModelLoader;
 import dev.ivkit.testutil.Compare;
 import dev.ivkit.testutil.SharedData;
@@ -36,17 +35,10 @@ class ReferencePassTest {
     void prefixAndSuffixPassesEqualOneFullForward() {
         try (PointerScope s = new PointerScope();
              LlamaModel m = ModelLoader.load(SharedData.stories260K().resolve("stories260K.bin"), null);
-             LoraAdapter a = LoraAdapter.create(m.config(), new LoraConfig(4, 8, 0.0, List.of("q_proj", "v_proj")), 2)) {
-            torch.manual_seed(9);
-            try (NoGradGuard g = new NoGradGuard()) {
-                for (Tensor[] ab : a.all().values()) {
-                    ab[1].copy_(torch.randn(ab[1].size(0), ab[1].size(1)).mul(new Scalar(0.2)));
-                }
-            }
-            m.attachAdapter(a);
+             LoraAdapter a = ReferenceCacheTest.perturbed(m, 0.2)) {
             Random rng = new Random(3);
-            List<TokenizedPrompt> padded = List.of(prompt(rng, 5, 1), prompt(rng, 20, 6), prompt(rng, 12, 3));
-            List<TokenizedPrompt> noPrefix = List.of(prompt(rng, 1, 4), prompt(rng, 3, 2));
+            List<TokenizedPrompt> padded = List.of(TrainData.randomPrompt(rng, 5, 1), TrainData.randomPrompt(rng, 20, 6), TrainData.randomPrompt(rng, 12, 3));
+            List<TokenizedPrompt> noPrefix = List.of(TrainData.randomPrompt(rng, 1, 4), TrainData.randomPrompt(rng, 3, 2));
             Tensor iv = torch.randn(64).mul(new Scalar(3));
             List<HeadRanking.Head> heads = List.of(new HeadRanking.Head(1, 3, 0), new HeadRanking.Head(2, 0, 0),
                     new HeadRanking.Head(4, 6, 0));
@@ -91,17 +83,5 @@ class ReferencePassTest {
                     KlDirection.REVERSE, false, heads, null);
             assertEquals(1, ReferencePass.run(noPr, true, IvGuidedRegulariser.headLayers(noPr), m, b.tokens, b.mask, b.predict, 1).length);
         }
-    }
-
-    /** A prompt of {@code n} random ids and an answer of {@code answer} random ids (stories260K's 512 tokens). */
-    private static TokenizedPrompt prompt(Random rng, int n, int answer) {
-        int[] p = new int[n], t = new int[answer];
-        for (int i = 0; i < n; i++) {
-            p[i] = 3 + rng.nextInt(509);
-        }
-        for (int i = 0; i < answer; i++) {
-            t[i] = 3 + rng.nextInt(509);
-        }
-        return new TokenizedPrompt(p, t);
     }
 }

@@ -1,11 +1,9 @@
 package dev.ivkit.train;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.ivkit.testutil.Errors.assertField;
 
-import dev.ivkit.InvalidArgumentException;
 import dev.ivkit.kernels.Kernels;
 import dev.ivkit.kernels.TopkLogprobs;
 import dev.ivkit.testutil.Compare;
@@ -129,10 +127,5 @@ class TopkLogprobsTest {
             TopkLogprobs none = Kernels.topkLogprobs(torch.randn(0, 10), 1, 2);
             assertEquals(0, none.ids().size(0));
         }
-    }
-
-    private static void assertField(String field, org.junit.jupiter.api.function.Executable call) {
-        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, call);
-        assertEquals(field, e.field(), e.getMessage());
     }
 }

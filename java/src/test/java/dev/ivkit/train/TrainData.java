@@ -24,6 +24,18 @@ public final class TrainData {
         return org.bytedeco.pytorch.global.torch.tensor(idx);
     }
 
+    /** A prompt of {@code n} random ids and an answer of {@code answer} random ids, both from stories260K's 512 tokens (3..511). */
+    public static TokenizedPrompt randomPrompt(java.util.Random rng, int n, int answer) {
+        int[] p = new int[n], t = new int[answer];
+        for (int i = 0; i < n; i++) {
+            p[i] = 3 + rng.nextInt(509);
+        }
+        for (int i = 0; i < answer; i++) {
+            t[i] = 3 + rng.nextInt(509);
+        }
+        return new TokenizedPrompt(p, t);
+    }
+
     public static List<TokenizedPrompt> sst2(Tokenizer tok, String split, int from, int count) {
         Path sapo = SharedData.require("superni/sapo");
         TaskDataset ds = TaskDataset.loadSuperNiSapo(sapo.resolve("task363_sst2_polarity_classification"), split,
