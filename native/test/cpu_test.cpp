@@ -151,6 +151,24 @@ void run_topk_logprobs(Report& rep) {
         for (int64_t r = 0; r < s.rows; ++r)
             check_logprob_row(c, s, x, r, ids.data() + r * s.k, lp.data() + r * s.k, lr[static_cast<size_t>(r)]);
     }
+    // rows split over 4 threads: the same ids and bits as 1 thread (each row is computed by the same code)
+    for (int dt : kDtypes) {
+        const LogprobSpec s{9, 32000, 64, dt, 2.0f, TK_NORMAL3, 970u + static_cast<unsigned>(dt)};
+        const Buf x = make_logprob(s);
+        const size_t n = static_cast<size_t>(s.rows * s.k), rows = static_cast<size_t>(s.rows);
+        std::vector<int32_t> ids1(n, -1), ids4(n, -2);
+        std::vector<float> lp1(n, NAN), lp4(n, NAN), lr1(rows, NAN), lr4(rows, NAN);
+        Case& c = rep.add("topk_logprobs", s.dt, {s.rows, s.vocab}, s.variant(), "threads=4 vs threads=1 (bits)");
+        const ivkit_status_t st1 = ivkit_topk_logprobs(x.data(), s.rows, s.vocab, s.dt, s.T, s.k, ids1.data(), lp1.data(), lr1.data(), 1);
+        const ivkit_status_t st4 = ivkit_topk_logprobs(x.data(), s.rows, s.vocab, s.dt, s.T, s.k, ids4.data(), lp4.data(), lr4.data(), 4);
+        c.expect(st1 == IVKIT_OK && st4 == IVKIT_OK, "status");
+        for (size_t e = 0; e < n; ++e) {
+            c.expect(ids4[e] == ids1[e], fmt("ids[%zu] %d vs %d", e, ids4[e], ids1[e]));
+            c.same_bits(bits_of(IVKIT_DTYPE_F32, lp4.data(), e), bits_of(IVKIT_DTYPE_F32, lp1.data(), e), "logp", static_cast<int64_t>(e));
+        }
+        for (size_t r = 0; r < rows; ++r)
+            c.same_bits(bits_of(IVKIT_DTYPE_F32, lr4.data(), r), bits_of(IVKIT_DTYPE_F32, lr1.data(), r), "log_rest", static_cast<int64_t>(r));
+    }
 }
 
 // ---- error paths ----------------------------------------------------------------------------------------------------
